@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs everything kvision needs on a fresh Debian 12 machine (as root, or with sudo),
+# then fetches the sample media from Debian packages into .data/. Safe to run again.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+packages=(
+  build-essential cmake pkg-config git
+  libopencv-dev            # OpenCV: DNN, imgcodecs, videoio (FFmpeg backend), objdetect
+  librdkafka-dev           # the Kafka client, and its mock cluster for the embedded broker
+  libcli11-dev nlohmann-json3-dev libfmt-dev
+  libgtest-dev libgmock-dev
+  kcat                     # an independent Kafka client, used by the integration tests
+  python3
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+"$root/scripts/fetch_samples.sh"

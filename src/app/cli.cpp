@@ -1,0 +1,61 @@
+#include "app/cli.h"
+
+#include <sched.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include <librdkafka/rdkafka.h>
+
+#include "common/stop.h"
+
+namespace kv::app {
+
+int report_error(std::string_view command, const Error& error) {
+  std::fprintf(stderr, "kvision %.*s: error: %s\n", static_cast<int>(command.size()), command.data(),
+               error.message.c_str());
+  const bool usage = error.code == ErrorCode::kInvalidArgument || error.code == ErrorCode::kNotFound;
+  return usage ? kExitUsage : kExitFailure;
+}
+
+void add_kafka_options(CLI::App* cmd, KafkaOptions& o) {
+  cmd->add_option("--brokers,-b", o.brokers, "Kafka bootstrap servers, host:port[,host:port...]")
+      ->capture_default_str();
+  cmd->add_option("-X", o.properties,
+                  "librdkafka property key=value, applied after kvision's defaults (repeatable), "
+                  "e.g. -X security.protocol=SASL_SSL");
+}
+
+Result<kafka::KafkaConfig> make_kafka_config(const KafkaOptions& o) {
+  kafka::KafkaConfig config;
+  config.brokers = o.brokers;
+  for (const std::string& text : o.properties) {
+    auto prop = kafka::parse_property(text);
+    if (!prop) return prop.error();
+    config.overrides.push_back(std::move(*prop));
+  }
+  // Validate the whole set now, so a typo fails at start-up with exit code 2.
+  auto conf = kafka::make_conf(config, {});
+  if (!conf) return conf.error();
+  rd_kafka_conf_destroy(*conf);
+  return config;
+}
+
+SignalBridge::SignalBridge(std::stop_source& source)
+    : watcher_([&source](std::stop_token self) {
+        while (!self.stop_requested()) {
+          if (stop_requested()) {
+            source.request_stop();
+            return;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }) {}
+
+int available_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace kv::app

@@ -1,0 +1,56 @@
+// What every subcommand shares: Kafka flags, exit codes, and the bridge from signals to stop.
+#pragma once
+
+#include <functional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "common/result.h"
+#include "kafka/config.h"
+
+namespace kv::app {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// The action a parsed subcommand runs; returns the process exit code.
+using Action = std::function<int()>;
+
+// Prints "kvision <command>: error: <message>" and returns the exit code for the error:
+// 2 for bad usage, configuration or missing inputs, 1 for everything else.
+int report_error(std::string_view command, const Error& error);
+
+struct KafkaOptions {
+  std::string brokers = "127.0.0.1:9092";
+  std::vector<std::string> properties;
+};
+
+// Adds --brokers and -X key=value.
+void add_kafka_options(CLI::App* cmd, KafkaOptions& options);
+Result<kafka::KafkaConfig> make_kafka_config(const KafkaOptions& options);
+
+// Turns SIGINT/SIGTERM into a request on `source`, for as long as it lives.
+class SignalBridge {
+ public:
+  explicit SignalBridge(std::stop_source& source);
+
+ private:
+  std::jthread watcher_;
+};
+
+// Number of CPU cores this process may use.
+int available_cores();
+
+void add_broker_command(CLI::App& app, Action& action);
+void add_ingest_command(CLI::App& app, Action& action);
+void add_detect_command(CLI::App& app, Action& action);
+void add_sink_command(CLI::App& app, Action& action);
+void add_run_command(CLI::App& app, Action& action);
+
+}  // namespace kv::app

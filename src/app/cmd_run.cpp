@@ -1,0 +1,189 @@
+// kvision run: broker, ingest, N detectors and a sink in one process, on the same code paths
+// as the separate commands; prints a summary at the end.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "app/cli.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/percentile.h"
+#include "kafka/embedded_broker.h"
+#include "pipeline/detect_stage.h"
+#include "pipeline/ingest.h"
+#include "pipeline/sink.h"
+
+namespace kv::app {
+namespace {
+
+struct RunOptions {
+  KafkaOptions kafka;  // only -X is used: the broker is embedded
+  pipeline::IngestParams ingest;
+  detect::DetectorParams detector;
+  int detectors = 1;
+  int threads = 0;
+  int port = 0;
+  std::string output;
+  int drain_timeout_s = 60;
+};
+
+// Collected from the sink thread.
+struct RunTally {
+  std::mutex mu;
+  std::vector<double> latency_ms;
+  int64_t frames = 0;
+  int64_t frames_with_person = 0;
+  int64_t person_boxes = 0;
+  int64_t max_persons = 0;
+  double infer_ms_sum = 0;
+  int64_t last_receive_us = 0;
+};
+
+int run_all(RunOptions& o) {
+  auto config = make_kafka_config(o.kafka);
+  if (!config) return report_error("run", config.error());
+  if (o.detectors < 1) return report_error("run", make_error(ErrorCode::kInvalidArgument, "--detectors must be >= 1"));
+
+  kafka::BrokerParams bp;
+  bp.port = o.port;
+  auto broker = kafka::EmbeddedBroker::start(bp);
+  if (!broker) return report_error("run", broker.error());
+  config->brokers = (*broker)->bootstrap();
+
+  const int cores = available_cores();
+  const int threads = o.threads > 0 ? o.threads : cores;
+  detect::set_inference_threads(std::max(1, cores / threads));
+  pipeline::DetectStageParams dp;
+  dp.detector = o.detector;
+  dp.threads = threads;
+  dp.kafka = *config;
+  std::vector<std::unique_ptr<pipeline::DetectStage>> stages;
+  for (int i = 0; i < o.detectors; ++i) {
+    auto stage = pipeline::DetectStage::create(dp);
+    if (!stage) return report_error("run", stage.error());
+    stages.push_back(std::move(*stage));
+  }
+
+  log_info("run: embedded broker on {} (in memory); {} detector(s) x {} thread(s), model {}", config->brokers,
+           o.detectors, threads, stages.front()->model_name());
+
+  std::stop_source stop;  // Ctrl-C
+  SignalBridge bridge(stop);
+  std::stop_source detectors_stop;
+  std::vector<std::jthread> detector_threads;
+  for (auto& stage : stages) {
+    pipeline::DetectStage* s = stage.get();
+    detector_threads.emplace_back([s, &detectors_stop] {
+      if (Status st = s->run(detectors_stop.get_token()); !st) log_error("run: detector: {}", st.error().message);
+    });
+  }
+
+  RunTally tally;
+  pipeline::SinkParams sp;
+  sp.kafka = *config;
+  sp.group = "kvision-run-sink";
+  sp.output = o.output;
+  sp.write_lines = !o.output.empty();
+  sp.on_record = [&tally](const wire::DetectionRecord& r, int64_t receive_us) {
+    int64_t persons = 0;
+    for (const auto& d : r.detections) persons += d.class_id == 0 ? 1 : 0;
+    std::lock_guard lock(tally.mu);
+    tally.latency_ms.push_back(static_cast<double>(receive_us - r.frame.capture_us) / 1000.0);
+    ++tally.frames;
+    tally.person_boxes += persons;
+    tally.frames_with_person += persons > 0 ? 1 : 0;
+    tally.max_persons = std::max(tally.max_persons, persons);
+    tally.infer_ms_sum += r.timings.infer_ms;
+    tally.last_receive_us = receive_us;
+  };
+  std::stop_source sink_stop;
+  std::jthread sink_thread([&sp, &sink_stop] {
+    auto st = pipeline::run_sink(sp, sink_stop.get_token());
+    if (!st) log_error("run: sink: {}", st.error().message);
+  });
+
+  o.ingest.kafka = *config;
+  o.ingest.progress = isatty(STDERR_FILENO) != 0;
+  const int64_t start_us = wall_now_us();
+  auto ingested = pipeline::run_ingest(o.ingest, stop.get_token());
+  int rc = kExitOk;
+  if (!ingested) rc = report_error("run", ingested.error());
+  const int64_t expected = ingested ? ingested->frames_published : 0;
+
+  // Wait for the results of everything published, unless the pipeline stops making progress.
+  int64_t seen = -1;
+  Stopwatch since_progress;
+  while (!stop.stop_requested()) {
+    int64_t frames = 0;
+    {
+      std::lock_guard lock(tally.mu);
+      frames = tally.frames;
+    }
+    if (frames >= expected) break;
+    if (frames != seen) {
+      seen = frames;
+      since_progress = Stopwatch();
+    } else if (since_progress.elapsed_ms() > o.drain_timeout_s * 1000.0) {
+      log_error("run: no results for {} s; {} of {} frames came out", o.drain_timeout_s, frames, expected);
+      rc = kExitFailure;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  detectors_stop.request_stop();
+  detector_threads.clear();
+  sink_stop.request_stop();
+  sink_thread.join();
+
+  std::lock_guard lock(tally.mu);
+  const double elapsed_s = static_cast<double>(std::max<int64_t>(tally.last_receive_us - start_us, 1)) / 1e6;
+  int64_t bad = 0;
+  for (const auto& s : stages) bad += s->stats().bad_records.load();
+  std::printf("\n== kvision run summary ==\n");
+  std::printf("source            %s\n", o.ingest.source.c_str());
+  std::printf("model             %s, %d detector(s) x %d thread(s)\n", stages.front()->model_name().c_str(),
+              o.detectors, threads);
+  std::printf("frames in         %lld\n", static_cast<long long>(expected));
+  std::printf("frames out        %lld%s\n", static_cast<long long>(tally.frames),
+              bad > 0 ? fmt::format(" ({} bad records dead-lettered)", bad).c_str() : "");
+  std::printf("throughput        %.1f fps (%.1f s)\n", static_cast<double>(tally.frames) / elapsed_s, elapsed_s);
+  std::printf("mean inference    %.1f ms/frame\n", tally.frames > 0 ? tally.infer_ms_sum / static_cast<double>(tally.frames) : 0.0);
+  std::printf("latency p50/p99   %.1f / %.1f ms (capture -> result consumed)\n", percentile(tally.latency_ms, 0.5),
+              percentile(tally.latency_ms, 0.99));
+  std::printf("persons seen      %lld boxes in %lld frames (max %lld in one frame)\n",
+              static_cast<long long>(tally.person_boxes), static_cast<long long>(tally.frames_with_person),
+              static_cast<long long>(tally.max_persons));
+  if (rc == kExitOk && tally.frames < expected) rc = kExitFailure;
+  return rc;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Run the whole pipeline in one process on an embedded broker and print a summary");
+  cmd->add_option("--source,-s", o->ingest.source, "Video file, image folder, /dev/videoN or stream URL")->required();
+  cmd->add_option("--model,-m", o->detector.model_path, "YOLOX ONNX model; without it, OpenCV's HOG people detector");
+  cmd->add_option("--detectors,-d", o->detectors, "Detector group members (each takes partitions)")
+      ->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--threads,-t", o->threads, "Worker threads per detector (0: one per core)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--camera,-c", o->ingest.camera, "Camera id")->capture_default_str();
+  cmd->add_option("--fps", o->ingest.fps, "Sample the source to this rate (0: every frame)")->capture_default_str();
+  cmd->add_option("--max-frames,-n", o->ingest.max_frames, "Stop after this many frames (0: all)")->capture_default_str();
+  cmd->add_option("--jpeg-quality,-q", o->ingest.jpeg_quality, "JPEG quality 1..100")->capture_default_str()->check(CLI::Range(1, 100));
+  cmd->add_flag("--realtime", o->ingest.realtime, "Pace the file to its own frame rate");
+  cmd->add_option("--score", o->detector.score_threshold, "Minimum detection score")->capture_default_str();
+  cmd->add_option("--port", o->port, "Embedded broker port on 127.0.0.1 (0: a free one)")->capture_default_str();
+  cmd->add_option("--output,-o", o->output, "Also append every result as a JSON line to this file");
+  cmd->add_option("-X", o->kafka.properties, "librdkafka property key=value for every client (repeatable)");
+  cmd->callback([o, &action] { action = [o] { return run_all(*o); }; });
+}
+
+}  // namespace kv::app

@@ -1,0 +1,35 @@
+#include "common/stop.h"
+
+#include <atomic>
+#include <csignal>
+#include <unistd.h>
+
+namespace kv {
+namespace {
+std::atomic<int> g_signals{0};
+std::atomic<bool> g_requested{false};
+
+void on_signal(int) {
+  if (g_signals.fetch_add(1) >= 1) {
+    static const char kMsg[] = "kvision: second signal, exiting without flushing\n";
+    (void)!write(2, kMsg, sizeof kMsg - 1);
+    _exit(130);
+  }
+}
+}  // namespace
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+bool stop_requested() {
+  return g_signals.load(std::memory_order_relaxed) > 0 || g_requested.load(std::memory_order_relaxed);
+}
+void request_stop() { g_requested.store(true); }
+
+}  // namespace kv

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+#include "common/result.h"
+#include "detect/detection.h"
+
+namespace kv::detect {
+
+struct DetectorParams {
+  std::string model_path;        // empty: OpenCV's HOG people detector
+  std::string labels_path;       // empty: "<model>.names" or "coco.names" beside the model, else COCO-80
+  int input_size = 416;          // square model input, pixels
+  float score_threshold = 0.3f;
+  float nms_iou = 0.45f;
+  size_t max_detections = 100;
+};
+
+// Milliseconds spent in each step of one detect() call.
+struct DetectTimings {
+  double preprocess_ms = 0;
+  double infer_ms = 0;
+  double postprocess_ms = 0;
+};
+
+// Finds objects in a BGR frame. Boxes come back in the frame's pixels.
+// Thread-safety: not thread-safe; use one instance per thread.
+class Detector {
+ public:
+  virtual ~Detector() = default;
+  virtual const std::string& name() const = 0;
+  virtual const std::vector<std::string>& labels() const = 0;
+  virtual Result<std::vector<Detection>> detect(const cv::Mat& bgr, DetectTimings* timings) = 0;
+
+  // The label for a class id, or "class<N>" when the id is out of range.
+  std::string label(int class_id) const;
+};
+
+// Loads the detector described by `params`. Fails with kNotFound for a missing model and
+// kModel when the model does not load or its output shape is not what its family declares.
+Result<std::unique_ptr<Detector>> make_detector(const DetectorParams& params);
+
+// Backends, exposed for tests.
+Result<std::unique_ptr<Detector>> make_yolox_detector(const DetectorParams& params);
+std::unique_ptr<Detector> make_hog_detector(const DetectorParams& params);
+
+}  // namespace kv::detect
+
+namespace kv::detect {
+// Threads each inference may use inside the engine (process-wide for OpenCV); <= 0: engine default.
+void set_inference_threads(int threads);
+}  // namespace kv::detect

@@ -1,0 +1,40 @@
+#include "kafka/config.h"
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+
+namespace kv::kafka {
+
+Result<Property> parse_property(const std::string& text) {
+  const size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("librdkafka property '{}' must be key=value", text));
+  }
+  return Property{text.substr(0, eq), text.substr(eq + 1)};
+}
+
+Result<rd_kafka_conf_t*> make_conf(const KafkaConfig& config, const Properties& defaults) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  auto set = [&](const std::string& k, const std::string& v) -> Status {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      return make_error(ErrorCode::kInvalidArgument, fmt::format("librdkafka property {}={}: {}", k, v, err));
+    }
+    return ok_status();
+  };
+  Status s = set("bootstrap.servers", config.brokers);
+  for (const auto& [k, v] : defaults) {
+    if (s) s = set(k, v);
+  }
+  for (const auto& [k, v] : config.overrides) {
+    if (s) s = set(k, v);
+  }
+  if (!s) {
+    rd_kafka_conf_destroy(conf);
+    return s.error();
+  }
+  return conf;
+}
+
+}  // namespace kv::kafka

@@ -1,0 +1,140 @@
+#include "kafka/consumer.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+
+namespace kv::kafka {
+
+Properties Consumer::default_properties() {
+  return {
+      {"enable.auto.commit", "true"},         // commits what store_offset() stored...
+      {"enable.auto.offset.store", "false"},  // ...and nothing is stored before it is done
+      {"auto.commit.interval.ms", "1000"},
+      {"auto.offset.reset", "earliest"},
+      {"session.timeout.ms", "6000"},
+      {"heartbeat.interval.ms", "1000"},
+      // Low latency: a fetch waits at most this long for data. Raise it against a real
+      // cluster (which answers a waiting fetch as soon as data arrives) to save requests.
+      {"fetch.wait.max.ms", "10"},
+      {"fetch.message.max.bytes", "16777216"},
+      {"enable.partition.eof", "false"},
+  };
+}
+
+std::vector<TopicPartition> to_partitions(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<TopicPartition> out;
+  for (int i = 0; list != nullptr && i < list->cnt; ++i) {
+    out.push_back({list->elems[i].topic, list->elems[i].partition});
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config, const std::string& group,
+                                                   const Properties& extra, RebalanceListener* listener) {
+  Properties defaults = default_properties();
+  defaults.emplace_back("group.id", group);
+  defaults.insert(defaults.end(), extra.begin(), extra.end());
+  auto conf = make_conf(config, defaults);
+  if (!conf) return conf.error();
+  std::unique_ptr<Consumer> c(new Consumer());
+  c->listener_ = listener;
+  rd_kafka_conf_set_opaque(*conf, c.get());
+  rd_kafka_conf_set_rebalance_cb(*conf, &Consumer::on_rebalance);
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, err, sizeof err);
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(*conf);
+    return make_error(ErrorCode::kKafka, fmt::format("cannot create consumer: {}", err));
+  }
+  c->rk_.reset(rk);
+  rd_kafka_poll_set_consumer(rk);
+  return c;
+}
+
+Consumer::~Consumer() { close(); }
+
+Status Consumer::subscribe(const std::vector<std::string>& topics) {
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  const rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_.get(), list.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(ErrorCode::kKafka, fmt::format("subscribe failed: {}", rd_kafka_err2str(err)));
+  }
+  return ok_status();
+}
+
+void Consumer::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                            void* opaque) {
+  auto* self = static_cast<Consumer*>(opaque);
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  const auto list = to_partitions(parts);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    log_info("consumer: assigned {} partition(s)", list.size());
+    if (cooperative) {
+      if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts)) rd_kafka_error_destroy(e);
+    } else {
+      rd_kafka_assign(rk, parts);
+    }
+    if (self->listener_ != nullptr) self->listener_->on_assigned(list);
+    return;
+  }
+  log_info("consumer: revoking {} partition(s) ({})", list.size(), rd_kafka_err2name(err));
+  if (self->listener_ != nullptr) self->listener_->on_revoking(list);
+  // Commit what the listener stored while we still own the partitions.
+  if (!rd_kafka_assignment_lost(rk)) {
+    const rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, nullptr, 0);
+    if (cerr != RD_KAFKA_RESP_ERR_NO_ERROR && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+      log_warn("consumer: commit on revoke failed: {}", rd_kafka_err2str(cerr));
+    }
+  }
+  if (cooperative) {
+    if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts)) rd_kafka_error_destroy(e);
+  } else {
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
+Result<MessagePtr> Consumer::poll(int timeout_ms) {
+  MessagePtr msg(rd_kafka_consumer_poll(rk_.get(), timeout_ms));
+  if (!msg) return MessagePtr();
+  if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) return msg;
+  if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return MessagePtr();
+  char fatal[512];
+  if (msg->err == RD_KAFKA_RESP_ERR__FATAL && rd_kafka_fatal_error(rk_.get(), fatal, sizeof fatal) != 0) {
+    return make_error(ErrorCode::kKafka, fmt::format("consumer fatal error: {}", fatal));
+  }
+  log_warn("consumer: {}", rd_kafka_message_errstr(msg.get()));
+  return MessagePtr();
+}
+
+Status Consumer::store_offset(const std::string& topic, int32_t partition, int64_t next_offset) {
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = next_offset;
+  const rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk_.get(), list.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR || list->elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const auto e = err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : list->elems[0].err;
+    return make_error(ErrorCode::kKafka, fmt::format("storing offset {} for {}[{}] failed: {}", next_offset, topic,
+                                                     partition, rd_kafka_err2str(e)));
+  }
+  return ok_status();
+}
+
+Status Consumer::commit_sync() {
+  const rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), nullptr, 0);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    return make_error(ErrorCode::kKafka, fmt::format("commit failed: {}", rd_kafka_err2str(err)));
+  }
+  return ok_status();
+}
+
+void Consumer::close() {
+  if (closed_ || !rk_) return;
+  closed_ = true;
+  const rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) log_warn("consumer: close: {}", rd_kafka_err2str(err));
+}
+
+}  // namespace kv::kafka

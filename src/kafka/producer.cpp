@@ -1,0 +1,144 @@
+#include "kafka/producer.h"
+
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+
+namespace kv::kafka {
+
+Properties Producer::default_properties() {
+  return {
+      {"enable.idempotence", "true"},  // implies acks=all and ordered, deduplicated retries
+      {"acks", "all"},
+      {"linger.ms", "2"},              // frames are large; batching buys little, latency matters
+      {"compression.type", "none"},    // JPEG does not compress further
+      {"message.max.bytes", "16777216"},
+      {"queue.buffering.max.kbytes", "262144"},
+  };
+}
+
+Result<std::unique_ptr<Producer>> Producer::create(const KafkaConfig& config, const Properties& extra) {
+  Properties defaults = default_properties();
+  defaults.insert(defaults.end(), extra.begin(), extra.end());
+  auto conf = make_conf(config, defaults);
+  if (!conf) return conf.error();
+  std::unique_ptr<Producer> p(new Producer());
+  rd_kafka_conf_set_dr_msg_cb(*conf, &Producer::on_delivery_report);
+  rd_kafka_conf_set_error_cb(*conf, &Producer::on_error);
+  rd_kafka_conf_set_opaque(*conf, p.get());
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, err, sizeof err);
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(*conf);
+    return make_error(ErrorCode::kKafka, fmt::format("cannot create producer: {}", err));
+  }
+  p->rk_.reset(rk);
+  p->poller_ = std::thread([raw = p.get()] { raw->poll_loop(); });
+  return p;
+}
+
+Producer::~Producer() {
+  if (rk_) {
+    if (Status s = flush(flush_timeout_ms); !s) log_error("producer: {}", s.error().message);
+  }
+  stop_ = true;
+  if (poller_.joinable()) poller_.join();
+  // Records still queued after the flush timeout get their failure reports here.
+  if (rk_) {
+    rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(rk_.get(), 0);
+  }
+}
+
+void Producer::poll_loop() {
+  while (!stop_.load()) rd_kafka_poll(rk_.get(), 50);
+}
+
+void Producer::on_delivery_report(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
+  std::unique_ptr<DeliveryFn> fn(static_cast<DeliveryFn*>(msg->_private));
+  if (!fn) return;
+  Delivery d;
+  d.partition = msg->partition;
+  d.offset = msg->offset;
+  if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    d.status = make_error(ErrorCode::kKafka, fmt::format("delivery to {} failed: {}",
+                                                         rd_kafka_topic_name(msg->rkt), rd_kafka_err2str(msg->err)));
+  }
+  (*fn)(d);
+}
+
+void Producer::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  auto* self = static_cast<Producer*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    char buf[512];
+    rd_kafka_fatal_error(rk, buf, sizeof buf);
+    log_error("producer: fatal error: {}", buf);
+    self->fatal_ = true;
+    return;
+  }
+  // Transport errors are retried by librdkafka; they are worth a line, not a stop.
+  log_warn("producer: {} ({})", reason, rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
+}
+
+Status Producer::produce(const OutRecord& rec, DeliveryFn on_delivery) {
+  rd_kafka_headers_t* hdrs = rd_kafka_headers_new(rec.headers.size());
+  for (const auto& [k, v] : rec.headers) {
+    rd_kafka_header_add(hdrs, k.data(), static_cast<ssize_t>(k.size()), v.data(), static_cast<ssize_t>(v.size()));
+  }
+  auto fn = std::make_unique<DeliveryFn>(std::move(on_delivery));
+  for (;;) {
+    if (fatal_.load()) {
+      rd_kafka_headers_destroy(hdrs);
+      return make_error(ErrorCode::kKafka, "producer is in a fatal state; see the log above");
+    }
+    const rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk_.get(), RD_KAFKA_V_TOPIC(rec.topic.c_str()),
+        RD_KAFKA_V_KEY(const_cast<char*>(rec.key.data()), rec.key.size()),
+        RD_KAFKA_V_VALUE(const_cast<uint8_t*>(rec.value.data()), rec.value.size()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
+        RD_KAFKA_V_TIMESTAMP(rec.timestamp_ms), RD_KAFKA_V_OPAQUE(fn.get()), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      (void)fn.release();  // owned by the delivery report now, as are the headers
+      return ok_status();
+    }
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_headers_destroy(hdrs);
+      return make_error(ErrorCode::kKafka, fmt::format("produce to {} failed: {}", rec.topic, rd_kafka_err2str(err)));
+    }
+    // Backpressure: the report thread drains the queue as the broker acknowledges.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+Status Producer::flush(int timeout_ms) {
+  const rd_kafka_resp_err_t err = rd_kafka_flush(rk_.get(), timeout_ms);
+  if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    return make_error(ErrorCode::kTimeout, fmt::format("flush timed out after {} ms with {} records undelivered",
+                                                       timeout_ms, rd_kafka_outq_len(rk_.get())));
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(ErrorCode::kKafka, fmt::format("flush failed: {}", rd_kafka_err2str(err)));
+  }
+  return ok_status();
+}
+
+int Producer::outstanding() const { return rd_kafka_outq_len(rk_.get()); }
+
+wire::Headers message_headers(const rd_kafka_message_t* msg) {
+  wire::Headers out;
+  rd_kafka_headers_t* hdrs = nullptr;
+  // The headers stay owned by the message.
+  if (rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || hdrs == nullptr) return out;
+  const char* name = nullptr;
+  const void* value = nullptr;
+  size_t size = 0;
+  for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+    out.emplace_back(name, value == nullptr ? std::string() : std::string(static_cast<const char*>(value), size));
+  }
+  return out;
+}
+
+}  // namespace kv::kafka

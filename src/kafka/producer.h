@@ -1,0 +1,69 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "common/result.h"
+#include "kafka/config.h"
+#include "kafka/handles.h"
+#include "kafka/record.h"
+
+namespace kv::kafka {
+
+// Where a record landed, or why it did not.
+struct Delivery {
+  Status status;
+  int32_t partition = -1;
+  int64_t offset = -1;
+};
+
+// An idempotent producer (acks=all) that owns a thread serving delivery reports.
+//
+// Lifecycle: create() -> produce()* -> flush() -> destroy. The destructor flushes for up to
+// `flush_timeout_ms` and then stops the report thread.
+// Thread-safety: produce() and flush() may be called from any thread. Delivery callbacks run
+// on the report thread, one at a time; they must not block for long.
+class Producer {
+ public:
+  using DeliveryFn = std::function<void(const Delivery&)>;
+
+  // kvision's producer defaults, before the user's -X overrides.
+  static Properties default_properties();
+
+  static Result<std::unique_ptr<Producer>> create(const KafkaConfig& config, const Properties& extra = {});
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Queues a record (the value and headers are copied). `on_delivery` runs exactly once, when
+  // the broker acknowledged the record or it finally failed. While the local queue is full
+  // this waits; it fails only on a fatal producer error.
+  Status produce(const OutRecord& record, DeliveryFn on_delivery);
+
+  // Waits until every queued record is delivered or failed.
+  Status flush(int timeout_ms);
+
+  // Records queued or in flight.
+  int outstanding() const;
+
+  rd_kafka_t* handle() const { return rk_.get(); }
+
+  int flush_timeout_ms = 30000;
+
+ private:
+  Producer() = default;
+  void poll_loop();
+  static void on_delivery_report(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
+  static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+
+  KafkaHandle rk_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> fatal_{false};
+  std::thread poller_;
+};
+
+}  // namespace kv::kafka

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "kafka/producer.h"
+
+namespace kv::pipeline {
+
+// Headers added to a dead-lettered record, beside its original headers.
+inline constexpr const char* kHdrDlqError = "kv.dlq.error";
+inline constexpr const char* kHdrDlqStage = "kv.dlq.stage";
+inline constexpr const char* kHdrDlqTopic = "kv.dlq.topic";
+inline constexpr const char* kHdrDlqPartition = "kv.dlq.partition";
+inline constexpr const char* kHdrDlqOffset = "kv.dlq.offset";
+inline constexpr const char* kHdrDlqTime = "kv.dlq.time_us";
+
+// Sends a consumed record that could not be processed, with its original key, value and
+// headers, to "<topic>.dlq", with headers naming the error, the stage and the source.
+Status dead_letter(kafka::Producer& producer, const rd_kafka_message_t* msg, const std::string& stage,
+                   const std::string& error, kafka::Producer::DeliveryFn on_delivery);
+
+}  // namespace kv::pipeline

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "detect/detector.h"
+#include "kafka/config.h"
+
+namespace kv::pipeline {
+
+struct DetectStageParams {
+  kafka::KafkaConfig kafka;
+  std::string group = "kvision-detect";
+  std::string input_topic = "raw_video_frames";
+  std::string processed_topic = "processed_images";
+  std::string detections_topic = "detections";
+  detect::DetectorParams detector;
+  int threads = 1;        // worker threads, each with its own detector instance
+};
+
+// Counters of one stage instance; read from any thread.
+struct DetectStats {
+  std::atomic<int64_t> consumed{0};
+  std::atomic<int64_t> processed{0};      // results acknowledged by the broker
+  std::atomic<int64_t> bad_records{0};    // records that could not be processed
+  std::atomic<int64_t> dead_lettered{0};  // of those, acknowledged on the .dlq topic
+  std::atomic<int64_t> delivery_failures{0};
+};
+
+// A member of the detector consumer group: consumes frames, runs the detector on `threads`
+// workers and publishes each result to processed_images and detections. An input offset is
+// committed only after both results (or its dead letter) are acknowledged: at-least-once.
+//
+// Lifecycle: create() loads the model(s) -> run() until the stop token fires -> run() drains
+// in-flight frames, flushes and commits before returning.
+class DetectStage {
+ public:
+  static Result<std::unique_ptr<DetectStage>> create(const DetectStageParams& params);
+  ~DetectStage();
+
+  Status run(std::stop_token stop);
+
+  const DetectStats& stats() const;
+  const std::string& model_name() const;
+
+ private:
+  class Impl;
+  explicit DetectStage(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kv::pipeline

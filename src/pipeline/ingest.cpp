@@ -1,0 +1,195 @@
+#include "pipeline/ingest.h"
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "kafka/lag_probe.h"
+#include "kafka/producer.h"
+#include "media/fps_sampler.h"
+#include "media/frame_source.h"
+#include "media/jpeg.h"
+#include "wire/frame_headers.h"
+
+namespace kv::pipeline {
+namespace {
+
+void draw_progress(const IngestStats& s, int64_t total, bool paused) {
+  constexpr int kWidth = 30;
+  const double frac = total > 0 ? std::min(1.0, static_cast<double>(s.frames_read) / static_cast<double>(total)) : 0;
+  const int filled = static_cast<int>(frac * kWidth);
+  const double fps = s.elapsed_s > 0 ? static_cast<double>(s.frames_published) / s.elapsed_s : 0;
+  std::string bar(static_cast<size_t>(filled), '#');
+  bar.resize(kWidth, '.');
+  std::fprintf(stderr, "\r[%s] %3.0f%% %lld/%lld frames read, %lld published, %.1f fps%s   ", bar.c_str(),
+               frac * 100, static_cast<long long>(s.frames_read), static_cast<long long>(total),
+               static_cast<long long>(s.frames_published), fps, paused ? ", waiting for detectors" : "");
+  std::fflush(stderr);
+}
+
+// Shared with delivery callbacks, which run on the producer's report thread.
+struct DeliveryCounters {
+  std::atomic<int64_t> acked{0};
+  std::atomic<int64_t> bytes{0};
+  std::atomic<int64_t> failed{0};
+  std::atomic<int32_t> partition{-1};
+};
+
+}  // namespace
+
+Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
+                               const std::function<void(const IngestStats&)>& on_progress) {
+  if (p.camera.empty()) return make_error(ErrorCode::kInvalidArgument, "camera id must not be empty");
+  if (p.jpeg_quality < 1 || p.jpeg_quality > 100) {
+    return make_error(ErrorCode::kInvalidArgument, fmt::format("--jpeg-quality {} is outside 1..100", p.jpeg_quality));
+  }
+  if (p.fps < 0) return make_error(ErrorCode::kInvalidArgument, "--fps must not be negative");
+  auto source = media::FrameSource::open(p.source);
+  if (!source) return source.error();
+  const media::SourceInfo& info = (*source)->info();
+  log_info("ingest: {} '{}' {}x{} at {:.2f} fps, {} frames -> topic {} as camera '{}'",
+           media::source_kind_name(info.kind), info.uri, info.width, info.height, info.fps,
+           info.frame_count >= 0 ? std::to_string(info.frame_count) : "unknown", p.topic, p.camera);
+
+  auto producer = kafka::Producer::create(p.kafka);
+  if (!producer) return producer.error();
+  std::unique_ptr<kafka::LagProbe> lag_probe;
+  if (p.max_lag > 0) {
+    auto probe = kafka::LagProbe::create(p.kafka, p.lag_group, p.topic);
+    if (!probe) return probe.error();
+    lag_probe = std::move(*probe);
+  }
+
+  auto counters = std::make_shared<DeliveryCounters>();
+  media::FpsSampler sampler(p.fps);
+  IngestStats stats;
+  const Stopwatch clock;
+  const int64_t session_us = wall_now_us();
+  double first_pos_ms = -1;
+  int64_t last_draw_us = 0;
+  int64_t last_lag_check_us = 0;
+  int64_t last_pause_log_us = -10'000'000;
+  Status source_status;
+  int64_t total = info.frame_count;
+  if (total > 0 && p.max_frames > 0 && p.fps <= 0) total = std::min(total, p.max_frames);
+
+  auto refresh = [&](bool paused) {
+    stats.frames_published = counters->acked.load();
+    stats.bytes_published = counters->bytes.load();
+    stats.delivery_failures = counters->failed.load();
+    stats.elapsed_s = clock.elapsed_ms() / 1000.0;
+    const int64_t now = mono_now_us();
+    if (p.progress && now - last_draw_us > 100000) {
+      draw_progress(stats, total, paused);
+      last_draw_us = now;
+    }
+    if (on_progress) on_progress(stats);
+  };
+
+  media::RawFrame frame;
+  int64_t seq = 0;
+  while (!stop.stop_requested() && (p.max_frames <= 0 || seq < p.max_frames)) {
+    auto got = (*source)->read(frame);
+    if (!got) {
+      source_status = got.error();
+      break;
+    }
+    if (!*got) break;
+    ++stats.frames_read;
+    if (!sampler.take(frame.pos_ms)) continue;
+    if (first_pos_ms < 0) first_pos_ms = frame.pos_ms;
+
+    if (p.realtime && !info.is_live()) {
+      const double due_ms = frame.pos_ms - first_pos_ms;
+      const double wait_ms = due_ms - clock.elapsed_ms();
+      if (wait_ms > 0) std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1000)));
+    }
+
+    // Backpressure, checked at most every 100 ms: the mock broker keeps 5 MiB per partition.
+    if (lag_probe && mono_now_us() - last_lag_check_us > 100000) {
+      bool announced = false;
+      for (;;) {
+        last_lag_check_us = mono_now_us();
+        auto broker_lag = lag_probe->lag(counters->partition.load(), 5000);
+        if (!broker_lag) {
+          log_warn("ingest: cannot measure consumer lag ({}); continuing without backpressure",
+                   broker_lag.error().message);
+          lag_probe.reset();
+          break;
+        }
+        // Frames still on their way to the broker will be lag as soon as they land.
+        const int64_t lag = *broker_lag + (seq - counters->acked.load() - counters->failed.load());
+        if (lag < p.max_lag || stop.stop_requested()) break;
+        if (!announced) {
+          ++stats.backpressure_waits;
+          announced = true;
+          if (mono_now_us() - last_pause_log_us > 10'000'000) {
+            last_pause_log_us = mono_now_us();
+            log_info("ingest: waiting: group '{}' is {} frames behind (limit {}); is `kvision detect` running? "
+                     "(--max-lag 0 never waits)", p.lag_group, lag, p.max_lag);
+          }
+        }
+        refresh(true);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+
+    auto jpeg = media::encode_jpeg(frame.bgr, p.jpeg_quality);
+    if (!jpeg) {
+      source_status = jpeg.error();
+      break;
+    }
+    wire::FrameMeta meta;
+    meta.camera = p.camera;
+    meta.seq = seq;
+    meta.session_us = session_us;
+    meta.stream_pos_ms = static_cast<int64_t>(frame.pos_ms);
+    meta.capture_us = frame.capture_us;
+    meta.width = frame.bgr.cols;
+    meta.height = frame.bgr.rows;
+    kafka::OutRecord rec;
+    rec.topic = p.topic;
+    rec.key = p.camera;
+    rec.value = *jpeg;
+    rec.headers = wire::encode_frame_headers(meta);
+    rec.timestamp_ms = frame.capture_us / 1000;
+    const auto size = static_cast<int64_t>(jpeg->size());
+    Status s = (*producer)->produce(rec, [counters, size](const kafka::Delivery& d) {
+      if (d.status.ok()) {
+        counters->acked.fetch_add(1);
+        counters->bytes.fetch_add(size);
+        counters->partition.store(d.partition);
+      } else {
+        counters->failed.fetch_add(1);
+        log_error("ingest: {}", d.status.error().message);
+      }
+    });
+    if (!s) {
+      source_status = s;
+      break;
+    }
+    ++seq;
+    refresh(false);
+  }
+
+  const Status flushed = (*producer)->flush(30000);
+  last_draw_us = 0;
+  refresh(false);
+  if (p.progress) std::fprintf(stderr, "\n");
+  if (!source_status.ok()) {
+    return make_error(source_status.error().code,
+                      fmt::format("{} ({} frames were published before this)", source_status.error().message,
+                                  stats.frames_published));
+  }
+  if (!flushed.ok()) return flushed.error();
+  if (stats.delivery_failures > 0) {
+    return make_error(ErrorCode::kKafka, fmt::format("{} of {} frames were not delivered", stats.delivery_failures, seq));
+  }
+  return stats;
+}
+
+}  // namespace kv::pipeline

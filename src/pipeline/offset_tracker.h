@@ -1,0 +1,43 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+
+#include "kafka/consumer.h"
+
+namespace kv::pipeline {
+
+// Tracks records taken from Kafka until their results are acknowledged, and tells which
+// offset may be committed: the lowest offset still in flight, so nothing unfinished is ever
+// committed even when workers complete out of order.
+// Thread-safety: all methods may be called from any thread.
+class OffsetTracker {
+ public:
+  // Returns false if the offset is already in flight (a redelivery of work still running).
+  bool begin(const kafka::TopicPartition& tp, int64_t offset);
+
+  // Marks a record done. Returns the offset to commit for its partition if it advanced.
+  std::optional<int64_t> complete(const kafka::TopicPartition& tp, int64_t offset);
+
+  size_t in_flight() const;
+
+  // Waits until nothing is in flight; false on timeout.
+  bool wait_idle(int timeout_ms) const;
+
+ private:
+  struct PartitionState {
+    std::set<int64_t> pending;
+    int64_t max_begun = -1;
+    int64_t committable = -1;
+  };
+  mutable std::mutex mu_;
+  mutable std::condition_variable idle_cv_;
+  std::map<kafka::TopicPartition, PartitionState> parts_;
+  size_t in_flight_ = 0;
+};
+
+}  // namespace kv::pipeline

@@ -1,0 +1,91 @@
+#include "pipeline/sink.h"
+
+#include <cstdio>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "kafka/consumer.h"
+#include "kafka/record.h"
+#include "wire/topics.h"
+
+namespace kv::pipeline {
+namespace {
+
+struct FileCloser {
+  void operator()(std::FILE* f) const {
+    if (f != stdout) std::fclose(f);
+  }
+};
+
+// The detection record's JSON: the value on `detections`, a header on `processed_images`.
+Result<std::string> record_json(const rd_kafka_message_t* msg) {
+  if (kafka::message_topic(msg) == wire::kProcessedTopic) {
+    const wire::Headers headers = kafka::message_headers(msg);
+    const std::string* json = wire::find_header(headers, wire::kHdrDetections);
+    if (json == nullptr) return make_error(ErrorCode::kDecode, fmt::format("no '{}' header", wire::kHdrDetections));
+    return *json;
+  }
+  const auto value = kafka::message_value(msg);
+  return std::string(reinterpret_cast<const char*>(value.data()), value.size());
+}
+
+}  // namespace
+
+Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
+  std::unique_ptr<std::FILE, FileCloser> out;
+  if (p.write_lines) {
+    if (p.output.empty() || p.output == "-") {
+      out.reset(stdout);
+    } else {
+      out.reset(std::fopen(p.output.c_str(), "a"));
+      if (!out) return make_error(ErrorCode::kIo, fmt::format("cannot open '{}' for appending", p.output));
+    }
+  }
+  auto consumer = kafka::Consumer::create(p.kafka, p.group);
+  if (!consumer) return consumer.error();
+  if (Status s = (*consumer)->subscribe({p.topic}); !s) return s.error();
+  log_info("sink: group '{}' on {} -> {}", p.group, p.topic,
+           !p.write_lines ? "summary" : (out.get() == stdout ? "stdout" : p.output));
+
+  SinkStats stats;
+  Status status;
+  while (!stop.stop_requested() && (p.max_records <= 0 || stats.records < p.max_records)) {
+    auto msg = (*consumer)->poll(100);
+    if (!msg) {
+      status = msg.error();
+      break;
+    }
+    if (!*msg) continue;
+    const rd_kafka_message_t* m = msg->get();
+    const int64_t receive_us = wall_now_us();
+    auto json = record_json(m);
+    auto record = json ? wire::decode_detection_record(*json) : Result<wire::DetectionRecord>(json.error());
+    if (!record) {
+      ++stats.bad_records;
+      log_warn("sink: skipping {}[{}]@{}: {}", kafka::message_topic(m), m->partition, m->offset,
+               record.error().message);
+    } else {
+      if (out) {
+        std::fwrite(json->data(), 1, json->size(), out.get());
+        std::fputc('\n', out.get());
+        if (std::fflush(out.get()) != 0) {
+          status = make_error(ErrorCode::kIo, fmt::format("writing '{}' failed", p.output));
+          break;
+        }
+      }
+      if (p.on_record) p.on_record(*record, receive_us);
+      ++stats.records;
+    }
+    if (Status s = (*consumer)->store_offset(kafka::message_topic(m), m->partition, m->offset + 1); !s) {
+      log_warn("sink: {}", s.error().message);
+    }
+  }
+  (*consumer)->close();
+  if (!status.ok()) return status.error();
+  return stats;
+}
+
+}  // namespace kv::pipeline

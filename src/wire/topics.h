@@ -1,0 +1,14 @@
+#pragma once
+
+#include <string_view>
+
+namespace kv::wire {
+
+// Topic names are part of the wire contract (docs/wire-format.md).
+inline constexpr std::string_view kRawFramesTopic = "raw_video_frames";
+inline constexpr std::string_view kProcessedTopic = "processed_images";
+inline constexpr std::string_view kDetectionsTopic = "detections";
+// Records that could not be processed go, unchanged, to "<topic>" + kDeadLetterSuffix.
+inline constexpr std::string_view kDeadLetterSuffix = ".dlq";
+
+}  // namespace kv::wire

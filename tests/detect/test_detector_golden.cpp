@@ -1,0 +1,105 @@
+// YOLOX-Nano on Debian's dog.jpg against boxes recorded once by an independent decode
+// (tools/yolox_reference.py: numpy + cv2.dnn, written from the model's MODEL.md).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "detect/detector.h"
+#include "detect/nms.h"
+#include "test_paths.h"
+
+namespace kv::detect {
+namespace {
+
+struct Expected {
+  std::vector<int> class_ids;  // any of these is accepted
+  cv::Rect2f box;
+};
+
+std::vector<Expected> load_golden() {
+  std::ifstream in(std::string(KV_SOURCE_DIR) + "/tests/detect/golden/dog_yolox_nano.json");
+  const auto j = nlohmann::json::parse(in);
+  std::vector<Expected> out;
+  for (const auto& d : j.at("detections")) {
+    const int cls = d.at("class_id").get<int>();
+    if (cls != 16 && cls != 1 && cls != 2) continue;  // dog, bicycle, car
+    const auto& b = d.at("box");
+    out.push_back({cls == 2 ? std::vector<int>{2, 7} : std::vector<int>{cls},  // truck accepted for car
+                   cv::Rect2f(b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>())});
+  }
+  return out;
+}
+
+TEST(DetectorGolden, YoloxNanoFindsDogBicycleAndCar) {
+  const std::string image_path = kv::testing::data_dir() + "/dog.jpg";
+  KV_REQUIRE_FILE(image_path);
+  KV_REQUIRE_FILE(kv::testing::yolox_nano_path());
+  const std::vector<Expected> golden = load_golden();
+  ASSERT_EQ(golden.size(), 3u);
+
+  DetectorParams params;
+  params.model_path = kv::testing::yolox_nano_path();
+  auto detector = make_detector(params);
+  ASSERT_TRUE(detector.ok()) << detector.error().message;
+  EXPECT_EQ((*detector)->name(), "yolox_nano");
+  const cv::Mat img = cv::imread(image_path);
+  ASSERT_FALSE(img.empty());
+  DetectTimings timings;
+  auto dets = (*detector)->detect(img, &timings);
+  ASSERT_TRUE(dets.ok()) << dets.error().message;
+  EXPECT_GT(timings.infer_ms, 0);
+
+  for (const Expected& e : golden) {
+    float best = 0;
+    for (const Detection& d : *dets) {
+      if (std::find(e.class_ids.begin(), e.class_ids.end(), d.class_id) != e.class_ids.end()) {
+        best = std::max(best, iou(d.box, e.box));
+      }
+    }
+    EXPECT_GE(best, 0.9f) << "class " << (*detector)->label(e.class_ids[0]) << " not found at the reference box";
+  }
+  EXPECT_EQ((*detector)->label(16), "dog");
+}
+
+TEST(DetectorGolden, MissingModelFailsClearly) {
+  DetectorParams params;
+  params.model_path = "/nonexistent/model.onnx";
+  auto d = make_detector(params);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(d.error().message.find("/nonexistent/model.onnx"), std::string::npos);
+}
+
+TEST(DetectorGolden, WrongInputSizeNamesExpectedAndActualShapes) {
+  KV_REQUIRE_FILE(kv::testing::yolox_nano_path());
+  DetectorParams params;
+  params.model_path = kv::testing::yolox_nano_path();
+  params.labels_path = std::string(KV_SOURCE_DIR) + "/tests/detect/golden/three.names";  // 3 classes, model has 80
+  auto d = make_detector(params);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code, ErrorCode::kModel);
+  EXPECT_NE(d.error().message.find("1x3549x8"), std::string::npos) << d.error().message;
+  EXPECT_NE(d.error().message.find("1x3549x85"), std::string::npos) << d.error().message;
+}
+
+TEST(DetectorGolden, HogFindsPeopleInVtest) {
+  const std::string video = kv::testing::data_dir() + "/vtest.avi";
+  KV_REQUIRE_FILE(video);
+  cv::VideoCapture cap(video);
+  cv::Mat frame;
+  ASSERT_TRUE(cap.read(frame));
+  auto hog = make_detector(DetectorParams{});
+  ASSERT_TRUE(hog.ok());
+  EXPECT_EQ((*hog)->name(), "hog-people");
+  auto dets = (*hog)->detect(frame, nullptr);
+  ASSERT_TRUE(dets.ok());
+  EXPECT_GE(dets->size(), 1u);
+  for (const Detection& d : *dets) EXPECT_EQ(d.class_id, 0);
+}
+
+}  // namespace
+}  // namespace kv::detect

@@ -1,0 +1,83 @@
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "media/jpeg.h"
+
+namespace kv::media {
+namespace {
+
+cv::Mat gradient(int w, int h) {
+  cv::Mat img(h, w, CV_8UC3);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) img.at<cv::Vec3b>(y, x) = cv::Vec3b(x % 256, y % 256, (x + y) % 256);
+  }
+  cv::circle(img, {w / 2, h / 2}, h / 4, cv::Scalar(255, 255, 255), -1);
+  return img;
+}
+
+TEST(Jpeg, RoundTripKeepsSizeAndContent) {
+  const cv::Mat img = gradient(768, 576);
+  auto bytes = encode_jpeg(img, 90);
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_TRUE(looks_like_jpeg(*bytes));
+  auto back = decode_jpeg(*bytes);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->cols, 768);
+  EXPECT_EQ(back->rows, 576);
+  EXPECT_EQ(back->type(), CV_8UC3);
+  cv::Mat diff;
+  cv::absdiff(img, *back, diff);
+  EXPECT_LT(cv::mean(diff)[0], 4.0);  // lossy, but close at quality 90
+}
+
+TEST(Jpeg, QualityTradesSize) {
+  const cv::Mat img = gradient(320, 240);
+  auto low = encode_jpeg(img, 20);
+  auto high = encode_jpeg(img, 95);
+  ASSERT_TRUE(low.ok() && high.ok());
+  EXPECT_LT(low->size(), high->size());
+}
+
+TEST(Jpeg, RejectsBadQualityAndEmptyImage) {
+  EXPECT_FALSE(encode_jpeg(gradient(8, 8), 0).ok());
+  EXPECT_FALSE(encode_jpeg(gradient(8, 8), 101).ok());
+  EXPECT_FALSE(encode_jpeg(cv::Mat(), 80).ok());
+}
+
+TEST(Jpeg, RejectsNonJpegBytes) {
+  const std::vector<uint8_t> text = {'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'};
+  auto r = decode_jpeg(text);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kDecode);
+  EXPECT_FALSE(decode_jpeg(std::vector<uint8_t>{}).ok());
+}
+
+TEST(Jpeg, RejectsPng) {
+  std::vector<uint8_t> png;
+  ASSERT_TRUE(cv::imencode(".png", gradient(16, 16), png));
+  EXPECT_FALSE(decode_jpeg(png).ok());
+}
+
+TEST(Jpeg, RejectsTruncatedJpeg) {
+  auto bytes = encode_jpeg(gradient(128, 128), 80);
+  ASSERT_TRUE(bytes.ok());
+  bytes->resize(bytes->size() / 2);
+  auto r = decode_jpeg(*bytes);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("truncated"), std::string::npos);
+}
+
+TEST(Jpeg, RejectsGarbageWithJpegMagic) {
+  std::vector<uint8_t> junk(200, 0x41);
+  junk[0] = 0xFF;
+  junk[1] = 0xD8;
+  junk[2] = 0xFF;
+  junk[198] = 0xFF;
+  junk[199] = 0xD9;
+  EXPECT_FALSE(decode_jpeg(junk).ok());
+}
+
+}  // namespace
+}  // namespace kv::media

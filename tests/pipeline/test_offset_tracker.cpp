@@ -1,0 +1,52 @@
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "pipeline/offset_tracker.h"
+
+namespace kv::pipeline {
+namespace {
+
+const kafka::TopicPartition kP0{"raw_video_frames", 0};
+const kafka::TopicPartition kP1{"raw_video_frames", 1};
+
+TEST(OffsetTracker, CommitsOnlyBelowTheOldestUnfinished) {
+  OffsetTracker t;
+  for (int64_t o = 10; o < 14; ++o) ASSERT_TRUE(t.begin(kP0, o));
+  EXPECT_EQ(t.complete(kP0, 12), std::nullopt) << "10 is still running";
+  EXPECT_EQ(t.complete(kP0, 11), std::nullopt);
+  EXPECT_EQ(t.complete(kP0, 10), 13) << "10..12 done, 13 running";
+  EXPECT_EQ(t.complete(kP0, 13), 14);
+  EXPECT_EQ(t.in_flight(), 0u);
+}
+
+TEST(OffsetTracker, PartitionsAreIndependent) {
+  OffsetTracker t;
+  ASSERT_TRUE(t.begin(kP0, 5));
+  ASSERT_TRUE(t.begin(kP1, 100));
+  EXPECT_EQ(t.complete(kP1, 100), 101);
+  EXPECT_EQ(t.in_flight(), 1u);
+  EXPECT_EQ(t.complete(kP0, 5), 6);
+}
+
+TEST(OffsetTracker, RedeliveryOfRunningWorkIsRefused) {
+  OffsetTracker t;
+  ASSERT_TRUE(t.begin(kP0, 1));
+  EXPECT_FALSE(t.begin(kP0, 1));
+  EXPECT_EQ(t.in_flight(), 1u);
+}
+
+TEST(OffsetTracker, WaitIdleWakesWhenTheLastCompletes) {
+  OffsetTracker t;
+  ASSERT_TRUE(t.begin(kP0, 1));
+  EXPECT_FALSE(t.wait_idle(10));
+  std::thread worker([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    t.complete(kP0, 1);
+  });
+  EXPECT_TRUE(t.wait_idle(5000));
+  worker.join();
+}
+
+}  // namespace
+}  // namespace kv::pipeline

@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+
+#include "wire/detection_record.h"
+
+namespace kv::wire {
+namespace {
+
+DetectionRecord sample() {
+  DetectionRecord r;
+  r.frame.camera = "cam1";
+  r.frame.seq = 7;
+  r.frame.session_us = 11;
+  r.frame.stream_pos_ms = 700;
+  r.frame.capture_us = 1700000000700000;
+  r.frame.width = 768;
+  r.frame.height = 576;
+  r.source = {"raw_video_frames", 3, 12345};
+  r.model = "yolox_nano";
+  r.processed_us = 1700000000750000;
+  r.timings = {1.5, 2.25, 3.125, 30.5, 0.75};
+  r.detections.push_back({0, "person", 0.9125f, {10.5f, 20.25f, 30.0f, 80.5f}});
+  r.detections.push_back({16, "dog", 0.5f, {100, 200, 50, 40}});
+  return r;
+}
+
+TEST(DetectionRecord, RoundTrip) {
+  const DetectionRecord in = sample();
+  auto out = decode_detection_record(encode_detection_record(in));
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(out->frame.camera, "cam1");
+  EXPECT_EQ(out->frame.seq, 7);
+  EXPECT_EQ(out->frame.capture_us, in.frame.capture_us);
+  EXPECT_EQ(out->source.topic, "raw_video_frames");
+  EXPECT_EQ(out->source.partition, 3);
+  EXPECT_EQ(out->source.offset, 12345);
+  EXPECT_EQ(out->model, "yolox_nano");
+  EXPECT_DOUBLE_EQ(out->timings.infer_ms, 30.5);
+  EXPECT_DOUBLE_EQ(out->timings.preprocess_ms, 3.125);
+  ASSERT_EQ(out->detections.size(), 2u);
+  EXPECT_EQ(out->detections[0].label, "person");
+  EXPECT_EQ(out->detections[0].class_id, 0);
+  EXPECT_NEAR(out->detections[0].score, 0.9125, 1e-4);
+  EXPECT_NEAR(out->detections[0].box.x, 10.5, 0.05);
+  EXPECT_NEAR(out->detections[0].box.h, 80.5, 0.05);
+  EXPECT_EQ(out->detections[1].label, "dog");
+}
+
+TEST(DetectionRecord, IsOneCompactLine) {
+  const std::string json = encode_detection_record(sample());
+  EXPECT_EQ(json.find('\n'), std::string::npos);
+  EXPECT_NE(json.find("\"schema\":1"), std::string::npos);
+}
+
+TEST(DetectionRecord, MalformedJsonIsAnError) {
+  EXPECT_FALSE(decode_detection_record("{not json").ok());
+  EXPECT_FALSE(decode_detection_record("{}").ok());
+  EXPECT_FALSE(decode_detection_record("[1,2]").ok());
+}
+
+TEST(DetectionRecord, BadBoxIsAnError) {
+  std::string json = encode_detection_record(sample());
+  const size_t at = json.find("\"box\":[");
+  ASSERT_NE(at, std::string::npos);
+  json.replace(at, 7, "\"box\":[1,");  // five numbers
+  EXPECT_FALSE(decode_detection_record(json).ok());
+}
+
+TEST(DetectionRecord, FutureSchemaIsRejected) {
+  std::string json = encode_detection_record(sample());
+  json.replace(json.find("\"schema\":1"), 10, "\"schema\":9");
+  EXPECT_FALSE(decode_detection_record(json).ok());
+}
+
+}  // namespace
+}  // namespace kv::wire
