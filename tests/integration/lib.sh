@@ -1,0 +1,52 @@
+# Helpers for the integration scripts: a broker on a free port, processes that are cleaned up.
+set -euo pipefail
+KV="$1"
+CHECK="$2"
+SRC="${KV_SOURCE_DIR:?}"
+DATA="${KV_DATA_DIR:-$SRC/.data}"
+SHARED="${KV_SHARED_DIR:-$SRC/../shared}"
+MODEL="$SHARED/models/yolox_nano/yolox_nano.onnx"
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; for f in "$WORK"/*.log; do echo "--- $f"; tail -n 20 "$f"; done; exit 1; }
+require_file() { [ -f "$1" ] || skip "missing $1 (run scripts/fetch_samples.sh, or set KV_DATA_DIR / KV_SHARED_DIR)"; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_broker: sets BROKERS
+start_broker() {
+  local port
+  port="$(free_port)"
+  "$KV" broker --port "$port" --partitions 4 >"$WORK/broker.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 100); do
+    grep -q "listening on" "$WORK/broker.log" && break
+    sleep 0.1
+  done
+  grep -q "listening on 127.0.0.1:$port" "$WORK/broker.log" || fail "broker did not start"
+  BROKERS="127.0.0.1:$port"
+}
+
+# count_records TOPIC: records currently in the topic, counted by kcat
+count_records() {
+  kcat -b "$BROKERS" -C -t "$1" -o beginning -e -q -f '.\n' 2>/dev/null | wc -l
+}
+
+# wait_records TOPIC N TIMEOUT_S
+wait_records() {
+  local n=0
+  for _ in $(seq $(( $3 * 2 ))); do
+    n="$(count_records "$1")"
+    [ "$n" -ge "$2" ] && return 0
+    sleep 0.5
+  done
+  fail "$1 has $n records, expected $2"
+}
