@@ -11,7 +11,7 @@ packages=(
   libopencv-dev            # OpenCV: DNN, imgcodecs, videoio (FFmpeg backend), objdetect
   librdkafka-dev           # the Kafka client, and its mock cluster for the embedded broker
   libcli11-dev nlohmann-json3-dev libfmt-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
   kcat                     # an independent Kafka client, used by the integration tests
   python3
 )

@@ -12,7 +12,7 @@ Properties Consumer::default_properties() {
   return {
       {"enable.auto.commit", "true"},         // commits what store_offset() stored...
       {"enable.auto.offset.store", "false"},  // ...and nothing is stored before it is done
-      {"auto.commit.interval.ms", "1000"},
+      {"auto.commit.interval.ms", "200"},  // fresh commits keep lag-based backpressure accurate
       {"auto.offset.reset", "earliest"},
       {"session.timeout.ms", "6000"},
       {"heartbeat.interval.ms", "1000"},

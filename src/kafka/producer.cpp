@@ -113,6 +113,23 @@ Status Producer::produce(const OutRecord& rec, DeliveryFn on_delivery) {
   }
 }
 
+Status Producer::connect(const std::string& topic, int timeout_ms) {
+  std::unique_ptr<rd_kafka_topic_t, decltype(&rd_kafka_topic_destroy)> rkt(
+      rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr), &rd_kafka_topic_destroy);
+  const rd_kafka_metadata_t* md = nullptr;
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, rkt.get(), &md, timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(ErrorCode::kKafka, fmt::format("cannot reach the Kafka cluster ({}): {}",
+                                                     rd_kafka_err2str(err), "check --brokers"));
+  }
+  MetadataPtr owned(md);
+  if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(ErrorCode::kKafka, fmt::format("topic {} is not available: {}", topic,
+                                                     rd_kafka_err2str(md->topics[0].err)));
+  }
+  return ok_status();
+}
+
 Status Producer::flush(int timeout_ms) {
   const rd_kafka_resp_err_t err = rd_kafka_flush(rk_.get(), timeout_ms);
   if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {

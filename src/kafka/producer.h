@@ -44,6 +44,10 @@ class Producer {
   // this waits; it fails only on a fatal producer error.
   Status produce(const OutRecord& record, DeliveryFn on_delivery);
 
+  // Connects and fetches the topic's metadata now, so the first record does not pay for it.
+  // Fails when the cluster cannot be reached within timeout_ms or the topic does not exist.
+  Status connect(const std::string& topic, int timeout_ms);
+
   // Waits until every queued record is delivered or failed.
   Status flush(int timeout_ms);
 

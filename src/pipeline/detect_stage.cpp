@@ -44,8 +44,11 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   Status run(std::stop_token stop);
   const std::string& model_name() const { return detectors_.front()->name(); }
 
-  void on_assigned(const std::vector<kafka::TopicPartition>&) override {}
-  void on_revoking(const std::vector<kafka::TopicPartition>&) override {
+  void on_assigned(const std::vector<kafka::TopicPartition>& parts) override {
+    stats.assigned_partitions.fetch_add(static_cast<int>(parts.size()));
+  }
+  void on_revoking(const std::vector<kafka::TopicPartition>& parts) override {
+    stats.assigned_partitions.fetch_sub(static_cast<int>(parts.size()));
     // Everything taken from the revoked partitions finishes (and stores its offset) first, so
     // the commit that follows covers it and the next owner does not redo it.
     if (!tracker_.wait_idle(kDrainTimeoutMs)) {
@@ -78,6 +81,9 @@ Status DetectStage::Impl::run(std::stop_token stop) {
   auto producer = kafka::Producer::create(params_.kafka);
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
+  for (const std::string& topic : {params_.processed_topic, params_.detections_topic}) {
+    if (Status s = producer_->connect(topic, 30000); !s) return s;
+  }
   auto consumer = kafka::Consumer::create(params_.kafka, params_.group, {}, this);
   if (!consumer) return consumer.error();
   consumer_ = std::move(*consumer);

@@ -30,6 +30,7 @@ struct DetectStats {
   std::atomic<int64_t> bad_records{0};    // records that could not be processed
   std::atomic<int64_t> dead_lettered{0};  // of those, acknowledged on the .dlq topic
   std::atomic<int64_t> delivery_failures{0};
+  std::atomic<int> assigned_partitions{0};  // currently owned input partitions
 };
 
 // A member of the detector consumer group: consumes frames, runs the detector on `threads`

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "kafka/lag_probe.h"
+#include "pipeline/backpressure.h"
 #include "kafka/producer.h"
 #include "media/fps_sampler.h"
 #include "media/frame_source.h"
@@ -57,11 +58,12 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
 
   auto producer = kafka::Producer::create(p.kafka);
   if (!producer) return producer.error();
-  std::unique_ptr<kafka::LagProbe> lag_probe;
+  if (Status s = (*producer)->connect(p.topic, 30000); !s) return s.error();
+  std::unique_ptr<Backpressure> backpressure;
   if (p.max_lag > 0) {
     auto probe = kafka::LagProbe::create(p.kafka, p.lag_group, p.topic);
     if (!probe) return probe.error();
-    lag_probe = std::move(*probe);
+    backpressure = std::make_unique<Backpressure>(std::move(*probe), p.lag_group, p.max_lag);
   }
 
   auto counters = std::make_shared<DeliveryCounters>();
@@ -71,8 +73,6 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
   const int64_t session_us = wall_now_us();
   double first_pos_ms = -1;
   int64_t last_draw_us = 0;
-  int64_t last_lag_check_us = 0;
-  int64_t last_pause_log_us = -10'000'000;
   Status source_status;
   int64_t total = info.frame_count;
   if (total > 0 && p.max_frames > 0 && p.fps <= 0) total = std::min(total, p.max_frames);
@@ -107,35 +107,13 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
       const double due_ms = frame.pos_ms - first_pos_ms;
       const double wait_ms = due_ms - clock.elapsed_ms();
       if (wait_ms > 0) std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1000)));
+      frame.capture_us = wall_now_us();  // the moment a live camera would have delivered it
     }
 
-    // Backpressure, checked at most every 100 ms: the mock broker keeps 5 MiB per partition.
-    if (lag_probe && mono_now_us() - last_lag_check_us > 100000) {
-      bool announced = false;
-      for (;;) {
-        last_lag_check_us = mono_now_us();
-        auto broker_lag = lag_probe->lag(counters->partition.load(), 5000);
-        if (!broker_lag) {
-          log_warn("ingest: cannot measure consumer lag ({}); continuing without backpressure",
-                   broker_lag.error().message);
-          lag_probe.reset();
-          break;
-        }
-        // Frames still on their way to the broker will be lag as soon as they land.
-        const int64_t lag = *broker_lag + (seq - counters->acked.load() - counters->failed.load());
-        if (lag < p.max_lag || stop.stop_requested()) break;
-        if (!announced) {
-          ++stats.backpressure_waits;
-          announced = true;
-          if (mono_now_us() - last_pause_log_us > 10'000'000) {
-            last_pause_log_us = mono_now_us();
-            log_info("ingest: waiting: group '{}' is {} frames behind (limit {}); is `kvision detect` running? "
-                     "(--max-lag 0 never waits)", p.lag_group, lag, p.max_lag);
-          }
-        }
-        refresh(true);
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
+    if (backpressure) {
+      stats.backpressure_waits += backpressure->admit(
+          seq, counters->partition.load(), [&] { return seq - counters->acked.load() - counters->failed.load(); },
+          stop, [&] { refresh(true); });
     }
 
     auto jpeg = media::encode_jpeg(frame.bgr, p.jpeg_quality);

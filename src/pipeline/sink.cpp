@@ -32,6 +32,18 @@ Result<std::string> record_json(const rd_kafka_message_t* msg) {
   return std::string(reinterpret_cast<const char*>(value.data()), value.size());
 }
 
+class AssignmentListener final : public kafka::RebalanceListener {
+ public:
+  explicit AssignmentListener(const std::function<void()>& fn) : fn_(fn) {}
+  void on_assigned(const std::vector<kafka::TopicPartition>&) override {
+    if (fn_) fn_();
+  }
+  void on_revoking(const std::vector<kafka::TopicPartition>&) override {}
+
+ private:
+  const std::function<void()>& fn_;
+};
+
 }  // namespace
 
 Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
@@ -44,7 +56,8 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
       if (!out) return make_error(ErrorCode::kIo, fmt::format("cannot open '{}' for appending", p.output));
     }
   }
-  auto consumer = kafka::Consumer::create(p.kafka, p.group);
+  AssignmentListener listener(p.on_assigned);
+  auto consumer = kafka::Consumer::create(p.kafka, p.group, {}, &listener);
   if (!consumer) return consumer.error();
   if (Status s = (*consumer)->subscribe({p.topic}); !s) return s.error();
   log_info("sink: group '{}' on {} -> {}", p.group, p.topic,

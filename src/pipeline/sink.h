@@ -20,6 +20,8 @@ struct SinkParams {
   int64_t max_records = 0;           // stop after this many; 0: run until stopped
   // Called for every valid record with the wall time it was received.
   std::function<void(const wire::DetectionRecord&, int64_t receive_us)> on_record;
+  // Called (on the sink's thread) each time the group assigns it partitions.
+  std::function<void()> on_assigned;
 };
 
 struct SinkStats {
