@@ -32,8 +32,15 @@ void run_detect(benchmark::State& state, const std::string& model) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_YoloxNano_Detect(benchmark::State& state) { run_detect(state, kv::testing::yolox_nano_path()); }
-BENCHMARK(BM_YoloxNano_Detect)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
+void BM_YoloxNano_Detect(benchmark::State& state) {
+  run_detect(state, kv::testing::yolox_nano_path());
+}
+BENCHMARK(BM_YoloxNano_Detect)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3);
 
 void BM_YoloxNano_Parallel(benchmark::State& state) {
   const cv::Mat frame = vtest_frame();
@@ -45,9 +52,15 @@ void BM_YoloxNano_Parallel(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize((*det)->detect(frame, nullptr));
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_YoloxNano_Parallel)->Threads(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
+BENCHMARK(BM_YoloxNano_Parallel)
+    ->Threads(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3);
 
-void BM_Hog_Detect(benchmark::State& state) { run_detect(state, ""); }
+void BM_Hog_Detect(benchmark::State& state) {
+  run_detect(state, "");
+}
 BENCHMARK(BM_Hog_Detect)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
 
 void BM_JpegDecode(benchmark::State& state) {

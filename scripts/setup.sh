@@ -13,7 +13,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   kcat                     # an independent Kafka client, used by the integration tests
-  python3
+  python3 clang-format
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -14,18 +14,27 @@ inline std::string env_or(const char* name, const std::string& fallback) {
 }
 
 // Sample media fetched by scripts/fetch_samples.sh (vtest.avi, dog.jpg).
-inline std::string data_dir() { return env_or("KV_DATA_DIR", std::string(KV_SOURCE_DIR) + "/.data"); }
+inline std::string data_dir() {
+  return env_or("KV_DATA_DIR", std::string(KV_SOURCE_DIR) + "/.data");
+}
 // ../shared beside the project root: models and labelled data.
-inline std::string shared_dir() { return env_or("KV_SHARED_DIR", std::string(KV_SOURCE_DIR) + "/../shared"); }
-inline std::string yolox_nano_path() { return shared_dir() + "/models/yolox_nano/yolox_nano.onnx"; }
+inline std::string shared_dir() {
+  return env_or("KV_SHARED_DIR", std::string(KV_SOURCE_DIR) + "/../shared");
+}
+inline std::string yolox_nano_path() {
+  return shared_dir() + "/models/yolox_nano/yolox_nano.onnx";
+}
 
-inline bool exists(const std::string& path) { return std::filesystem::exists(path); }
+inline bool exists(const std::string& path) {
+  return std::filesystem::exists(path);
+}
 
 }  // namespace kv::testing
 
-#define KV_REQUIRE_FILE(path)                                                                       \
-  do {                                                                                              \
-    if (!::kv::testing::exists(path))                                                               \
-      GTEST_SKIP() << "missing " << (path)                                                          \
-                   << " (run scripts/fetch_samples.sh; set KV_DATA_DIR / KV_SHARED_DIR to override)"; \
+#define KV_REQUIRE_FILE(path)                                                                \
+  do {                                                                                       \
+    if (!::kv::testing::exists(path))                                                        \
+      GTEST_SKIP()                                                                           \
+          << "missing " << (path)                                                            \
+          << " (run scripts/fetch_samples.sh; set KV_DATA_DIR / KV_SHARED_DIR to override)"; \
   } while (0)

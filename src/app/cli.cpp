@@ -12,9 +12,10 @@
 namespace kv::app {
 
 int report_error(std::string_view command, const Error& error) {
-  std::fprintf(stderr, "kvision %.*s: error: %s\n", static_cast<int>(command.size()), command.data(),
-               error.message.c_str());
-  const bool usage = error.code == ErrorCode::kInvalidArgument || error.code == ErrorCode::kNotFound;
+  std::fprintf(stderr, "kvision %.*s: error: %s\n", static_cast<int>(command.size()),
+               command.data(), error.message.c_str());
+  const bool usage =
+      error.code == ErrorCode::kInvalidArgument || error.code == ErrorCode::kNotFound;
   return usage ? kExitUsage : kExitFailure;
 }
 

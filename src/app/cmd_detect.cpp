@@ -21,15 +21,16 @@ int run_detect_command(DetectOptions& o) {
   o.params.kafka = *config;
   const int cores = available_cores();
   o.params.threads = o.threads > 0 ? o.threads : cores;
-  detect::set_inference_threads(o.infer_threads > 0 ? o.infer_threads : std::max(1, cores / o.params.threads));
+  detect::set_inference_threads(o.infer_threads > 0 ? o.infer_threads
+                                                    : std::max(1, cores / o.params.threads));
   auto stage = pipeline::DetectStage::create(o.params);
   if (!stage) return report_error("detect", stage.error());
   std::stop_source stop;
   SignalBridge bridge(stop);
   const Status s = (*stage)->run(stop.get_token());
   const pipeline::DetectStats& st = (*stage)->stats();
-  log_info("detect: consumed {}, processed {}, bad records {} (dead-lettered {})", st.consumed.load(),
-           st.processed.load(), st.bad_records.load(), st.dead_lettered.load());
+  log_info("detect: consumed {}, processed {}, bad records {} (dead-lettered {})",
+           st.consumed.load(), st.processed.load(), st.bad_records.load(), st.dead_lettered.load());
   if (!s.ok()) return report_error("detect", s.error());
   return kExitOk;
 }
@@ -39,22 +40,33 @@ int run_detect_command(DetectOptions& o) {
 void add_detect_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<DetectOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "detect", "Consume raw_video_frames, run the detector, publish processed_images and detections");
+      "detect",
+      "Consume raw_video_frames, run the detector, publish processed_images and detections");
   add_kafka_options(cmd, o->kafka);
   auto& p = o->params;
   cmd->add_option("--model,-m", p.detector.model_path,
                   "YOLOX ONNX model (class names from <model>.names or coco.names beside it); "
                   "without it, OpenCV's HOG people detector");
   cmd->add_option("--labels", p.detector.labels_path, "Class names file, one per line");
-  cmd->add_option("--input-size", p.detector.input_size, "Square model input size in pixels")->capture_default_str();
-  cmd->add_option("--score", p.detector.score_threshold, "Minimum detection score")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--nms", p.detector.nms_iou, "NMS IoU threshold")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--group,-g", p.group, "Consumer group; detectors in one group share the partitions")
+  cmd->add_option("--input-size", p.detector.input_size, "Square model input size in pixels")
       ->capture_default_str();
-  cmd->add_option("--threads,-t", o->threads, "Worker threads, each with its own model instance (0: one per core)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--infer-threads", o->infer_threads, "Threads inside each inference (0: cores / threads)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--score", p.detector.score_threshold, "Minimum detection score")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--nms", p.detector.nms_iou, "NMS IoU threshold")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--group,-g", p.group,
+                  "Consumer group; detectors in one group share the partitions")
+      ->capture_default_str();
+  cmd->add_option("--threads,-t", o->threads,
+                  "Worker threads, each with its own model instance (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--infer-threads", o->infer_threads,
+                  "Threads inside each inference (0: cores / threads)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--input-topic", p.input_topic, "Topic to consume")->capture_default_str();
   cmd->callback([o, &action] { action = [o] { return run_detect_command(*o); }; });
 }

@@ -25,10 +25,11 @@ int run_ingest_command(IngestOptions& o) {
   SignalBridge bridge(stop);
   auto stats = pipeline::run_ingest(o.params, stop.get_token());
   if (!stats) return report_error("ingest", stats.error());
-  log_info("ingest: {} frames published ({:.1f} MB) in {:.1f} s, {:.1f} fps{}", stats->frames_published,
-           static_cast<double>(stats->bytes_published) / 1e6, stats->elapsed_s,
-           stats->elapsed_s > 0 ? static_cast<double>(stats->frames_published) / stats->elapsed_s : 0.0,
-           stop.stop_requested() ? " (interrupted; everything read was flushed)" : "");
+  log_info(
+      "ingest: {} frames published ({:.1f} MB) in {:.1f} s, {:.1f} fps{}", stats->frames_published,
+      static_cast<double>(stats->bytes_published) / 1e6, stats->elapsed_s,
+      stats->elapsed_s > 0 ? static_cast<double>(stats->frames_published) / stats->elapsed_s : 0.0,
+      stop.stop_requested() ? " (interrupted; everything read was flushed)" : "");
   return kExitOk;
 }
 
@@ -36,23 +37,35 @@ int run_ingest_command(IngestOptions& o) {
 
 void add_ingest_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<IngestOptions>();
-  CLI::App* cmd = app.add_subcommand("ingest", "Publish frames of a video source to raw_video_frames as JPEG");
+  CLI::App* cmd =
+      app.add_subcommand("ingest", "Publish frames of a video source to raw_video_frames as JPEG");
   add_kafka_options(cmd, o->kafka);
   auto& p = o->params;
-  cmd->add_option("--source,-s", p.source, "Video file, image folder, /dev/videoN, or rtsp:// / http:// URL")
+  cmd->add_option("--source,-s", p.source,
+                  "Video file, image folder, /dev/videoN, or rtsp:// / http:// URL")
       ->required();
   cmd->add_option("--camera,-c", p.camera, "Camera id: the record key")->capture_default_str();
-  cmd->add_option("--fps", p.fps, "Sample the source to this many frames per second (0: every frame)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--max-frames,-n", p.max_frames, "Stop after publishing this many frames (0: no limit)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--jpeg-quality,-q", p.jpeg_quality, "JPEG quality 1..100")->capture_default_str()->check(CLI::Range(1, 100));
-  cmd->add_flag("--realtime", p.realtime, "Pace a file source to its own frame rate, like a live camera");
-  cmd->add_option("--max-lag", p.max_lag,
-                  "Wait while the detector group lags this many frames behind (0: never wait). Keeps "
-                  "ingest from outrunning what the broker retains")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--lag-group", p.lag_group, "Consumer group whose lag is watched")->capture_default_str();
+  cmd->add_option("--fps", p.fps,
+                  "Sample the source to this many frames per second (0: every frame)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-frames,-n", p.max_frames,
+                  "Stop after publishing this many frames (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--jpeg-quality,-q", p.jpeg_quality, "JPEG quality 1..100")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  cmd->add_flag("--realtime", p.realtime,
+                "Pace a file source to its own frame rate, like a live camera");
+  cmd->add_option(
+         "--max-lag", p.max_lag,
+         "Wait while the detector group lags this many frames behind (0: never wait). Keeps "
+         "ingest from outrunning what the broker retains")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lag-group", p.lag_group, "Consumer group whose lag is watched")
+      ->capture_default_str();
   cmd->add_option("--topic", p.topic, "Topic to publish to")->capture_default_str();
   cmd->add_flag("--no-progress", o->no_progress, "Never draw the progress bar");
   cmd->callback([o, &action] { action = [o] { return run_ingest_command(*o); }; });

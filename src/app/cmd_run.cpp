@@ -52,9 +52,10 @@ int run_all(RunOptions& o) {
   auto config = make_kafka_config(o.kafka);
   if (!config) return report_error("run", config.error());
   if (o.detectors < 1 || o.detectors > kRunPartitions) {
-    return report_error("run", make_error(ErrorCode::kInvalidArgument,
-                                          fmt::format("--detectors must be 1..{} (one partition each at least)",
-                                                      kRunPartitions)));
+    return report_error(
+        "run", make_error(ErrorCode::kInvalidArgument,
+                          fmt::format("--detectors must be 1..{} (one partition each at least)",
+                                      kRunPartitions)));
   }
 
   kafka::BrokerParams bp;
@@ -78,8 +79,8 @@ int run_all(RunOptions& o) {
     stages.push_back(std::move(*stage));
   }
 
-  log_info("run: embedded broker on {} (in memory); {} detector(s) x {} thread(s), model {}", config->brokers,
-           o.detectors, threads, stages.front()->model_name());
+  log_info("run: embedded broker on {} (in memory); {} detector(s) x {} thread(s), model {}",
+           config->brokers, o.detectors, threads, stages.front()->model_name());
 
   std::stop_source stop;  // Ctrl-C
   SignalBridge bridge(stop);
@@ -88,7 +89,8 @@ int run_all(RunOptions& o) {
   for (auto& stage : stages) {
     pipeline::DetectStage* s = stage.get();
     detector_threads.emplace_back([s, &detectors_stop] {
-      if (Status st = s->run(detectors_stop.get_token()); !st) log_error("run: detector: {}", st.error().message);
+      if (Status st = s->run(detectors_stop.get_token()); !st)
+        log_error("run: detector: {}", st.error().message);
     });
   }
 
@@ -152,7 +154,8 @@ int run_all(RunOptions& o) {
       seen = frames;
       since_progress = Stopwatch();
     } else if (since_progress.elapsed_ms() > o.drain_timeout_s * 1000.0) {
-      log_error("run: no results for {} s; {} of {} frames came out", o.drain_timeout_s, frames, expected);
+      log_error("run: no results for {} s; {} of {} frames came out", o.drain_timeout_s, frames,
+                expected);
       rc = kExitFailure;
       break;
     }
@@ -164,26 +167,31 @@ int run_all(RunOptions& o) {
   sink_thread.join();
 
   std::lock_guard lock(tally.mu);
-  const double elapsed_s = static_cast<double>(std::max<int64_t>(tally.last_receive_us - start_us, 1)) / 1e6;
+  const double elapsed_s =
+      static_cast<double>(std::max<int64_t>(tally.last_receive_us - start_us, 1)) / 1e6;
   int64_t bad = 0;
   for (const auto& s : stages) bad += s->stats().bad_records.load();
   std::printf("\n== kvision run summary ==\n");
   std::printf("source            %s\n", o.ingest.source.c_str());
-  std::printf("model             %s, %d detector(s) x %d thread(s)\n", stages.front()->model_name().c_str(),
-              o.detectors, threads);
+  std::printf("model             %s, %d detector(s) x %d thread(s)\n",
+              stages.front()->model_name().c_str(), o.detectors, threads);
   std::printf("frames in         %lld\n", static_cast<long long>(expected));
   std::printf("frames out        %lld%s\n", static_cast<long long>(tally.frames),
               bad > 0 ? fmt::format(" ({} bad records dead-lettered)", bad).c_str() : "");
   // Steady state: from the first result to the last, leaving out the start-up (group joins).
   const double steady_s = static_cast<double>(tally.last_receive_us - tally.first_receive_us) / 1e6;
-  const double steady_fps = tally.frames > 1 && steady_s > 0 ? static_cast<double>(tally.frames - 1) / steady_s : 0;
-  std::printf("throughput        %.1f fps steady (first to last result), %.1f fps overall in %.1f s\n", steady_fps,
-              static_cast<double>(tally.frames) / elapsed_s, elapsed_s);
-  std::printf("mean inference    %.1f ms/frame\n", tally.frames > 0 ? tally.infer_ms_sum / static_cast<double>(tally.frames) : 0.0);
-  std::printf("latency p50/p99   %.1f / %.1f ms (capture -> result consumed)\n", percentile(tally.latency_ms, 0.5),
-              percentile(tally.latency_ms, 0.99));
+  const double steady_fps =
+      tally.frames > 1 && steady_s > 0 ? static_cast<double>(tally.frames - 1) / steady_s : 0;
+  std::printf(
+      "throughput        %.1f fps steady (first to last result), %.1f fps overall in %.1f s\n",
+      steady_fps, static_cast<double>(tally.frames) / elapsed_s, elapsed_s);
+  std::printf("mean inference    %.1f ms/frame\n",
+              tally.frames > 0 ? tally.infer_ms_sum / static_cast<double>(tally.frames) : 0.0);
+  std::printf("latency p50/p99   %.1f / %.1f ms (capture -> result consumed)\n",
+              percentile(tally.latency_ms, 0.5), percentile(tally.latency_ms, 0.99));
   std::printf("persons seen      %lld boxes in %lld frames (max %lld in one frame)\n",
-              static_cast<long long>(tally.person_boxes), static_cast<long long>(tally.frames_with_person),
+              static_cast<long long>(tally.person_boxes),
+              static_cast<long long>(tally.frames_with_person),
               static_cast<long long>(tally.max_persons));
   if (rc == kExitOk && tally.frames < expected) rc = kExitFailure;
   return rc;
@@ -195,21 +203,33 @@ void add_run_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand(
       "run", "Run the whole pipeline in one process on an embedded broker and print a summary");
-  cmd->add_option("--source,-s", o->ingest.source, "Video file, image folder, /dev/videoN or stream URL")->required();
-  cmd->add_option("--model,-m", o->detector.model_path, "YOLOX ONNX model; without it, OpenCV's HOG people detector");
+  cmd->add_option("--source,-s", o->ingest.source,
+                  "Video file, image folder, /dev/videoN or stream URL")
+      ->required();
+  cmd->add_option("--model,-m", o->detector.model_path,
+                  "YOLOX ONNX model; without it, OpenCV's HOG people detector");
   cmd->add_option("--detectors,-d", o->detectors, "Detector group members (each takes partitions)")
-      ->capture_default_str()->check(CLI::Range(1, 64));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   cmd->add_option("--threads,-t", o->threads, "Worker threads per detector (0: one per core)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--camera,-c", o->ingest.camera, "Camera id")->capture_default_str();
-  cmd->add_option("--fps", o->ingest.fps, "Sample the source to this rate (0: every frame)")->capture_default_str();
-  cmd->add_option("--max-frames,-n", o->ingest.max_frames, "Stop after this many frames (0: all)")->capture_default_str();
-  cmd->add_option("--jpeg-quality,-q", o->ingest.jpeg_quality, "JPEG quality 1..100")->capture_default_str()->check(CLI::Range(1, 100));
+  cmd->add_option("--fps", o->ingest.fps, "Sample the source to this rate (0: every frame)")
+      ->capture_default_str();
+  cmd->add_option("--max-frames,-n", o->ingest.max_frames, "Stop after this many frames (0: all)")
+      ->capture_default_str();
+  cmd->add_option("--jpeg-quality,-q", o->ingest.jpeg_quality, "JPEG quality 1..100")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
   cmd->add_flag("--realtime", o->ingest.realtime, "Pace the file to its own frame rate");
-  cmd->add_option("--score", o->detector.score_threshold, "Minimum detection score")->capture_default_str();
-  cmd->add_option("--port", o->port, "Embedded broker port on 127.0.0.1 (0: a free one)")->capture_default_str();
+  cmd->add_option("--score", o->detector.score_threshold, "Minimum detection score")
+      ->capture_default_str();
+  cmd->add_option("--port", o->port, "Embedded broker port on 127.0.0.1 (0: a free one)")
+      ->capture_default_str();
   cmd->add_option("--output,-o", o->output, "Also append every result as a JSON line to this file");
-  cmd->add_option("-X", o->kafka.properties, "librdkafka property key=value for every client (repeatable)");
+  cmd->add_option("-X", o->kafka.properties,
+                  "librdkafka property key=value for every client (repeatable)");
   cmd->callback([o, &action] { action = [o] { return run_all(*o); }; });
 }
 

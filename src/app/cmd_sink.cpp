@@ -30,16 +30,22 @@ int run_sink_command(SinkOptions& o) {
 
 void add_sink_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<SinkOptions>();
-  CLI::App* cmd = app.add_subcommand("sink", "Write one JSON line per detection result (stdout or a file)");
+  CLI::App* cmd =
+      app.add_subcommand("sink", "Write one JSON line per detection result (stdout or a file)");
   add_kafka_options(cmd, o->kafka);
   auto& p = o->params;
-  cmd->add_option("--topic", p.topic, "detections, or processed_images (results read from its header)")
+  cmd->add_option("--topic", p.topic,
+                  "detections, or processed_images (results read from its header)")
       ->capture_default_str();
-  cmd->add_option("--format", o->format, "Output format")->capture_default_str()->check(CLI::IsMember({"jsonl"}));
+  cmd->add_option("--format", o->format, "Output format")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"jsonl"}));
   cmd->add_option("--output,-o", p.output, "Append to this file instead of stdout");
   cmd->add_option("--group,-g", p.group, "Consumer group")->capture_default_str();
-  cmd->add_option("--max-records,-n", p.max_records, "Exit after this many records (0: run until stopped)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-records,-n", p.max_records,
+                  "Exit after this many records (0: run until stopped)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([o, &action] { action = [o] { return run_sink_command(*o); }; });
 }
 

@@ -9,7 +9,8 @@
 int main(int argc, char** argv) {
   CLI::App app{
       "kvision: real-time video analytics on Apache Kafka.\n"
-      "Cameras and files -> ingest -> raw_video_frames -> detect -> processed_images/detections -> sinks.\n"
+      "Cameras and files -> ingest -> raw_video_frames -> detect -> processed_images/detections -> "
+      "sinks.\n"
       "Try: kvision run --source video.avi"};
   app.set_version_flag("--version", std::string(KV_VERSION));
   app.require_subcommand(1);

@@ -1,8 +1,8 @@
 #include "common/stop.h"
 
+#include <unistd.h>
 #include <atomic>
 #include <csignal>
-#include <unistd.h>
 
 namespace kv {
 namespace {
@@ -28,8 +28,11 @@ void install_stop_handlers() {
 }
 
 bool stop_requested() {
-  return g_signals.load(std::memory_order_relaxed) > 0 || g_requested.load(std::memory_order_relaxed);
+  return g_signals.load(std::memory_order_relaxed) > 0 ||
+         g_requested.load(std::memory_order_relaxed);
 }
-void request_stop() { g_requested.store(true); }
+void request_stop() {
+  g_requested.store(true);
+}
 
 }  // namespace kv

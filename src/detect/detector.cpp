@@ -7,11 +7,14 @@
 
 namespace kv::detect {
 
-void set_inference_threads(int threads) { cv::setNumThreads(threads > 0 ? threads : -1); }
+void set_inference_threads(int threads) {
+  cv::setNumThreads(threads > 0 ? threads : -1);
+}
 
 std::string Detector::label(int class_id) const {
   const auto& l = labels();
-  if (class_id >= 0 && static_cast<size_t>(class_id) < l.size()) return l[static_cast<size_t>(class_id)];
+  if (class_id >= 0 && static_cast<size_t>(class_id) < l.size())
+    return l[static_cast<size_t>(class_id)];
   return fmt::format("class{}", class_id);
 }
 
@@ -19,13 +22,15 @@ Result<std::unique_ptr<Detector>> make_detector(const DetectorParams& params) {
   if (params.model_path.empty()) return make_hog_detector(params);
   std::error_code ec;
   if (!std::filesystem::is_regular_file(params.model_path, ec)) {
-    return make_error(ErrorCode::kNotFound, fmt::format("model file not found: '{}'", params.model_path));
+    return make_error(ErrorCode::kNotFound,
+                      fmt::format("model file not found: '{}'", params.model_path));
   }
   const std::string ext = std::filesystem::path(params.model_path).extension().string();
   if (ext != ".onnx") {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("model '{}': only ONNX models (.onnx, YOLOX family) are supported so far",
-                                  params.model_path));
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("model '{}': only ONNX models (.onnx, YOLOX family) are supported so far",
+                    params.model_path));
   }
   return make_yolox_detector(params);
 }

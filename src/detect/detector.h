@@ -12,9 +12,9 @@
 namespace kv::detect {
 
 struct DetectorParams {
-  std::string model_path;        // empty: OpenCV's HOG people detector
-  std::string labels_path;       // empty: "<model>.names" or "coco.names" beside the model, else COCO-80
-  int input_size = 416;          // square model input, pixels
+  std::string model_path;   // empty: OpenCV's HOG people detector
+  std::string labels_path;  // empty: "<model>.names" or "coco.names" beside the model, else COCO-80
+  int input_size = 416;     // square model input, pixels
   float score_threshold = 0.3f;
   float nms_iou = 0.45f;
   size_t max_detections = 100;

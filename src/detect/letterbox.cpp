@@ -8,7 +8,8 @@
 
 namespace kv::detect {
 
-LetterboxInfo letterbox_top_left(const cv::Mat& bgr, cv::Size input, int pad_value, cv::Mat& canvas) {
+LetterboxInfo letterbox_top_left(const cv::Mat& bgr, cv::Size input, int pad_value,
+                                 cv::Mat& canvas) {
   KV_ASSERT(!bgr.empty() && input.width > 0 && input.height > 0, "letterbox of an empty image");
   LetterboxInfo info;
   info.original = bgr.size();

@@ -14,7 +14,8 @@ struct LetterboxInfo {
 
 // Resizes `bgr` by r = min(W/w, H/h) to (int(w*r), int(h*r)) with bilinear filtering and pastes
 // it at the top-left of a WxH canvas filled with `pad_value` (YOLOX's preprocessing).
-LetterboxInfo letterbox_top_left(const cv::Mat& bgr, cv::Size input, int pad_value, cv::Mat& canvas);
+LetterboxInfo letterbox_top_left(const cv::Mat& bgr, cv::Size input, int pad_value,
+                                 cv::Mat& canvas);
 
 // Maps a box from model-input pixels back to original-frame pixels, clipped to the frame.
 cv::Rect2f unletterbox(const cv::Rect2f& box, const LetterboxInfo& info);

@@ -10,7 +10,8 @@ float iou(const cv::Rect2f& a, const cv::Rect2f& b) {
   return uni > 0 ? inter / uni : 0.0f;
 }
 
-std::vector<Detection> nms_per_class(std::vector<Detection> candidates, float iou_threshold, size_t max_detections) {
+std::vector<Detection> nms_per_class(std::vector<Detection> candidates, float iou_threshold,
+                                     size_t max_detections) {
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const Detection& a, const Detection& b) { return a.score > b.score; });
   std::vector<Detection> kept;

@@ -15,7 +15,8 @@ int yolox_rows(int input_size) {
   return rows;
 }
 
-std::vector<Detection> decode_yolox(const float* data, int rows, int cols, int input_size, float score_threshold) {
+std::vector<Detection> decode_yolox(const float* data, int rows, int cols, int input_size,
+                                    float score_threshold) {
   KV_ASSERT(rows == yolox_rows(input_size), "YOLOX output rows do not match the input size");
   KV_ASSERT(cols > 5, "YOLOX output needs box, objectness and class columns");
   std::vector<Detection> out;

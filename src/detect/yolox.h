@@ -12,6 +12,7 @@ int yolox_rows(int input_size);
 
 // Decodes a rows x (5 + classes) tensor into candidate boxes in model-input pixels whose
 // score (objectness x best class probability) is at least score_threshold. No NMS.
-std::vector<Detection> decode_yolox(const float* data, int rows, int cols, int input_size, float score_threshold);
+std::vector<Detection> decode_yolox(const float* data, int rows, int cols, int input_size,
+                                    float score_threshold);
 
 }  // namespace kv::detect

@@ -20,7 +20,8 @@ constexpr int kYoloxPad = 114;
 Result<std::vector<std::string>> find_labels(const DetectorParams& params) {
   if (!params.labels_path.empty()) return load_labels(params.labels_path);
   const fs::path model(params.model_path);
-  for (const fs::path& candidate : {fs::path(model).replace_extension(".names"), model.parent_path() / "coco.names"}) {
+  for (const fs::path& candidate :
+       {fs::path(model).replace_extension(".names"), model.parent_path() / "coco.names"}) {
     std::error_code ec;
     if (fs::is_regular_file(candidate, ec)) return load_labels(candidate.string());
   }
@@ -36,7 +37,9 @@ std::string shape_string(const cv::Mat& m) {
 class YoloxDetector final : public Detector {
  public:
   YoloxDetector(cv::dnn::Net net, DetectorParams params, std::vector<std::string> labels)
-      : net_(std::move(net)), params_(std::move(params)), labels_(std::move(labels)),
+      : net_(std::move(net)),
+        params_(std::move(params)),
+        labels_(std::move(labels)),
         name_(fs::path(params_.model_path).stem().string()) {}
 
   const std::string& name() const override { return name_; }
@@ -56,7 +59,8 @@ class YoloxDetector final : public Detector {
       return make_error(ErrorCode::kModel, fmt::format("inference failed: {}", e.what()));
     }
     const double infer_ms = sw.lap_ms();
-    std::vector<Detection> dets = decode_yolox(out.ptr<float>(), out.size[1], out.size[2], size, params_.score_threshold);
+    std::vector<Detection> dets =
+        decode_yolox(out.ptr<float>(), out.size[1], out.size[2], size, params_.score_threshold);
     dets = nms_per_class(std::move(dets), params_.nms_iou, params_.max_detections);
     for (Detection& d : dets) d.box = unletterbox(d.box, lb);
     if (timings != nullptr) *timings = {pre_ms, infer_ms, sw.lap_ms()};
@@ -71,18 +75,22 @@ class YoloxDetector final : public Detector {
     cv::Mat out;
     try {
       cv::Mat blank(size, size, CV_8UC3, cv::Scalar::all(kYoloxPad));
-      net_.setInput(cv::dnn::blobFromImage(blank, 1.0, cv::Size(size, size), cv::Scalar(), false, false));
+      net_.setInput(
+          cv::dnn::blobFromImage(blank, 1.0, cv::Size(size, size), cv::Scalar(), false, false));
       out = net_.forward();
     } catch (const cv::Exception& e) {
-      return make_error(ErrorCode::kModel, fmt::format("model '{}' failed a test inference at {}x{}: {}",
-                                                       params_.model_path, size, size, e.what()));
+      return make_error(ErrorCode::kModel,
+                        fmt::format("model '{}' failed a test inference at {}x{}: {}",
+                                    params_.model_path, size, size, e.what()));
     }
     if (out.dims != 3 || out.size[0] != 1 || out.size[1] != rows || out.size[2] != cols ||
         out.type() != CV_32F) {
-      return make_error(ErrorCode::kModel,
-                        fmt::format("model '{}' does not look like YOLOX: expected output 1x{}x{} (float) for a "
-                                    "{}x{} input and {} classes, got {}",
-                                    params_.model_path, rows, cols, size, size, labels_.size(), shape_string(out)));
+      return make_error(
+          ErrorCode::kModel,
+          fmt::format("model '{}' does not look like YOLOX: expected output 1x{}x{} (float) for a "
+                      "{}x{} input and {} classes, got {}",
+                      params_.model_path, rows, cols, size, size, labels_.size(),
+                      shape_string(out)));
     }
     return ok_status();
   }
@@ -100,8 +108,9 @@ class YoloxDetector final : public Detector {
 
 Result<std::unique_ptr<Detector>> make_yolox_detector(const DetectorParams& params) {
   if (params.input_size < 32 || params.input_size % 32 != 0) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("input size {} must be a positive multiple of 32", params.input_size));
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("input size {} must be a positive multiple of 32", params.input_size));
   }
   auto labels = find_labels(params);
   if (!labels) return labels.error();
@@ -109,9 +118,11 @@ Result<std::unique_ptr<Detector>> make_yolox_detector(const DetectorParams& para
   try {
     net = cv::dnn::readNet(params.model_path);
   } catch (const cv::Exception& e) {
-    return make_error(ErrorCode::kModel, fmt::format("cannot load model '{}': {}", params.model_path, e.what()));
+    return make_error(ErrorCode::kModel,
+                      fmt::format("cannot load model '{}': {}", params.model_path, e.what()));
   }
-  if (net.empty()) return make_error(ErrorCode::kModel, fmt::format("cannot load model '{}'", params.model_path));
+  if (net.empty())
+    return make_error(ErrorCode::kModel, fmt::format("cannot load model '{}'", params.model_path));
   net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
   net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
   auto det = std::make_unique<YoloxDetector>(std::move(net), params, std::move(*labels));

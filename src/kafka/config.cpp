@@ -19,7 +19,8 @@ Result<rd_kafka_conf_t*> make_conf(const KafkaConfig& config, const Properties& 
   char err[512];
   auto set = [&](const std::string& k, const std::string& v) -> Status {
     if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      return make_error(ErrorCode::kInvalidArgument, fmt::format("librdkafka property {}={}: {}", k, v, err));
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("librdkafka property {}={}: {}", k, v, err));
     }
     return ok_status();
   };

@@ -16,7 +16,7 @@ using Properties = std::vector<Property>;
 // How to reach the cluster: the same two flags on every Kafka-facing command.
 struct KafkaConfig {
   std::string brokers = "127.0.0.1:9092";  // --brokers: bootstrap.servers
-  Properties overrides;                     // -X key=value, applied last
+  Properties overrides;                    // -X key=value, applied last
 };
 
 // Parses "key=value" as given to -X.

@@ -12,7 +12,7 @@ Properties Consumer::default_properties() {
   return {
       {"enable.auto.commit", "true"},         // commits what store_offset() stored...
       {"enable.auto.offset.store", "false"},  // ...and nothing is stored before it is done
-      {"auto.commit.interval.ms", "200"},  // fresh commits keep lag-based backpressure accurate
+      {"auto.commit.interval.ms", "200"},     // fresh commits keep lag-based backpressure accurate
       {"auto.offset.reset", "earliest"},
       {"session.timeout.ms", "6000"},
       {"heartbeat.interval.ms", "1000"},
@@ -32,8 +32,10 @@ std::vector<TopicPartition> to_partitions(const rd_kafka_topic_partition_list_t*
   return out;
 }
 
-Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config, const std::string& group,
-                                                   const Properties& extra, RebalanceListener* listener) {
+Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config,
+                                                   const std::string& group,
+                                                   const Properties& extra,
+                                                   RebalanceListener* listener) {
   Properties defaults = default_properties();
   defaults.emplace_back("group.id", group);
   defaults.insert(defaults.end(), extra.begin(), extra.end());
@@ -54,20 +56,24 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config, co
   return c;
 }
 
-Consumer::~Consumer() { close(); }
+Consumer::~Consumer() {
+  close();
+}
 
 Status Consumer::subscribe(const std::vector<std::string>& topics) {
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
-  for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  for (const auto& t : topics)
+    rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   const rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_.get(), list.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return make_error(ErrorCode::kKafka, fmt::format("subscribe failed: {}", rd_kafka_err2str(err)));
+    return make_error(ErrorCode::kKafka,
+                      fmt::format("subscribe failed: {}", rd_kafka_err2str(err)));
   }
   return ok_status();
 }
 
-void Consumer::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-                            void* opaque) {
+void Consumer::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t* parts, void* opaque) {
   auto* self = static_cast<Consumer*>(opaque);
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
   const auto list = to_partitions(parts);
@@ -103,7 +109,8 @@ Result<MessagePtr> Consumer::poll(int timeout_ms) {
   if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) return msg;
   if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return MessagePtr();
   char fatal[512];
-  if (msg->err == RD_KAFKA_RESP_ERR__FATAL && rd_kafka_fatal_error(rk_.get(), fatal, sizeof fatal) != 0) {
+  if (msg->err == RD_KAFKA_RESP_ERR__FATAL &&
+      rd_kafka_fatal_error(rk_.get(), fatal, sizeof fatal) != 0) {
     return make_error(ErrorCode::kKafka, fmt::format("consumer fatal error: {}", fatal));
   }
   log_warn("consumer: {}", rd_kafka_message_errstr(msg.get()));
@@ -116,8 +123,9 @@ Status Consumer::store_offset(const std::string& topic, int32_t partition, int64
   const rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk_.get(), list.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR || list->elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     const auto e = err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : list->elems[0].err;
-    return make_error(ErrorCode::kKafka, fmt::format("storing offset {} for {}[{}] failed: {}", next_offset, topic,
-                                                     partition, rd_kafka_err2str(e)));
+    return make_error(ErrorCode::kKafka,
+                      fmt::format("storing offset {} for {}[{}] failed: {}", next_offset, topic,
+                                  partition, rd_kafka_err2str(e)));
   }
   return ok_status();
 }

@@ -36,7 +36,8 @@ class Consumer {
  public:
   static Properties default_properties();
 
-  static Result<std::unique_ptr<Consumer>> create(const KafkaConfig& config, const std::string& group,
+  static Result<std::unique_ptr<Consumer>> create(const KafkaConfig& config,
+                                                  const std::string& group,
                                                   const Properties& extra = {},
                                                   RebalanceListener* listener = nullptr);
   ~Consumer();
@@ -62,8 +63,8 @@ class Consumer {
 
  private:
   Consumer() = default;
-  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-                           void* opaque);
+  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* parts, void* opaque);
 
   KafkaHandle rk_;
   RebalanceListener* listener_ = nullptr;

@@ -32,7 +32,8 @@ BindFn real_bind() {
 }  // namespace
 
 extern "C" int bind(int fd, const struct sockaddr* addr, socklen_t len) {
-  if (t_bind_port_override > 0 && addr != nullptr && addr->sa_family == AF_INET && len >= sizeof(sockaddr_in)) {
+  if (t_bind_port_override > 0 && addr != nullptr && addr->sa_family == AF_INET &&
+      len >= sizeof(sockaddr_in)) {
     sockaddr_in in{};
     std::memcpy(&in, addr, sizeof in);
     if (in.sin_port == 0) {
@@ -54,13 +55,16 @@ Result<TopicSpec> parse_topic_spec(const std::string& text) {
   TopicSpec spec;
   const size_t colon = text.find(':');
   spec.name = text.substr(0, colon);
-  if (spec.name.empty()) return make_error(ErrorCode::kInvalidArgument, fmt::format("bad topic '{}'", text));
+  if (spec.name.empty())
+    return make_error(ErrorCode::kInvalidArgument, fmt::format("bad topic '{}'", text));
   if (colon != std::string::npos) {
     const std::string n = text.substr(colon + 1);
     auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), spec.partitions);
-    if (ec != std::errc() || ptr != n.data() + n.size() || spec.partitions < 1 || spec.partitions > 1024) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        fmt::format("bad topic '{}': partitions must be 1..1024 after the colon", text));
+    if (ec != std::errc() || ptr != n.data() + n.size() || spec.partitions < 1 ||
+        spec.partitions > 1024) {
+      return make_error(
+          ErrorCode::kInvalidArgument,
+          fmt::format("bad topic '{}': partitions must be 1..1024 after the colon", text));
     }
   }
   return spec;
@@ -68,9 +72,11 @@ Result<TopicSpec> parse_topic_spec(const std::string& text) {
 
 Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start(const BrokerParams& params) {
   if (params.port < 0 || params.port > 65535) {
-    return make_error(ErrorCode::kInvalidArgument, fmt::format("port {} is outside 0..65535", params.port));
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("port {} is outside 0..65535", params.port));
   }
-  if (params.partitions < 1) return make_error(ErrorCode::kInvalidArgument, "partitions must be >= 1");
+  if (params.partitions < 1)
+    return make_error(ErrorCode::kInvalidArgument, "partitions must be >= 1");
   // librdkafka 2.0.2 asserts (aborts the process) when its mock cannot bind, so the port is
   // tried here first.
   if (params.port != 0) {
@@ -85,7 +91,8 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start(const BrokerParams
     const int err = errno;
     close(fd);
     if (rc != 0) {
-      return make_error(ErrorCode::kIo, fmt::format("cannot listen on 127.0.0.1:{}: {}", params.port, std::strerror(err)));
+      return make_error(ErrorCode::kIo, fmt::format("cannot listen on 127.0.0.1:{}: {}",
+                                                    params.port, std::strerror(err)));
     }
   }
   std::unique_ptr<EmbeddedBroker> b(new EmbeddedBroker());
@@ -105,12 +112,14 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start(const BrokerParams
   t_bind_port_override = -1;
   if (b->cluster_ == nullptr) {
     return make_error(ErrorCode::kIo, fmt::format("cannot listen on 127.0.0.1:{}: {}", params.port,
-                                                  t_bind_errno != 0 ? std::strerror(t_bind_errno) : "mock cluster failed"));
+                                                  t_bind_errno != 0 ? std::strerror(t_bind_errno)
+                                                                    : "mock cluster failed"));
   }
   b->bootstrap_ = rd_kafka_mock_cluster_bootstraps(b->cluster_);
 
   std::vector<TopicSpec> topics;
-  for (std::string_view t : {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic}) {
+  for (std::string_view t :
+       {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic}) {
     topics.push_back({std::string(t), params.partitions});
   }
   for (std::string_view t : {wire::kRawFramesTopic, wire::kProcessedTopic}) {
@@ -121,9 +130,11 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start(const BrokerParams
     topics.push_back(t);
   }
   for (const TopicSpec& t : topics) {
-    const rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(b->cluster_, t.name.c_str(), t.partitions, 1);
+    const rd_kafka_resp_err_t e =
+        rd_kafka_mock_topic_create(b->cluster_, t.name.c_str(), t.partitions, 1);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return make_error(ErrorCode::kKafka, fmt::format("cannot create topic {}: {}", t.name, rd_kafka_err2str(e)));
+      return make_error(ErrorCode::kKafka,
+                        fmt::format("cannot create topic {}: {}", t.name, rd_kafka_err2str(e)));
     }
   }
   b->topics_ = std::move(topics);

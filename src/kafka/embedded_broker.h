@@ -19,8 +19,8 @@ struct TopicSpec {
 };
 
 struct BrokerParams {
-  int port = 9092;      // on 127.0.0.1; 0 picks a free port
-  int partitions = 4;   // default partitions per topic
+  int port = 9092;                // on 127.0.0.1; 0 picks a free port
+  int partitions = 4;             // default partitions per topic
   std::vector<TopicSpec> topics;  // created in addition to kvision's own topics
 };
 

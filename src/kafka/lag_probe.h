@@ -14,7 +14,8 @@ namespace kv::kafka {
 // It never joins the group. Thread-safety: one thread at a time.
 class LagProbe {
  public:
-  static Result<std::unique_ptr<LagProbe>> create(const KafkaConfig& config, const std::string& group,
+  static Result<std::unique_ptr<LagProbe>> create(const KafkaConfig& config,
+                                                  const std::string& group,
                                                   const std::string& topic);
 
   // Lag in records on one partition; partition < 0 gives the largest lag over all partitions.

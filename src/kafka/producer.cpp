@@ -13,14 +13,15 @@ Properties Producer::default_properties() {
   return {
       {"enable.idempotence", "true"},  // implies acks=all and ordered, deduplicated retries
       {"acks", "all"},
-      {"linger.ms", "2"},              // frames are large; batching buys little, latency matters
-      {"compression.type", "none"},    // JPEG does not compress further
+      {"linger.ms", "2"},            // frames are large; batching buys little, latency matters
+      {"compression.type", "none"},  // JPEG does not compress further
       {"message.max.bytes", "16777216"},
       {"queue.buffering.max.kbytes", "262144"},
   };
 }
 
-Result<std::unique_ptr<Producer>> Producer::create(const KafkaConfig& config, const Properties& extra) {
+Result<std::unique_ptr<Producer>> Producer::create(const KafkaConfig& config,
+                                                   const Properties& extra) {
   Properties defaults = default_properties();
   defaults.insert(defaults.end(), extra.begin(), extra.end());
   auto conf = make_conf(config, defaults);
@@ -64,8 +65,9 @@ void Producer::on_delivery_report(rd_kafka_t*, const rd_kafka_message_t* msg, vo
   d.partition = msg->partition;
   d.offset = msg->offset;
   if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    d.status = make_error(ErrorCode::kKafka, fmt::format("delivery to {} failed: {}",
-                                                         rd_kafka_topic_name(msg->rkt), rd_kafka_err2str(msg->err)));
+    d.status = make_error(ErrorCode::kKafka,
+                          fmt::format("delivery to {} failed: {}", rd_kafka_topic_name(msg->rkt),
+                                      rd_kafka_err2str(msg->err)));
   }
   (*fn)(d);
 }
@@ -86,7 +88,8 @@ void Producer::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaqu
 Status Producer::produce(const OutRecord& rec, DeliveryFn on_delivery) {
   rd_kafka_headers_t* hdrs = rd_kafka_headers_new(rec.headers.size());
   for (const auto& [k, v] : rec.headers) {
-    rd_kafka_header_add(hdrs, k.data(), static_cast<ssize_t>(k.size()), v.data(), static_cast<ssize_t>(v.size()));
+    rd_kafka_header_add(hdrs, k.data(), static_cast<ssize_t>(k.size()), v.data(),
+                        static_cast<ssize_t>(v.size()));
   }
   auto fn = std::make_unique<DeliveryFn>(std::move(on_delivery));
   for (;;) {
@@ -106,7 +109,8 @@ Status Producer::produce(const OutRecord& rec, DeliveryFn on_delivery) {
     }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_headers_destroy(hdrs);
-      return make_error(ErrorCode::kKafka, fmt::format("produce to {} failed: {}", rec.topic, rd_kafka_err2str(err)));
+      return make_error(ErrorCode::kKafka,
+                        fmt::format("produce to {} failed: {}", rec.topic, rd_kafka_err2str(err)));
     }
     // Backpressure: the report thread drains the queue as the broker acknowledges.
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -133,8 +137,9 @@ Status Producer::connect(const std::string& topic, int timeout_ms) {
 Status Producer::flush(int timeout_ms) {
   const rd_kafka_resp_err_t err = rd_kafka_flush(rk_.get(), timeout_ms);
   if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-    return make_error(ErrorCode::kTimeout, fmt::format("flush timed out after {} ms with {} records undelivered",
-                                                       timeout_ms, rd_kafka_outq_len(rk_.get())));
+    return make_error(ErrorCode::kTimeout,
+                      fmt::format("flush timed out after {} ms with {} records undelivered",
+                                  timeout_ms, rd_kafka_outq_len(rk_.get())));
   }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return make_error(ErrorCode::kKafka, fmt::format("flush failed: {}", rd_kafka_err2str(err)));
@@ -142,18 +147,23 @@ Status Producer::flush(int timeout_ms) {
   return ok_status();
 }
 
-int Producer::outstanding() const { return rd_kafka_outq_len(rk_.get()); }
+int Producer::outstanding() const {
+  return rd_kafka_outq_len(rk_.get());
+}
 
 wire::Headers message_headers(const rd_kafka_message_t* msg) {
   wire::Headers out;
   rd_kafka_headers_t* hdrs = nullptr;
   // The headers stay owned by the message.
-  if (rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || hdrs == nullptr) return out;
+  if (rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || hdrs == nullptr)
+    return out;
   const char* name = nullptr;
   const void* value = nullptr;
   size_t size = 0;
-  for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-    out.emplace_back(name, value == nullptr ? std::string() : std::string(static_cast<const char*>(value), size));
+  for (size_t i = 0;
+       rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+    out.emplace_back(name, value == nullptr ? std::string()
+                                            : std::string(static_cast<const char*>(value), size));
   }
   return out;
 }

@@ -34,7 +34,8 @@ class Producer {
   // kvision's producer defaults, before the user's -X overrides.
   static Properties default_properties();
 
-  static Result<std::unique_ptr<Producer>> create(const KafkaConfig& config, const Properties& extra = {});
+  static Result<std::unique_ptr<Producer>> create(const KafkaConfig& config,
+                                                  const Properties& extra = {});
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;

@@ -16,7 +16,7 @@ struct OutRecord {
   std::string key;
   std::span<const uint8_t> value;  // copied by produce()
   wire::Headers headers;
-  int64_t timestamp_ms = 0;        // 0: let the client stamp it
+  int64_t timestamp_ms = 0;  // 0: let the client stamp it
 };
 
 // Copies the headers of a consumed message.
@@ -26,8 +26,11 @@ inline std::span<const uint8_t> message_value(const rd_kafka_message_t* msg) {
   return {static_cast<const uint8_t*>(msg->payload), msg->len};
 }
 inline std::string_view message_key(const rd_kafka_message_t* msg) {
-  return msg->key == nullptr ? std::string_view{} : std::string_view(static_cast<const char*>(msg->key), msg->key_len);
+  return msg->key == nullptr ? std::string_view{}
+                             : std::string_view(static_cast<const char*>(msg->key), msg->key_len);
 }
-inline std::string message_topic(const rd_kafka_message_t* msg) { return rd_kafka_topic_name(msg->rkt); }
+inline std::string message_topic(const rd_kafka_message_t* msg) {
+  return rd_kafka_topic_name(msg->rkt);
+}
 
 }  // namespace kv::kafka

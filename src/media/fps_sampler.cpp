@@ -13,7 +13,8 @@ bool FpsSampler::take(double pos_ms) {
     next_due_ms_ = pos_ms + period_ms;
   } else {
     // Advance on the grid, skipping slots that a gap in the stream jumped over.
-    next_due_ms_ += period_ms * std::max(1.0, std::floor((pos_ms + 0.5 - next_due_ms_) / period_ms) + 1);
+    next_due_ms_ +=
+        period_ms * std::max(1.0, std::floor((pos_ms + 0.5 - next_due_ms_) / period_ms) + 1);
   }
   return true;
 }

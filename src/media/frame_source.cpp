@@ -22,7 +22,8 @@ constexpr double kImageFolderFps = 10.0;
 
 bool has_image_extension(const fs::path& p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp";
 }
 
@@ -36,12 +37,14 @@ class CaptureSource final : public FrameSource {
     try {
       if (!cap_.open(uri, api)) {
         if (kind == SourceKind::kFile) {
-          return make_error(ErrorCode::kDecode,
-                            fmt::format("'{}' is not a video FFmpeg can decode (no readable video "
-                                        "stream: wrong format, corrupt header or unsupported codec)",
-                                        uri));
+          return make_error(
+              ErrorCode::kDecode,
+              fmt::format("'{}' is not a video FFmpeg can decode (no readable video "
+                          "stream: wrong format, corrupt header or unsupported codec)",
+                          uri));
         }
-        return make_error(ErrorCode::kIo, fmt::format("cannot open {} '{}'", source_kind_name(kind), uri));
+        return make_error(ErrorCode::kIo,
+                          fmt::format("cannot open {} '{}'", source_kind_name(kind), uri));
       }
     } catch (const cv::Exception& e) {
       return make_error(ErrorCode::kIo, fmt::format("cannot open '{}': {}", uri, e.what()));
@@ -62,20 +65,24 @@ class CaptureSource final : public FrameSource {
     try {
       got = cap_.read(frame.bgr);
     } catch (const cv::Exception& e) {
-      return make_error(ErrorCode::kDecode, fmt::format("decoding '{}' failed: {}", info_.uri, e.what()));
+      return make_error(ErrorCode::kDecode,
+                        fmt::format("decoding '{}' failed: {}", info_.uri, e.what()));
     }
     if (!got || frame.bgr.empty()) return end_of_stream();
     frame.capture_us = wall_now_us();
     frame.index = next_index_++;
     const double pos = cap_.get(cv::CAP_PROP_POS_MSEC);
     frame.pos_ms = pos >= 0 && next_index_ > 1 ? pos
-                   : info_.fps > 0              ? static_cast<double>(frame.index) * 1000.0 / info_.fps
-                                                : 0.0;
-    if (info_.kind != SourceKind::kFile && !started_) {
-      started_us_ = frame.capture_us;
-      started_ = true;
+                   : info_.fps > 0 ? static_cast<double>(frame.index) * 1000.0 / info_.fps
+                                   : 0.0;
+    // Devices have no stream clock: their position is the time since the first frame.
+    if (info_.kind == SourceKind::kDevice) {
+      if (!started_) {
+        started_us_ = frame.capture_us;
+        started_ = true;
+      }
+      frame.pos_ms = static_cast<double>(frame.capture_us - started_us_) / 1000.0;
     }
-    if (info_.is_live()) frame.pos_ms = static_cast<double>(frame.capture_us - started_us_) / 1000.0;
     return true;
   }
 
@@ -83,15 +90,17 @@ class CaptureSource final : public FrameSource {
   Result<bool> end_of_stream() {
     if (info_.kind != SourceKind::kFile) return false;
     if (next_index_ == 0) {
-      return make_error(ErrorCode::kDecode, fmt::format("'{}' contains no decodable video frames", info_.uri));
+      return make_error(ErrorCode::kDecode,
+                        fmt::format("'{}' contains no decodable video frames", info_.uri));
     }
     // Containers round their frame count; a shortfall of more than a couple of frames means
     // the file stops before its own index says it should.
     if (info_.frame_count > 0 && next_index_ + 2 < info_.frame_count) {
-      return make_error(ErrorCode::kDecode,
-                        fmt::format("'{}' is truncated or corrupt: decoding stopped after {} of the {} "
-                                    "frames its header declares",
-                                    info_.uri, next_index_, info_.frame_count));
+      return make_error(
+          ErrorCode::kDecode,
+          fmt::format("'{}' is truncated or corrupt: decoding stopped after {} of the {} "
+                      "frames its header declares",
+                      info_.uri, next_index_, info_.frame_count));
     }
     return false;
   }
@@ -110,11 +119,14 @@ class ImageFolderSource final : public FrameSource {
     info_.fps = kImageFolderFps;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      if (entry.is_regular_file() && has_image_extension(entry.path())) files_.push_back(entry.path());
+      if (entry.is_regular_file() && has_image_extension(entry.path()))
+        files_.push_back(entry.path());
     }
-    if (ec) return make_error(ErrorCode::kIo, fmt::format("cannot list '{}': {}", dir, ec.message()));
+    if (ec)
+      return make_error(ErrorCode::kIo, fmt::format("cannot list '{}': {}", dir, ec.message()));
     if (files_.empty()) {
-      return make_error(ErrorCode::kDecode, fmt::format("folder '{}' has no .jpg/.jpeg/.png/.bmp images", dir));
+      return make_error(ErrorCode::kDecode,
+                        fmt::format("folder '{}' has no .jpg/.jpeg/.png/.bmp images", dir));
     }
     std::sort(files_.begin(), files_.end());
     info_.frame_count = static_cast<int64_t>(files_.size());
@@ -156,10 +168,14 @@ class ImageFolderSource final : public FrameSource {
 
 const char* source_kind_name(SourceKind kind) {
   switch (kind) {
-    case SourceKind::kFile: return "video file";
-    case SourceKind::kImageFolder: return "image folder";
-    case SourceKind::kDevice: return "device";
-    case SourceKind::kStream: return "stream";
+    case SourceKind::kFile:
+      return "video file";
+    case SourceKind::kImageFolder:
+      return "image folder";
+    case SourceKind::kDevice:
+      return "device";
+    case SourceKind::kStream:
+      return "stream";
   }
   return "source";
 }
@@ -182,13 +198,16 @@ Result<std::unique_ptr<FrameSource>> FrameSource::open(const std::string& uri) {
     return std::unique_ptr<FrameSource>(std::move(src));
   }
   if (kind == SourceKind::kFile || kind == SourceKind::kDevice) {
-    if (!fs::exists(uri, ec)) return make_error(ErrorCode::kNotFound, fmt::format("no such file: '{}'", uri));
+    if (!fs::exists(uri, ec))
+      return make_error(ErrorCode::kNotFound, fmt::format("no such file: '{}'", uri));
   }
   if (kind == SourceKind::kFile) {
     if (!fs::is_regular_file(uri, ec)) {
-      return make_error(ErrorCode::kInvalidArgument, fmt::format("'{}' is not a regular file", uri));
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("'{}' is not a regular file", uri));
     }
-    if (fs::file_size(uri, ec) == 0) return make_error(ErrorCode::kDecode, fmt::format("'{}' is empty", uri));
+    if (fs::file_size(uri, ec) == 0)
+      return make_error(ErrorCode::kDecode, fmt::format("'{}' is empty", uri));
   }
   auto src = std::make_unique<CaptureSource>();
   if (Status s = src->open(uri, kind); !s) return s.error();

@@ -18,8 +18,8 @@ const char* source_kind_name(SourceKind kind);
 struct SourceInfo {
   SourceKind kind = SourceKind::kFile;
   std::string uri;
-  double fps = 0;             // nominal frame rate; 0 if the source does not say
-  int64_t frame_count = -1;   // -1 for live sources or when unknown
+  double fps = 0;            // nominal frame rate; 0 if the source does not say
+  int64_t frame_count = -1;  // -1 for live sources or when unknown
   int width = 0;
   int height = 0;
   bool is_live() const { return kind == SourceKind::kDevice || kind == SourceKind::kStream; }
@@ -27,9 +27,9 @@ struct SourceInfo {
 
 struct RawFrame {
   cv::Mat bgr;
-  int64_t index = 0;      // 0-based index of the decoded frame in the source
-  double pos_ms = 0;      // position in the stream
-  int64_t capture_us = 0; // wall time at which the frame was grabbed
+  int64_t index = 0;       // 0-based index of the decoded frame in the source
+  double pos_ms = 0;       // position in the stream
+  int64_t capture_us = 0;  // wall time at which the frame was grabbed
 };
 
 // Owns one decoder. Used by one thread at a time.

@@ -12,7 +12,8 @@ bool looks_like_jpeg(std::span<const uint8_t> bytes) {
 Result<std::vector<uint8_t>> encode_jpeg(const cv::Mat& bgr, int quality) {
   if (bgr.empty()) return make_error(ErrorCode::kInvalidArgument, "cannot encode an empty image");
   if (quality < 1 || quality > 100) {
-    return make_error(ErrorCode::kInvalidArgument, fmt::format("JPEG quality {} is outside 1..100", quality));
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("JPEG quality {} is outside 1..100", quality));
   }
   std::vector<uint8_t> out;
   try {
@@ -34,7 +35,8 @@ Result<cv::Mat> decode_jpeg(std::span<const uint8_t> bytes) {
   // would otherwise pad with grey and report as success.
   const size_t n = bytes.size();
   if (!(bytes[n - 2] == 0xFF && bytes[n - 1] == 0xD9)) {
-    return make_error(ErrorCode::kDecode, fmt::format("JPEG is truncated ({} bytes, no EOI marker)", n));
+    return make_error(ErrorCode::kDecode,
+                      fmt::format("JPEG is truncated ({} bytes, no EOI marker)", n));
   }
   cv::Mat out;
   try {

@@ -7,16 +7,18 @@
 
 namespace kv::pipeline {
 namespace {
-constexpr int64_t kRecheckUs = 100'000;      // measure at least this often while publishing
+constexpr int64_t kRecheckUs = 100'000;  // measure at least this often while publishing
 constexpr int64_t kWaitPollMs = 20;
-constexpr int64_t kWaitLogUs = 5'000'000;    // say so when a wait lasts this long
+constexpr int64_t kWaitLogUs = 5'000'000;  // say so when a wait lasts this long
 }  // namespace
 
-Backpressure::Backpressure(std::unique_ptr<kafka::LagProbe> probe, std::string group, int64_t max_lag)
+Backpressure::Backpressure(std::unique_ptr<kafka::LagProbe> probe, std::string group,
+                           int64_t max_lag)
     : probe_(std::move(probe)), group_(std::move(group)), max_lag_(max_lag) {}
 
-int Backpressure::admit(int64_t published, int32_t partition, const std::function<int64_t()>& unacked,
-                        std::stop_token stop, const std::function<void()>& while_waiting) {
+int Backpressure::admit(int64_t published, int32_t partition,
+                        const std::function<int64_t()>& unacked, std::stop_token stop,
+                        const std::function<void()>& while_waiting) {
   const int64_t estimate = lag_at_check_ + (published - published_at_check_);
   if (estimate < max_lag_ && mono_now_us() - last_check_us_ < kRecheckUs) return 0;
   int waited = 0;
@@ -30,7 +32,8 @@ int Backpressure::admit(int64_t published, int32_t partition, const std::functio
       // (A group coordinator that is still starting answers with errors for a few seconds.)
       if (last_check_us_ - last_warn_us_ > kWaitLogUs) {
         last_warn_us_ = last_check_us_;
-        log_warn("ingest: cannot measure the lag of group '{}' yet ({}); waiting", group_, broker_lag.error().message);
+        log_warn("ingest: cannot measure the lag of group '{}' yet ({}); waiting", group_,
+                 broker_lag.error().message);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
@@ -42,9 +45,11 @@ int Backpressure::admit(int64_t published, int32_t partition, const std::functio
     waited = 1;
     if (mono_now_us() > next_log_us) {
       next_log_us += kWaitLogUs;
-      log_info("ingest: waiting {:.0f} s for group '{}' to catch up ({} frames behind, limit {}); is "
-               "`kvision detect` running? (--max-lag 0 never waits)",
-               static_cast<double>(mono_now_us() - wait_start_us) / 1e6, group_, lag_at_check_, max_lag_);
+      log_info(
+          "ingest: waiting {:.0f} s for group '{}' to catch up ({} frames behind, limit {}); is "
+          "`kvision detect` running? (--max-lag 0 never waits)",
+          static_cast<double>(mono_now_us() - wait_start_us) / 1e6, group_, lag_at_check_,
+          max_lag_);
     }
     if (while_waiting) while_waiting();
     std::this_thread::sleep_for(std::chrono::milliseconds(kWaitPollMs));

@@ -23,8 +23,8 @@ class Backpressure {
   // Blocks until one more record may be published. `published` counts records handed to the
   // producer so far; `unacked()` tells how many of them the broker has not acknowledged yet.
   // Returns the number of times it had to wait (0 or 1).
-  int admit(int64_t published, int32_t partition, const std::function<int64_t()>& unacked, std::stop_token stop,
-            const std::function<void()>& while_waiting);
+  int admit(int64_t published, int32_t partition, const std::function<int64_t()>& unacked,
+            std::stop_token stop, const std::function<void()>& while_waiting);
 
  private:
   std::unique_ptr<kafka::LagProbe> probe_;

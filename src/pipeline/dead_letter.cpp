@@ -5,8 +5,9 @@
 
 namespace kv::pipeline {
 
-Status dead_letter(kafka::Producer& producer, const rd_kafka_message_t* msg, const std::string& stage,
-                   const std::string& error, kafka::Producer::DeliveryFn on_delivery) {
+Status dead_letter(kafka::Producer& producer, const rd_kafka_message_t* msg,
+                   const std::string& stage, const std::string& error,
+                   kafka::Producer::DeliveryFn on_delivery) {
   const std::string topic = kafka::message_topic(msg);
   kafka::OutRecord rec;
   rec.topic = topic + std::string(wire::kDeadLetterSuffix);

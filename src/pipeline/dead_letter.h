@@ -17,7 +17,8 @@ inline constexpr const char* kHdrDlqTime = "kv.dlq.time_us";
 
 // Sends a consumed record that could not be processed, with its original key, value and
 // headers, to "<topic>.dlq", with headers naming the error, the stage and the source.
-Status dead_letter(kafka::Producer& producer, const rd_kafka_message_t* msg, const std::string& stage,
-                   const std::string& error, kafka::Producer::DeliveryFn on_delivery);
+Status dead_letter(kafka::Producer& producer, const rd_kafka_message_t* msg,
+                   const std::string& stage, const std::string& error,
+                   kafka::Producer::DeliveryFn on_delivery);
 
 }  // namespace kv::pipeline

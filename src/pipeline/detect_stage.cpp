@@ -38,7 +38,8 @@ constexpr int kDrainTimeoutMs = 60000;
 class DetectStage::Impl final : public kafka::RebalanceListener {
  public:
   Impl(DetectStageParams params, std::vector<std::unique_ptr<detect::Detector>> detectors)
-      : params_(std::move(params)), detectors_(std::move(detectors)),
+      : params_(std::move(params)),
+        detectors_(std::move(detectors)),
         queue_(2 * detectors_.size()) {}
 
   Status run(std::stop_token stop);
@@ -52,8 +53,10 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
     // Everything taken from the revoked partitions finishes (and stores its offset) first, so
     // the commit that follows covers it and the next owner does not redo it.
     if (!tracker_.wait_idle(kDrainTimeoutMs)) {
-      log_warn("detect: {} frames still in flight at rebalance; they will be processed again by the next owner",
-               tracker_.in_flight());
+      log_warn(
+          "detect: {} frames still in flight at rebalance; they will be processed again by the "
+          "next owner",
+          tracker_.in_flight());
     }
   }
 
@@ -65,8 +68,8 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   void reject(const rd_kafka_message_t* msg, const std::string& stage, const std::string& error);
   // Called once all outputs of an input record are acknowledged.
   void finish(const kafka::TopicPartition& tp, int64_t offset);
-  kafka::Producer::DeliveryFn on_output(std::shared_ptr<PendingOutputs> pending, kafka::TopicPartition tp,
-                                        int64_t offset, bool dead_letter);
+  kafka::Producer::DeliveryFn on_output(std::shared_ptr<PendingOutputs> pending,
+                                        kafka::TopicPartition tp, int64_t offset, bool dead_letter);
 
   DetectStageParams params_;
   std::vector<std::unique_ptr<detect::Detector>> detectors_;
@@ -88,8 +91,8 @@ Status DetectStage::Impl::run(std::stop_token stop) {
   if (!consumer) return consumer.error();
   consumer_ = std::move(*consumer);
   if (Status s = consumer_->subscribe({params_.input_topic}); !s) return s;
-  log_info("detect: group '{}' on {}, model {}, {} worker thread(s)", params_.group, params_.input_topic,
-           model_name(), detectors_.size());
+  log_info("detect: group '{}' on {}, model {}, {} worker thread(s)", params_.group,
+           params_.input_topic, model_name(), detectors_.size());
 
   std::vector<std::jthread> workers;
   for (auto& d : detectors_) workers.emplace_back([this, &d] { worker_loop(*d); });
@@ -103,7 +106,8 @@ Status DetectStage::Impl::run(std::stop_token stop) {
     }
     if (!*msg) continue;
     stats.consumed.fetch_add(1);
-    if (!tracker_.begin({kafka::message_topic(msg->get()), (*msg)->partition}, (*msg)->offset)) continue;
+    if (!tracker_.begin({kafka::message_topic(msg->get()), (*msg)->partition}, (*msg)->offset))
+      continue;
     WorkItem item{std::move(*msg), mono_now_us()};
     queue_.push(item);
   }
@@ -113,11 +117,13 @@ Status DetectStage::Impl::run(std::stop_token stop) {
   workers.clear();
   if (Status s = producer_->flush(30000); !s) log_error("detect: {}", s.error().message);
   if (!tracker_.wait_idle(5000)) {
-    log_warn("detect: {} frames unacknowledged at shutdown; their offsets stay uncommitted", tracker_.in_flight());
+    log_warn("detect: {} frames unacknowledged at shutdown; their offsets stay uncommitted",
+             tracker_.in_flight());
   }
   consumer_->close();
   if (failed_.load() && result.ok()) {
-    result = make_error(ErrorCode::kKafka, "results could not be delivered; uncommitted frames will be redelivered");
+    result = make_error(ErrorCode::kKafka,
+                        "results could not be delivered; uncommitted frames will be redelivered");
   }
   return result;
 }
@@ -137,7 +143,8 @@ void DetectStage::Impl::finish(const kafka::TopicPartition& tp, int64_t offset) 
 kafka::Producer::DeliveryFn DetectStage::Impl::on_output(std::shared_ptr<PendingOutputs> pending,
                                                          kafka::TopicPartition tp, int64_t offset,
                                                          bool dead_letter) {
-  return [this, pending = std::move(pending), tp = std::move(tp), offset, dead_letter](const kafka::Delivery& d) {
+  return [this, pending = std::move(pending), tp = std::move(tp), offset,
+          dead_letter](const kafka::Delivery& d) {
     if (!d.status.ok()) {
       pending->failed = true;
       stats.delivery_failures.fetch_add(1);
@@ -150,14 +157,16 @@ kafka::Producer::DeliveryFn DetectStage::Impl::on_output(std::shared_ptr<Pending
   };
 }
 
-void DetectStage::Impl::reject(const rd_kafka_message_t* msg, const std::string& stage, const std::string& error) {
+void DetectStage::Impl::reject(const rd_kafka_message_t* msg, const std::string& stage,
+                               const std::string& error) {
   stats.bad_records.fetch_add(1);
   const std::string topic = kafka::message_topic(msg);
-  log_warn("detect: skipping {}[{}]@{} ({} stage): {}; sent to {}{}", topic, msg->partition, msg->offset, stage,
-           error, topic, wire::kDeadLetterSuffix);
+  log_warn("detect: skipping {}[{}]@{} ({} stage): {}; sent to {}{}", topic, msg->partition,
+           msg->offset, stage, error, topic, wire::kDeadLetterSuffix);
   auto pending = std::make_shared<PendingOutputs>(1);
-  Status s = dead_letter(*producer_, msg, stage, error,
-                         on_output(pending, {topic, msg->partition}, msg->offset, /*dead_letter=*/true));
+  Status s =
+      dead_letter(*producer_, msg, stage, error,
+                  on_output(pending, {topic, msg->partition}, msg->offset, /*dead_letter=*/true));
   if (!s) {
     log_error("detect: {}", s.error().message);
     failed_ = true;
@@ -188,7 +197,9 @@ void DetectStage::Impl::process(detect::Detector& detector, WorkItem item) {
   rec.timings.infer_ms = dt.infer_ms;
   rec.timings.postprocess_ms = dt.postprocess_ms;
   for (const detect::Detection& d : *dets) {
-    rec.detections.push_back({d.class_id, detector.label(d.class_id), d.score,
+    rec.detections.push_back({d.class_id,
+                              detector.label(d.class_id),
+                              d.score,
                               {d.box.x, d.box.y, d.box.width, d.box.height}});
   }
   rec.processed_us = wall_now_us();
@@ -225,13 +236,20 @@ Result<std::unique_ptr<DetectStage>> DetectStage::create(const DetectStageParams
     if (!d) return d.error();
     detectors.push_back(std::move(*d));
   }
-  return std::unique_ptr<DetectStage>(new DetectStage(std::make_unique<Impl>(params, std::move(detectors))));
+  return std::unique_ptr<DetectStage>(
+      new DetectStage(std::make_unique<Impl>(params, std::move(detectors))));
 }
 
 DetectStage::DetectStage(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 DetectStage::~DetectStage() = default;
-Status DetectStage::run(std::stop_token stop) { return impl_->run(std::move(stop)); }
-const DetectStats& DetectStage::stats() const { return impl_->stats; }
-const std::string& DetectStage::model_name() const { return impl_->model_name(); }
+Status DetectStage::run(std::stop_token stop) {
+  return impl_->run(std::move(stop));
+}
+const DetectStats& DetectStage::stats() const {
+  return impl_->stats;
+}
+const std::string& DetectStage::model_name() const {
+  return impl_->model_name();
+}
 
 }  // namespace kv::pipeline

@@ -20,7 +20,7 @@ struct DetectStageParams {
   std::string processed_topic = "processed_images";
   std::string detections_topic = "detections";
   detect::DetectorParams detector;
-  int threads = 1;        // worker threads, each with its own detector instance
+  int threads = 1;  // worker threads, each with its own detector instance
 };
 
 // Counters of one stage instance; read from any thread.

@@ -9,11 +9,11 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "kafka/lag_probe.h"
-#include "pipeline/backpressure.h"
 #include "kafka/producer.h"
 #include "media/fps_sampler.h"
 #include "media/frame_source.h"
 #include "media/jpeg.h"
+#include "pipeline/backpressure.h"
 #include "wire/frame_headers.h"
 
 namespace kv::pipeline {
@@ -21,14 +21,17 @@ namespace {
 
 void draw_progress(const IngestStats& s, int64_t total, bool paused) {
   constexpr int kWidth = 30;
-  const double frac = total > 0 ? std::min(1.0, static_cast<double>(s.frames_read) / static_cast<double>(total)) : 0;
+  const double frac =
+      total > 0 ? std::min(1.0, static_cast<double>(s.frames_read) / static_cast<double>(total))
+                : 0;
   const int filled = static_cast<int>(frac * kWidth);
   const double fps = s.elapsed_s > 0 ? static_cast<double>(s.frames_published) / s.elapsed_s : 0;
   std::string bar(static_cast<size_t>(filled), '#');
   bar.resize(kWidth, '.');
-  std::fprintf(stderr, "\r[%s] %3.0f%% %lld/%lld frames read, %lld published, %.1f fps%s   ", bar.c_str(),
-               frac * 100, static_cast<long long>(s.frames_read), static_cast<long long>(total),
-               static_cast<long long>(s.frames_published), fps, paused ? ", waiting for detectors" : "");
+  std::fprintf(stderr, "\r[%s] %3.0f%% %lld/%lld frames read, %lld published, %.1f fps%s   ",
+               bar.c_str(), frac * 100, static_cast<long long>(s.frames_read),
+               static_cast<long long>(total), static_cast<long long>(s.frames_published), fps,
+               paused ? ", waiting for detectors" : "");
   std::fflush(stderr);
 }
 
@@ -44,9 +47,11 @@ struct DeliveryCounters {
 
 Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
                                const std::function<void(const IngestStats&)>& on_progress) {
-  if (p.camera.empty()) return make_error(ErrorCode::kInvalidArgument, "camera id must not be empty");
+  if (p.camera.empty())
+    return make_error(ErrorCode::kInvalidArgument, "camera id must not be empty");
   if (p.jpeg_quality < 1 || p.jpeg_quality > 100) {
-    return make_error(ErrorCode::kInvalidArgument, fmt::format("--jpeg-quality {} is outside 1..100", p.jpeg_quality));
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("--jpeg-quality {} is outside 1..100", p.jpeg_quality));
   }
   if (p.fps < 0) return make_error(ErrorCode::kInvalidArgument, "--fps must not be negative");
   auto source = media::FrameSource::open(p.source);
@@ -106,14 +111,17 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
     if (p.realtime && !info.is_live()) {
       const double due_ms = frame.pos_ms - first_pos_ms;
       const double wait_ms = due_ms - clock.elapsed_ms();
-      if (wait_ms > 0) std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1000)));
+      if (wait_ms > 0)
+        std::this_thread::sleep_for(
+            std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1000)));
       frame.capture_us = wall_now_us();  // the moment a live camera would have delivered it
     }
 
     if (backpressure) {
       stats.backpressure_waits += backpressure->admit(
-          seq, counters->partition.load(), [&] { return seq - counters->acked.load() - counters->failed.load(); },
-          stop, [&] { refresh(true); });
+          seq, counters->partition.load(),
+          [&] { return seq - counters->acked.load() - counters->failed.load(); }, stop,
+          [&] { refresh(true); });
     }
 
     auto jpeg = media::encode_jpeg(frame.bgr, p.jpeg_quality);
@@ -160,12 +168,13 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
   if (p.progress) std::fprintf(stderr, "\n");
   if (!source_status.ok()) {
     return make_error(source_status.error().code,
-                      fmt::format("{} ({} frames were published before this)", source_status.error().message,
-                                  stats.frames_published));
+                      fmt::format("{} ({} frames were published before this)",
+                                  source_status.error().message, stats.frames_published));
   }
   if (!flushed.ok()) return flushed.error();
   if (stats.delivery_failures > 0) {
-    return make_error(ErrorCode::kKafka, fmt::format("{} of {} frames were not delivered", stats.delivery_failures, seq));
+    return make_error(ErrorCode::kKafka, fmt::format("{} of {} frames were not delivered",
+                                                     stats.delivery_failures, seq));
   }
   return stats;
 }

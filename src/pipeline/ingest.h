@@ -12,23 +12,23 @@ namespace kv::pipeline {
 
 struct IngestParams {
   kafka::KafkaConfig kafka;
-  std::string source;                       // file, image folder, /dev/videoN or URL
-  std::string camera = "cam0";              // record key
+  std::string source;           // file, image folder, /dev/videoN or URL
+  std::string camera = "cam0";  // record key
   std::string topic = "raw_video_frames";
-  double fps = 0;                           // sample to this rate; 0 keeps the source rate
-  int64_t max_frames = 0;                   // stop after publishing this many; 0: no limit
+  double fps = 0;          // sample to this rate; 0 keeps the source rate
+  int64_t max_frames = 0;  // stop after publishing this many; 0: no limit
   int jpeg_quality = 80;
-  bool realtime = false;                    // pace file sources to their own clock
+  bool realtime = false;  // pace file sources to their own clock
   // Backpressure: wait while the detector group lags this many records behind on our
   // partition, so ingest never outruns what the broker retains. 0 disables it.
   int64_t max_lag = 30;
   std::string lag_group = "kvision-detect";
-  bool progress = false;                    // draw a progress bar on stderr
+  bool progress = false;  // draw a progress bar on stderr
 };
 
 struct IngestStats {
   int64_t frames_read = 0;
-  int64_t frames_published = 0;   // acknowledged by the broker
+  int64_t frames_published = 0;  // acknowledged by the broker
   int64_t bytes_published = 0;
   int64_t delivery_failures = 0;
   int64_t backpressure_waits = 0;

@@ -39,7 +39,8 @@ size_t OffsetTracker::in_flight() const {
 
 bool OffsetTracker::wait_idle(int timeout_ms) const {
   std::unique_lock lock(mu_);
-  return idle_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return in_flight_ == 0; });
+  return idle_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                           [&] { return in_flight_ == 0; });
 }
 
 }  // namespace kv::pipeline

@@ -25,7 +25,8 @@ Result<std::string> record_json(const rd_kafka_message_t* msg) {
   if (kafka::message_topic(msg) == wire::kProcessedTopic) {
     const wire::Headers headers = kafka::message_headers(msg);
     const std::string* json = wire::find_header(headers, wire::kHdrDetections);
-    if (json == nullptr) return make_error(ErrorCode::kDecode, fmt::format("no '{}' header", wire::kHdrDetections));
+    if (json == nullptr)
+      return make_error(ErrorCode::kDecode, fmt::format("no '{}' header", wire::kHdrDetections));
     return *json;
   }
   const auto value = kafka::message_value(msg);
@@ -53,7 +54,8 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
       out.reset(stdout);
     } else {
       out.reset(std::fopen(p.output.c_str(), "a"));
-      if (!out) return make_error(ErrorCode::kIo, fmt::format("cannot open '{}' for appending", p.output));
+      if (!out)
+        return make_error(ErrorCode::kIo, fmt::format("cannot open '{}' for appending", p.output));
     }
   }
   AssignmentListener listener(p.on_assigned);
@@ -75,7 +77,8 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
     const rd_kafka_message_t* m = msg->get();
     const int64_t receive_us = wall_now_us();
     auto json = record_json(m);
-    auto record = json ? wire::decode_detection_record(*json) : Result<wire::DetectionRecord>(json.error());
+    auto record =
+        json ? wire::decode_detection_record(*json) : Result<wire::DetectionRecord>(json.error());
     if (!record) {
       ++stats.bad_records;
       log_warn("sink: skipping {}[{}]@{}: {}", kafka::message_topic(m), m->partition, m->offset,
@@ -92,7 +95,8 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
       if (p.on_record) p.on_record(*record, receive_us);
       ++stats.records;
     }
-    if (Status s = (*consumer)->store_offset(kafka::message_topic(m), m->partition, m->offset + 1); !s) {
+    if (Status s = (*consumer)->store_offset(kafka::message_topic(m), m->partition, m->offset + 1);
+        !s) {
       log_warn("sink: {}", s.error().message);
     }
   }

@@ -15,9 +15,9 @@ struct SinkParams {
   kafka::KafkaConfig kafka;
   std::string topic = "detections";  // or processed_images (detections read from its header)
   std::string group = "kvision-sink";
-  std::string output;                // file to append to; empty: stdout; "-" also stdout
-  bool write_lines = true;           // false: only call on_record (used by `kvision run`)
-  int64_t max_records = 0;           // stop after this many; 0: run until stopped
+  std::string output;       // file to append to; empty: stdout; "-" also stdout
+  bool write_lines = true;  // false: only call on_record (used by `kvision run`)
+  int64_t max_records = 0;  // stop after this many; 0: run until stopped
   // Called for every valid record with the wall time it was received.
   std::function<void(const wire::DetectionRecord&, int64_t receive_us)> on_record;
   // Called (on the sink's thread) each time the group assigns it partitions.

@@ -24,8 +24,9 @@ std::string encode_detection_record(const DetectionRecord& r) {
     dets.push_back({{"class_id", d.class_id},
                     {"label", d.label},
                     {"score", round_to(d.score, 4)},
-                    {"box", {round_to(d.box.x, 1), round_to(d.box.y, 1), round_to(d.box.w, 1),
-                             round_to(d.box.h, 1)}}});
+                    {"box",
+                     {round_to(d.box.x, 1), round_to(d.box.y, 1), round_to(d.box.w, 1),
+                      round_to(d.box.h, 1)}}});
   }
   const json j = {
       {"schema", kSchemaVersion},
@@ -36,7 +37,8 @@ std::string encode_detection_record(const DetectionRecord& r) {
       {"capture_us", r.frame.capture_us},
       {"width", r.frame.width},
       {"height", r.frame.height},
-      {"source", {{"topic", r.source.topic}, {"partition", r.source.partition}, {"offset", r.source.offset}}},
+      {"source",
+       {{"topic", r.source.topic}, {"partition", r.source.partition}, {"offset", r.source.offset}}},
       {"model", r.model},
       {"processed_us", r.processed_us},
       {"timings_ms",
@@ -56,7 +58,8 @@ Result<DetectionRecord> decode_detection_record(std::string_view text) {
     const json j = json::parse(text);
     const int schema = j.at("schema").get<int>();
     if (schema < 1 || schema > kSchemaVersion) {
-      return make_error(ErrorCode::kDecode, fmt::format("unsupported detection record schema {}", schema));
+      return make_error(ErrorCode::kDecode,
+                        fmt::format("unsupported detection record schema {}", schema));
     }
     DetectionRecord r;
     r.frame.camera = j.at("camera").get<std::string>();

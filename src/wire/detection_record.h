@@ -36,15 +36,15 @@ struct SourceRef {
 
 // Milliseconds spent in each stage of the detector for this frame.
 struct StageTimings {
-  double queue_ms = 0;       // consumed -> a worker picked it up
-  double decode_ms = 0;      // JPEG -> pixels
-  double preprocess_ms = 0;  // letterbox, blob
-  double infer_ms = 0;       // model forward pass
-  double postprocess_ms = 0; // decode proposals, NMS, rescale
+  double queue_ms = 0;        // consumed -> a worker picked it up
+  double decode_ms = 0;       // JPEG -> pixels
+  double preprocess_ms = 0;   // letterbox, blob
+  double infer_ms = 0;        // model forward pass
+  double postprocess_ms = 0;  // decode proposals, NMS, rescale
 };
 
 struct DetectionRecord {
-  FrameMeta frame;           // camera, seq, session, pos, capture time, size, format
+  FrameMeta frame;  // camera, seq, session, pos, capture time, size, format
   SourceRef source;
   std::string model;
   int64_t processed_us = 0;  // wall time the result was produced

@@ -14,7 +14,8 @@ Result<int64_t> parse_int(const Headers& headers, const char* name, int64_t min,
   const char* end = v->data() + v->size();
   auto [ptr, ec] = std::from_chars(v->data(), end, out);
   if (ec != std::errc() || ptr != end || v->empty()) {
-    return make_error(ErrorCode::kDecode, fmt::format("header '{}' is not an integer: '{}'", name, *v));
+    return make_error(ErrorCode::kDecode,
+                      fmt::format("header '{}' is not an integer: '{}'", name, *v));
   }
   if (out < min || out > max) {
     return make_error(ErrorCode::kDecode,
@@ -62,7 +63,8 @@ Result<FrameMeta> decode_frame_headers(const Headers& headers) {
   }
   meta.camera = *camera;
   const std::string* format = find_header(headers, kHdrFormat);
-  if (format == nullptr) return make_error(ErrorCode::kDecode, fmt::format("missing header '{}'", kHdrFormat));
+  if (format == nullptr)
+    return make_error(ErrorCode::kDecode, fmt::format("missing header '{}'", kHdrFormat));
   meta.format = *format;
 
   struct IntField {

@@ -31,10 +31,10 @@ using Headers = std::vector<Header>;
 // What ingest knows about one frame.
 struct FrameMeta {
   std::string camera;
-  int64_t seq = 0;             // 0,1,2,... per camera and ingest session
-  int64_t session_us = 0;      // wall time the ingest session started; a new value = seq restarted
-  int64_t stream_pos_ms = 0;   // position of the frame in its source (file time or since start)
-  int64_t capture_us = 0;      // wall time the frame was captured/decoded, µs since the epoch
+  int64_t seq = 0;            // 0,1,2,... per camera and ingest session
+  int64_t session_us = 0;     // wall time the ingest session started; a new value = seq restarted
+  int64_t stream_pos_ms = 0;  // position of the frame in its source (file time or since start)
+  int64_t capture_us = 0;     // wall time the frame was captured/decoded, µs since the epoch
   int32_t width = 0;
   int32_t height = 0;
   std::string format = "jpeg";

@@ -28,8 +28,9 @@ std::vector<Expected> load_golden() {
     const int cls = d.at("class_id").get<int>();
     if (cls != 16 && cls != 1 && cls != 2) continue;  // dog, bicycle, car
     const auto& b = d.at("box");
-    out.push_back({cls == 2 ? std::vector<int>{2, 7} : std::vector<int>{cls},  // truck accepted for car
-                   cv::Rect2f(b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>())});
+    out.push_back(
+        {cls == 2 ? std::vector<int>{2, 7} : std::vector<int>{cls},  // truck accepted for car
+         cv::Rect2f(b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>())});
   }
   return out;
 }
@@ -60,7 +61,8 @@ TEST(DetectorGolden, YoloxNanoFindsDogBicycleAndCar) {
         best = std::max(best, iou(d.box, e.box));
       }
     }
-    EXPECT_GE(best, 0.9f) << "class " << (*detector)->label(e.class_ids[0]) << " not found at the reference box";
+    EXPECT_GE(best, 0.9f) << "class " << (*detector)->label(e.class_ids[0])
+                          << " not found at the reference box";
   }
   EXPECT_EQ((*detector)->label(16), "dog");
 }
@@ -78,7 +80,8 @@ TEST(DetectorGolden, WrongInputSizeNamesExpectedAndActualShapes) {
   KV_REQUIRE_FILE(kv::testing::yolox_nano_path());
   DetectorParams params;
   params.model_path = kv::testing::yolox_nano_path();
-  params.labels_path = std::string(KV_SOURCE_DIR) + "/tests/detect/golden/three.names";  // 3 classes, model has 80
+  params.labels_path =
+      std::string(KV_SOURCE_DIR) + "/tests/detect/golden/three.names";  // 3 classes, model has 80
   auto d = make_detector(params);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error().code, ErrorCode::kModel);

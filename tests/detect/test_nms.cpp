@@ -15,8 +15,8 @@ TEST(Nms, SuppressesOverlapsOfTheSameClassOnly) {
   std::vector<Detection> in = {
       {0, 0.6f, {0, 0, 10, 10}},
       {0, 0.9f, {1, 1, 10, 10}},
-      {1, 0.7f, {0, 0, 10, 10}},   // other class: kept
-      {0, 0.5f, {50, 50, 10, 10}}, // far away: kept
+      {1, 0.7f, {0, 0, 10, 10}},    // other class: kept
+      {0, 0.5f, {50, 50, 10, 10}},  // far away: kept
   };
   auto out = nms_per_class(in, 0.45f, 100);
   ASSERT_EQ(out.size(), 3u);

@@ -25,8 +25,8 @@ int row_of(int stride, int gx, int gy) {
 }
 
 // Writes a raw-head row that decodes to a box centred at (cx, cy) of size w x h.
-void put(std::vector<float>& t, int stride, int gx, int gy, float cx, float cy, float w, float h, float obj,
-         int cls, float prob) {
+void put(std::vector<float>& t, int stride, int gx, int gy, float cx, float cy, float w, float h,
+         float obj, int cls, float prob) {
   float* p = t.data() + static_cast<size_t>(row_of(stride, gx, gy)) * kCols;
   p[0] = cx / stride - gx;
   p[1] = cy / stride - gy;
@@ -43,9 +43,9 @@ TEST(Yolox, RowCount) {
 
 TEST(Yolox, DecodesGridOffsetsStridesAndExp) {
   std::vector<float> t(static_cast<size_t>(yolox_rows(kSize)) * kCols, 0.0f);
-  put(t, 8, 10, 20, 85.0f, 163.0f, 24.0f, 40.0f, 0.9f, 0, 0.8f);        // person at stride 8
-  put(t, 32, 5, 6, 176.0f, 208.0f, 120.0f, 90.0f, 0.95f, 16, 0.9f);     // dog at stride 32
-  put(t, 16, 3, 3, 56.0f, 56.0f, 30.0f, 30.0f, 0.2f, 2, 0.9f);          // below threshold
+  put(t, 8, 10, 20, 85.0f, 163.0f, 24.0f, 40.0f, 0.9f, 0, 0.8f);     // person at stride 8
+  put(t, 32, 5, 6, 176.0f, 208.0f, 120.0f, 90.0f, 0.95f, 16, 0.9f);  // dog at stride 32
+  put(t, 16, 3, 3, 56.0f, 56.0f, 30.0f, 30.0f, 0.2f, 2, 0.9f);       // below threshold
   auto dets = decode_yolox(t.data(), yolox_rows(kSize), kCols, kSize, 0.3f);
   ASSERT_EQ(dets.size(), 2u);
   const Detection& person = dets[0].class_id == 0 ? dets[0] : dets[1];
@@ -78,7 +78,8 @@ TEST(Yolox, DecodeThenNmsMergesNeighbouringCells) {
   put(t, 8, 13, 12, 102, 101, 42, 78, 0.8f, 0, 0.9f);
   put(t, 8, 12, 13, 99, 103, 38, 82, 0.7f, 0, 0.9f);
   put(t, 16, 6, 6, 100, 100, 40, 80, 0.9f, 26, 0.5f);  // handbag, same place
-  auto dets = nms_per_class(decode_yolox(t.data(), yolox_rows(kSize), kCols, kSize, 0.3f), 0.45f, 100);
+  auto dets =
+      nms_per_class(decode_yolox(t.data(), yolox_rows(kSize), kCols, kSize, 0.3f), 0.45f, 100);
   ASSERT_EQ(dets.size(), 2u);
   EXPECT_EQ(dets[0].class_id, 0);
   EXPECT_NEAR(dets[0].score, 0.81f, 1e-5);

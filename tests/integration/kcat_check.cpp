@@ -23,7 +23,8 @@ kv::wire::Headers parse_headers(const std::string& line) {
   size_t start = 0;
   while (start < line.size()) {
     size_t next = line.find(",kv.", start);
-    const std::string item = line.substr(start, next == std::string::npos ? std::string::npos : next - start);
+    const std::string item =
+        line.substr(start, next == std::string::npos ? std::string::npos : next - start);
     const size_t eq = item.find('=');
     if (eq != std::string::npos) out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
     if (next == std::string::npos) break;
@@ -43,11 +44,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const std::string v = argv[i + 1];
-    if (k == "--frames") frames = std::stoll(v);
-    else if (k == "--camera") camera = v;
-    else if (k == "--width") width = std::stoi(v);
-    else if (k == "--height") height = std::stoi(v);
-    else if (k == "--min-person-frac") min_person_frac = std::stod(v);
+    if (k == "--frames")
+      frames = std::stoll(v);
+    else if (k == "--camera")
+      camera = v;
+    else if (k == "--width")
+      width = std::stoi(v);
+    else if (k == "--height")
+      height = std::stoi(v);
+    else if (k == "--min-person-frac")
+      min_person_frac = std::stod(v);
   }
   std::map<int64_t, int> seen;
   int64_t records = 0;
@@ -69,7 +75,8 @@ int main(int argc, char** argv) {
     std::string header_line;
     std::getline(std::cin, header_line);
     std::vector<uint8_t> value(static_cast<size_t>(std::max(0LL, size)));
-    std::cin.read(reinterpret_cast<char*>(value.data()), static_cast<std::streamsize>(value.size()));
+    std::cin.read(reinterpret_cast<char*>(value.data()),
+                  static_cast<std::streamsize>(value.size()));
     std::cin.get();  // the newline after the value
     ++records;
     const std::string where = "record " + std::to_string(partition) + "@" + std::to_string(offset);
@@ -113,11 +120,15 @@ int main(int argc, char** argv) {
     }
   }
   const int64_t unexpected = static_cast<int64_t>(seen.size()) - (frames - missing);
-  const double person_frac = records > 0 ? static_cast<double>(with_person) / static_cast<double>(records) : 0;
-  std::printf("kcat_check: records=%lld missing=%lld duplicates=%lld unexpected_seq=%lld person_frames=%.3f\n",
-              static_cast<long long>(records), static_cast<long long>(missing), static_cast<long long>(duplicates),
-              static_cast<long long>(unexpected), person_frac);
-  if (missing > 0 || duplicates > 0 || unexpected > 0) fail("sequence numbers are not exactly 0..N-1 once each");
+  const double person_frac =
+      records > 0 ? static_cast<double>(with_person) / static_cast<double>(records) : 0;
+  std::printf(
+      "kcat_check: records=%lld missing=%lld duplicates=%lld unexpected_seq=%lld "
+      "person_frames=%.3f\n",
+      static_cast<long long>(records), static_cast<long long>(missing),
+      static_cast<long long>(duplicates), static_cast<long long>(unexpected), person_frac);
+  if (missing > 0 || duplicates > 0 || unexpected > 0)
+    fail("sequence numbers are not exactly 0..N-1 once each");
   if (person_frac < min_person_frac) fail("too few frames with a person");
   return failures == 0 ? 0 : 1;
 }

@@ -85,11 +85,14 @@ TEST(EmbeddedBroker, ProduceConsumeCommitAndLag) {
     rec.key = "cam";
     rec.value = {reinterpret_cast<const uint8_t*>(value.data()), value.size()};
     rec.headers = {{"kv.seq", std::to_string(i)}};
-    ASSERT_TRUE((*producer)->produce(rec, [&](const Delivery& d) {
-      EXPECT_TRUE(d.status.ok());
-      EXPECT_EQ(d.partition, 0);
-      acked.fetch_add(1);
-    }).ok());
+    ASSERT_TRUE((*producer)
+                    ->produce(rec,
+                              [&](const Delivery& d) {
+                                EXPECT_TRUE(d.status.ok());
+                                EXPECT_EQ(d.partition, 0);
+                                acked.fetch_add(1);
+                              })
+                    .ok());
   }
   ASSERT_TRUE((*producer)->flush(10000).ok());
   EXPECT_EQ(acked.load(), 10);

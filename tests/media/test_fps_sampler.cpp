@@ -12,10 +12,18 @@ int kept(double source_fps, double target_fps, int frames) {
   return n;
 }
 
-TEST(FpsSampler, ZeroKeepsEverything) { EXPECT_EQ(kept(25, 0, 100), 100); }
-TEST(FpsSampler, HalvesTheRate) { EXPECT_EQ(kept(10, 5, 100), 50); }
-TEST(FpsSampler, NonIntegerRatio) { EXPECT_NEAR(kept(30, 7, 300), 70, 1); }
-TEST(FpsSampler, HigherTargetKeepsAll) { EXPECT_EQ(kept(10, 30, 50), 50); }
+TEST(FpsSampler, ZeroKeepsEverything) {
+  EXPECT_EQ(kept(25, 0, 100), 100);
+}
+TEST(FpsSampler, HalvesTheRate) {
+  EXPECT_EQ(kept(10, 5, 100), 50);
+}
+TEST(FpsSampler, NonIntegerRatio) {
+  EXPECT_NEAR(kept(30, 7, 300), 70, 1);
+}
+TEST(FpsSampler, HigherTargetKeepsAll) {
+  EXPECT_EQ(kept(10, 30, 50), 50);
+}
 
 TEST(FpsSampler, GapDoesNotCauseBurst) {
   FpsSampler s(1);

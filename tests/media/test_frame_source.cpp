@@ -12,7 +12,9 @@ namespace kv::media {
 namespace {
 namespace fs = std::filesystem;
 
-std::string vtest() { return kv::testing::data_dir() + "/vtest.avi"; }
+std::string vtest() {
+  return kv::testing::data_dir() + "/vtest.avi";
+}
 
 fs::path temp_dir() {
   fs::path d = fs::temp_directory_path() / ("kv_media_" + std::to_string(::getpid()));
@@ -80,7 +82,8 @@ TEST(FrameSource, TruncatedVideoIsReported) {
   int64_t frames = 0;
   Result<bool> r = true;
   while ((r = (*s)->read(f)).ok() && *r) ++frames;
-  ASSERT_FALSE(r.ok()) << "a truncated file read to its end without an error after " << frames << " frames";
+  ASSERT_FALSE(r.ok()) << "a truncated file read to its end without an error after " << frames
+                       << " frames";
   EXPECT_NE(r.error().message.find("truncated"), std::string::npos) << r.error().message;
   EXPECT_GT(frames, 0);
 }

@@ -11,7 +11,8 @@ namespace {
 cv::Mat gradient(int w, int h) {
   cv::Mat img(h, w, CV_8UC3);
   for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) img.at<cv::Vec3b>(y, x) = cv::Vec3b(x % 256, y % 256, (x + y) % 256);
+    for (int x = 0; x < w; ++x)
+      img.at<cv::Vec3b>(y, x) = cv::Vec3b(x % 256, y % 256, (x + y) % 256);
   }
   cv::circle(img, {w / 2, h / 2}, h / 4, cv::Scalar(255, 255, 255), -1);
   return img;
