@@ -75,8 +75,10 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   std::vector<std::unique_ptr<detect::Detector>> detectors_;
   BoundedQueue<WorkItem> queue_;
   OffsetTracker tracker_;
-  std::unique_ptr<kafka::Producer> producer_;
+  // Declared before the producer so it outlives it: delivery reports that arrive while the
+  // producer is destroyed still store their offsets through the consumer.
   std::unique_ptr<kafka::Consumer> consumer_;
+  std::unique_ptr<kafka::Producer> producer_;
   std::atomic<bool> failed_{false};
 };
 

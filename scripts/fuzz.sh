@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and runs each for
+# N seconds (default 30) from the seed corpus in fuzz/corpus/. Crashes land in build-fuzz/.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+seconds="${1:-30}"
+if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null
+fi
+cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_CXX_COMPILER=clang++ -DKV_FUZZ=ON -DKV_BUILD_TESTS=OFF \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$root/build-fuzz" -j "${KV_JOBS:-2}" --target fuzz_frame_headers fuzz_detection_record fuzz_jpeg
+cd "$root/build-fuzz"
+for t in frame_headers detection_record jpeg; do
+  mkdir -p "corpus/$t"
+  echo "fuzz: $t for ${seconds}s"
+  "./fuzz/fuzz_$t" -max_total_time="$seconds" -max_len=65536 "corpus/$t" "$root/fuzz/corpus/$t" 2>&1 | tail -n 2
+done
