@@ -38,4 +38,14 @@ Result<rd_kafka_conf_t*> make_conf(const KafkaConfig& config, const Properties& 
   return conf;
 }
 
+Result<KafkaHandle> new_handle(rd_kafka_type_t type, rd_kafka_conf_t* conf, const char* what) {
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);  // rd_kafka_new only takes it on success
+    return make_error(ErrorCode::kKafka, fmt::format("cannot create {}: {}", what, err));
+  }
+  return KafkaHandle(rk);
+}
+
 }  // namespace kv::kafka

@@ -5,8 +5,7 @@
 #include <vector>
 
 #include "common/result.h"
-
-using rd_kafka_conf_t = struct rd_kafka_conf_s;
+#include "kafka/handles.h"
 
 namespace kv::kafka {
 
@@ -26,5 +25,9 @@ Result<Property> parse_property(const std::string& text);
 // overrides. An unknown property or a bad value is a kInvalidArgument error naming it.
 // The caller owns the returned conf (pass it to rd_kafka_new or destroy it).
 Result<rd_kafka_conf_t*> make_conf(const KafkaConfig& config, const Properties& defaults);
+
+// Creates a client handle that takes ownership of `conf`, on success and on failure alike.
+// `what` names the client in the error message.
+Result<KafkaHandle> new_handle(rd_kafka_type_t type, rd_kafka_conf_t* conf, const char* what);
 
 }  // namespace kv::kafka

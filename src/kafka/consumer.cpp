@@ -45,14 +45,10 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config,
   c->listener_ = listener;
   rd_kafka_conf_set_opaque(*conf, c.get());
   rd_kafka_conf_set_rebalance_cb(*conf, &Consumer::on_rebalance);
-  char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, err, sizeof err);
-  if (rk == nullptr) {
-    rd_kafka_conf_destroy(*conf);
-    return make_error(ErrorCode::kKafka, fmt::format("cannot create consumer: {}", err));
-  }
-  c->rk_.reset(rk);
-  rd_kafka_poll_set_consumer(rk);
+  auto rk = new_handle(RD_KAFKA_CONSUMER, *conf, "consumer");
+  if (!rk) return rk.error();
+  c->rk_ = std::move(*rk);
+  rd_kafka_poll_set_consumer(c->rk_.get());
   return c;
 }
 

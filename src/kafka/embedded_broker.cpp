@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "kafka/config.h"
 #include "wire/topics.h"
 
 // librdkafka 2.0.2's mock cluster always binds 127.0.0.1:0 and has no API to choose a port.
@@ -99,16 +100,13 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start(const BrokerParams
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (rk == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    return make_error(ErrorCode::kKafka, fmt::format("cannot create the broker's handle: {}", err));
-  }
-  b->rk_.reset(rk);
+  auto rk = new_handle(RD_KAFKA_PRODUCER, conf, "the broker's handle");
+  if (!rk) return rk.error();
+  b->rk_ = std::move(*rk);
 
   t_bind_port_override = params.port;
   t_bind_errno = 0;
-  b->cluster_ = rd_kafka_mock_cluster_new(rk, 1);
+  b->cluster_ = rd_kafka_mock_cluster_new(b->rk_.get(), 1);
   t_bind_port_override = -1;
   if (b->cluster_ == nullptr) {
     return make_error(ErrorCode::kIo, fmt::format("cannot listen on 127.0.0.1:{}: {}", params.port,

@@ -11,14 +11,10 @@ Result<std::unique_ptr<LagProbe>> LagProbe::create(const KafkaConfig& config,
                                                    const std::string& topic) {
   auto conf = make_conf(config, {{"group.id", group}, {"enable.auto.commit", "false"}});
   if (!conf) return conf.error();
-  char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, err, sizeof err);
-  if (rk == nullptr) {
-    rd_kafka_conf_destroy(*conf);
-    return make_error(ErrorCode::kKafka, fmt::format("cannot create lag probe: {}", err));
-  }
+  auto rk = new_handle(RD_KAFKA_CONSUMER, *conf, "lag probe");
+  if (!rk) return rk.error();
   std::unique_ptr<LagProbe> p(new LagProbe());
-  p->rk_.reset(rk);
+  p->rk_ = std::move(*rk);
   p->topic_ = topic;
   return p;
 }

@@ -30,13 +30,9 @@ Result<std::unique_ptr<Producer>> Producer::create(const KafkaConfig& config,
   rd_kafka_conf_set_dr_msg_cb(*conf, &Producer::on_delivery_report);
   rd_kafka_conf_set_error_cb(*conf, &Producer::on_error);
   rd_kafka_conf_set_opaque(*conf, p.get());
-  char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, err, sizeof err);
-  if (rk == nullptr) {
-    rd_kafka_conf_destroy(*conf);
-    return make_error(ErrorCode::kKafka, fmt::format("cannot create producer: {}", err));
-  }
-  p->rk_.reset(rk);
+  auto rk = new_handle(RD_KAFKA_PRODUCER, *conf, "producer");
+  if (!rk) return rk.error();
+  p->rk_ = std::move(*rk);
   p->poller_ = std::thread([raw = p.get()] { raw->poll_loop(); });
   return p;
 }
