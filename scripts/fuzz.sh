@@ -17,5 +17,14 @@ cd "$root/build-fuzz"
 for t in frame_headers detection_record jpeg; do
   mkdir -p "corpus/$t"
   echo "fuzz: $t for ${seconds}s"
-  "./fuzz/fuzz_$t" -max_total_time="$seconds" -max_len=65536 "corpus/$t" "$root/fuzz/corpus/$t" 2>&1 | tail -n 2
+  # In CI the run is reproducible (fixed seed and run count), so a red build always means a bug
+  # that can be replayed; by hand it explores for the given time.
+  if [ "${CI:-}" = "true" ]; then
+    budget=(-seed=1 -runs="$((seconds * 15000))" -max_total_time="$((seconds * 3))")
+  else
+    budget=(-max_total_time="$seconds")
+  fi
+  "./fuzz/fuzz_$t" "${budget[@]}" -max_len=65536 "corpus/$t" "$root/fuzz/corpus/$t" >"fuzz_$t.log" 2>&1 \
+    || { tail -n 30 "fuzz_$t.log"; echo "fuzz: fuzz_$t failed; the input is in build-fuzz/"; exit 1; }
+  tail -n 1 "fuzz_$t.log"
 done

@@ -9,6 +9,39 @@ bool looks_like_jpeg(std::span<const uint8_t> bytes) {
   return bytes.size() >= 4 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF;
 }
 
+Result<cv::Size> jpeg_dimensions(std::span<const uint8_t> b) {
+  if (!looks_like_jpeg(b)) return make_error(ErrorCode::kDecode, "not a JPEG (no SOI marker)");
+  size_t i = 2;
+  while (i + 4 <= b.size()) {
+    if (b[i] != 0xFF) {  // extraneous bytes between segments: libjpeg skips them, so do we
+      ++i;
+      continue;
+    }
+    const uint8_t marker = b[i + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++i;
+      continue;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length field
+      i += 2;
+      continue;
+    }
+    const size_t length = static_cast<size_t>(b[i + 2]) << 8 | b[i + 3];
+    if (length < 2 || i + 2 + length > b.size()) break;
+    const bool sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (sof) {
+      if (length < 7) break;
+      const int height = b[i + 5] << 8 | b[i + 6];
+      const int width = b[i + 7] << 8 | b[i + 8];
+      return cv::Size(width, height);
+    }
+    if (marker == 0xDA || marker == 0xD9) break;  // scan data or end before any frame header
+    i += 2 + length;
+  }
+  return make_error(ErrorCode::kDecode, "JPEG has no readable frame header");
+}
+
 Result<std::vector<uint8_t>> encode_jpeg(const cv::Mat& bgr, int quality) {
   if (bgr.empty()) return make_error(ErrorCode::kInvalidArgument, "cannot encode an empty image");
   if (quality < 1 || quality > 100) {
@@ -37,6 +70,16 @@ Result<cv::Mat> decode_jpeg(std::span<const uint8_t> bytes) {
   if (!(bytes[n - 2] == 0xFF && bytes[n - 1] == 0xD9)) {
     return make_error(ErrorCode::kDecode,
                       fmt::format("JPEG is truncated ({} bytes, no EOI marker)", n));
+  }
+  auto size = jpeg_dimensions(bytes);
+  if (!size) return size.error();
+  if (size->width < 1 || size->height < 1 || size->width > kMaxJpegSide ||
+      size->height > kMaxJpegSide ||
+      static_cast<int64_t>(size->width) * size->height > kMaxJpegPixels) {
+    return make_error(ErrorCode::kDecode,
+                      fmt::format("JPEG claims {}x{} pixels: outside what kvision decodes "
+                                  "(1..{} per side, {} pixels)",
+                                  size->width, size->height, kMaxJpegSide, kMaxJpegPixels));
   }
   cv::Mat out;
   try {

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -78,6 +81,38 @@ TEST(Jpeg, RejectsGarbageWithJpegMagic) {
   junk[198] = 0xFF;
   junk[199] = 0xD9;
   EXPECT_FALSE(decode_jpeg(junk).ok());
+}
+
+}  // namespace
+}  // namespace kv::media
+
+namespace kv::media {
+namespace {
+
+TEST(Jpeg, DimensionsFromTheFrameHeader) {
+  cv::Mat img(37, 53, CV_8UC3, cv::Scalar(1, 2, 3));
+  auto bytes = encode_jpeg(img, 80);
+  ASSERT_TRUE(bytes.ok());
+  auto size = jpeg_dimensions(*bytes);
+  ASSERT_TRUE(size.ok()) << size.error().message;
+  EXPECT_EQ(size->width, 53);
+  EXPECT_EQ(size->height, 37);
+}
+
+// Regression (found by fuzz_jpeg): a header claiming 65497x15832 pixels made libjpeg allocate
+// gigabytes before failing. It must be refused from the header alone.
+TEST(Jpeg, HugeClaimedDimensionsAreRefusedBeforeDecoding) {
+  std::ifstream in(std::string(KV_SOURCE_DIR) + "/tests/media/regressions/jpeg_huge_dimensions.jpg",
+                   std::ios::binary);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 100u);
+  auto size = jpeg_dimensions(bytes);
+  ASSERT_TRUE(size.ok());
+  EXPECT_EQ(size->width, 65497);
+  auto r = decode_jpeg(bytes);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("65497x15832"), std::string::npos) << r.error().message;
 }
 
 }  // namespace

@@ -1,0 +1,80 @@
+// One partition's durable log: segment files of RecordBatch v2 bytes with an offset index.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "common/result.h"
+
+namespace kv::broker {
+
+struct LogConfig {
+  int64_t segment_bytes = 64LL << 20;             // roll to a new segment past this size
+  int64_t retention_bytes = -1;                   // per partition; -1: keep everything
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // by newest timestamp in a segment; -1: forever
+  // fdatasync at least this often; 0: after every append. Every append is written to the file
+  // before it is acknowledged, so it survives a crash of the broker process at any setting;
+  // this interval bounds what a crash of the machine itself can lose.
+  int64_t flush_interval_ms = 1000;
+};
+
+// Lifecycle: open() recovers the directory (validating the tail, truncating a torn write) ->
+// append()/read() -> destroyed (flushes). Thread-safety: all methods may be called from any
+// thread; they serialise on one mutex.
+class PartitionLog {
+ public:
+  static Result<std::unique_ptr<PartitionLog>> open(const std::filesystem::path& dir,
+                                                    const LogConfig& config);
+  ~PartitionLog();
+  PartitionLog(const PartitionLog&) = delete;
+  PartitionLog& operator=(const PartitionLog&) = delete;
+
+  // Appends one record batch, assigning offsets from log_end_offset() (the base offset in
+  // `batch` is rewritten). The batch must be a valid RecordBatch v2 with a correct CRC.
+  // Returns the base offset.
+  Result<int64_t> append(std::span<uint8_t> batch);
+
+  // Whole batches from the one holding `offset`, up to about max_bytes (always at least one
+  // batch). Empty at the log end. An offset outside [log start, log end] is an error for which
+  // is_out_of_range() is true (Kafka's OFFSET_OUT_OF_RANGE).
+  Result<std::vector<uint8_t>> read(int64_t offset, size_t max_bytes) const;
+
+  int64_t log_start_offset() const;
+  int64_t log_end_offset() const;
+  int64_t size_bytes() const;
+  // Bytes cut from the tail by recovery when the log was opened (a torn or corrupt write).
+  int64_t recovered_truncated_bytes() const { return truncated_bytes_; }
+
+  Status flush();
+
+  // Deletes whole segments beyond the retention limits, never the active one; the log start
+  // moves to the first remaining segment. Returns the number of segments deleted.
+  int enforce_retention(int64_t now_ms);
+
+ private:
+  struct Segment;
+  PartitionLog(std::filesystem::path dir, LogConfig config);
+  Status recover();
+  Status roll(int64_t base_offset);
+  Status flush_locked();
+  const Segment* find_segment(int64_t offset) const;
+
+  const std::filesystem::path dir_;
+  const LogConfig config_;
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<Segment>> segments_;  // ascending base offset; back() is active
+  int64_t log_start_ = 0;
+  int64_t log_end_ = 0;
+  int64_t truncated_bytes_ = 0;
+  int64_t last_flush_ms_ = 0;
+  bool dirty_ = false;
+};
+
+// True if an error from read() means the offset is outside the log.
+bool is_out_of_range(const Error& error);
+
+}  // namespace kv::broker
