@@ -311,6 +311,19 @@ Result<std::vector<uint8_t>> PartitionLog::read(int64_t offset, size_t max_bytes
   return out;
 }
 
+int64_t PartitionLog::offset_for_timestamp(int64_t timestamp_ms) const {
+  std::lock_guard lock(mu_);
+  for (const auto& seg : segments_) {
+    if (seg->max_timestamp_ms < timestamp_ms) continue;
+    uint8_t header[kBatchHeaderBytes];
+    for (const Segment::Entry& e : seg->entries) {
+      if (!read_exact(seg->log.get(), header, sizeof header, e.position)) break;
+      if (static_cast<int64_t>(load_be64(header + 35)) >= timestamp_ms) return e.base_offset;
+    }
+  }
+  return log_end_;
+}
+
 int64_t PartitionLog::log_start_offset() const {
   std::lock_guard lock(mu_);
   return log_start_;

@@ -43,6 +43,10 @@ class PartitionLog {
   // is_out_of_range() is true (Kafka's OFFSET_OUT_OF_RANGE).
   Result<std::vector<uint8_t>> read(int64_t offset, size_t max_bytes) const;
 
+  // The base offset of the first batch whose newest timestamp is at or after timestamp_ms (a
+  // batch-level answer: earlier records of that batch come too); the log end if none.
+  int64_t offset_for_timestamp(int64_t timestamp_ms) const;
+
   int64_t log_start_offset() const;
   int64_t log_end_offset() const;
   int64_t size_bytes() const;

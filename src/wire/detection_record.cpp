@@ -1,6 +1,8 @@
 #include "wire/detection_record.h"
 
 #include <cmath>
+#include <limits>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,6 +16,44 @@ using nlohmann::json;
 double round_to(double v, int decimals) {
   const double scale = std::pow(10.0, decimals);
   return std::round(v * scale) / scale;
+}
+
+// Typed field access that rejects, rather than converts, values of the wrong kind or range:
+// a float where an integer belongs, or a number outside the target type (both undefined
+// behaviour in a plain conversion).
+struct FieldError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+template <class T>
+T int_field(const json& obj, const char* key) {
+  const json& v = obj.at(key);
+  if (!v.is_number_integer()) throw FieldError(fmt::format("'{}' must be an integer", key));
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
+      throw FieldError(fmt::format("'{}' is out of range", key));
+    }
+    return static_cast<T>(u);
+  }
+  const auto i = v.get<int64_t>();
+  if (i < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
+      i > static_cast<int64_t>(std::numeric_limits<T>::max())) {
+    throw FieldError(fmt::format("'{}' is out of range", key));
+  }
+  return static_cast<T>(i);
+}
+
+double number(const json& v, const char* key) {
+  if (!v.is_number()) throw FieldError(fmt::format("'{}' must be a number", key));
+  const double d = v.get<double>();
+  if (!std::isfinite(d) || std::fabs(d) > 1e30)
+    throw FieldError(fmt::format("'{}' is out of range", key));
+  return d;
+}
+
+double number_field(const json& obj, const char* key) {
+  return number(obj.at(key), key);
 }
 
 }  // namespace
@@ -56,45 +96,48 @@ Result<DetectionRecord> decode_detection_record(std::string_view text) {
   // nlohmann throws on malformed input and on type mismatches; both become a kDecode error.
   try {
     const json j = json::parse(text);
-    const int schema = j.at("schema").get<int>();
+    const int schema = int_field<int32_t>(j, "schema");
     if (schema < 1 || schema > kSchemaVersion) {
       return make_error(ErrorCode::kDecode,
                         fmt::format("unsupported detection record schema {}", schema));
     }
     DetectionRecord r;
     r.frame.camera = j.at("camera").get<std::string>();
-    r.frame.seq = j.at("seq").get<int64_t>();
-    r.frame.session_us = j.value("session_us", int64_t{0});
-    r.frame.stream_pos_ms = j.at("pos_ms").get<int64_t>();
-    r.frame.capture_us = j.at("capture_us").get<int64_t>();
-    r.frame.width = j.at("width").get<int32_t>();
-    r.frame.height = j.at("height").get<int32_t>();
+    r.frame.seq = int_field<int64_t>(j, "seq");
+    r.frame.session_us = j.contains("session_us") ? int_field<int64_t>(j, "session_us") : 0;
+    r.frame.stream_pos_ms = int_field<int64_t>(j, "pos_ms");
+    r.frame.capture_us = int_field<int64_t>(j, "capture_us");
+    r.frame.width = int_field<int32_t>(j, "width");
+    r.frame.height = int_field<int32_t>(j, "height");
     const json& src = j.at("source");
     r.source.topic = src.at("topic").get<std::string>();
-    r.source.partition = src.at("partition").get<int32_t>();
-    r.source.offset = src.at("offset").get<int64_t>();
+    r.source.partition = int_field<int32_t>(src, "partition");
+    r.source.offset = int_field<int64_t>(src, "offset");
     r.model = j.at("model").get<std::string>();
-    r.processed_us = j.at("processed_us").get<int64_t>();
+    r.processed_us = int_field<int64_t>(j, "processed_us");
     const json& t = j.at("timings_ms");
-    r.timings.queue_ms = t.at("queue").get<double>();
-    r.timings.decode_ms = t.at("decode").get<double>();
-    r.timings.preprocess_ms = t.at("preprocess").get<double>();
-    r.timings.infer_ms = t.at("infer").get<double>();
-    r.timings.postprocess_ms = t.at("postprocess").get<double>();
+    r.timings.queue_ms = number_field(t, "queue");
+    r.timings.decode_ms = number_field(t, "decode");
+    r.timings.preprocess_ms = number_field(t, "preprocess");
+    r.timings.infer_ms = number_field(t, "infer");
+    r.timings.postprocess_ms = number_field(t, "postprocess");
     for (const json& d : j.at("detections")) {
       DetectedObject o;
-      o.class_id = d.at("class_id").get<int>();
+      o.class_id = int_field<int32_t>(d, "class_id");
       o.label = d.at("label").get<std::string>();
-      o.score = d.at("score").get<float>();
+      o.score = static_cast<float>(number_field(d, "score"));
       const json& b = d.at("box");
       if (!b.is_array() || b.size() != 4) {
         return make_error(ErrorCode::kDecode, "detection box must be [x, y, w, h]");
       }
-      o.box = {b[0].get<float>(), b[1].get<float>(), b[2].get<float>(), b[3].get<float>()};
+      o.box = {static_cast<float>(number(b[0], "box")), static_cast<float>(number(b[1], "box")),
+               static_cast<float>(number(b[2], "box")), static_cast<float>(number(b[3], "box"))};
       r.detections.push_back(std::move(o));
     }
     return r;
   } catch (const nlohmann::json::exception& e) {
+    return make_error(ErrorCode::kDecode, fmt::format("bad detection record: {}", e.what()));
+  } catch (const FieldError& e) {
     return make_error(ErrorCode::kDecode, fmt::format("bad detection record: {}", e.what()));
   }
 }

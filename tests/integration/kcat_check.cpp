@@ -3,6 +3,7 @@
 // from stdin and checks them: every sequence number 0..N-1 of one camera exactly once, every
 // value a JPEG of the expected size, and the share of frames with a person detected.
 // Usage: kcat_check --frames N --camera ID --width W --height H [--min-person-frac F]
+// [--no-detections]
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -41,9 +42,15 @@ int main(int argc, char** argv) {
   int width = 0;
   int height = 0;
   double min_person_frac = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool want_detections = true;  // processed_images carries them; raw_video_frames does not
+  for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
-    const std::string v = argv[i + 1];
+    if (k == "--no-detections") {
+      want_detections = false;
+      continue;
+    }
+    if (i + 1 >= argc) break;
+    const std::string v = argv[++i];
     if (k == "--frames")
       frames = std::stoll(v);
     else if (k == "--camera")
@@ -93,6 +100,7 @@ int main(int argc, char** argv) {
     } else if (img->cols != width || img->rows != height) {
       fail(where + ": JPEG is " + std::to_string(img->cols) + "x" + std::to_string(img->rows));
     }
+    if (!want_detections) continue;
     const kv::wire::Headers headers = parse_headers(header_line);
     const std::string* json = kv::wire::find_header(headers, kv::wire::kHdrDetections);
     if (json == nullptr) {

@@ -73,3 +73,27 @@ TEST(DetectionRecord, FutureSchemaIsRejected) {
 
 }  // namespace
 }  // namespace kv::wire
+
+namespace kv::wire {
+namespace {
+
+// Regression (found by fuzz_detection_record): numbers of the wrong kind or range were
+// converted with undefined behaviour (a float into an int64, a huge double into a float).
+TEST(DetectionRecord, NumbersOfTheWrongKindOrRangeAreErrors) {
+  const std::string good = encode_detection_record(sample());
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    const size_t at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return s.replace(at, from.size(), to);
+  };
+  EXPECT_FALSE(decode_detection_record(with("\"seq\":7", "\"seq\":1.8e43")).ok());
+  EXPECT_FALSE(decode_detection_record(with("\"seq\":7", "\"seq\":7.5")).ok());
+  EXPECT_FALSE(decode_detection_record(with("\"width\":768", "\"width\":99999999999")).ok());
+  EXPECT_FALSE(decode_detection_record(with("\"box\":[10.5", "\"box\":[6e300")).ok());
+  EXPECT_FALSE(decode_detection_record(with("\"score\":0.9125", "\"score\":\"high\"")).ok());
+  EXPECT_TRUE(decode_detection_record(good).ok());
+}
+
+}  // namespace
+}  // namespace kv::wire

@@ -1,0 +1,479 @@
+#include "broker/handlers.h"
+
+#include <atomic>
+
+#include <fmt/format.h>
+
+#include "broker/partition_log.h"
+#include "broker/record_batch.h"
+#include "common/log.h"
+
+namespace kv::broker {
+namespace {
+
+enum Api : int16_t {
+  kProduce = 0,
+  kFetch = 1,
+  kListOffsets = 2,
+  kMetadata = 3,
+  kFindCoordinator = 10,
+  kApiVersions = 18,
+  kCreateTopics = 19,
+  kInitProducerId = 22,
+};
+
+int16_t code(KafkaError e) {
+  return static_cast<int16_t>(e);
+}
+
+Error bad_request(const RequestHeader& h) {
+  return make_error(ErrorCode::kDecode,
+                    fmt::format("malformed request (api {} v{})", h.api_key, h.api_version));
+}
+
+using Response = Result<std::optional<std::vector<uint8_t>>>;
+
+Response finish(Writer& w) {
+  return std::optional<std::vector<uint8_t>>(std::move(w.buffer()));
+}
+
+Writer start(const RequestHeader& h) {
+  Writer w;
+  w.i32(h.correlation_id);
+  return w;
+}
+
+// --- ApiVersions -------------------------------------------------------------------------
+Response api_versions(const RequestHeader& h) {
+  Writer w = start(h);
+  // KIP-511: a version we do not know is answered in the v0 format with UNSUPPORTED_VERSION and
+  // our list, so the client can retry with a version we support.
+  const bool unsupported = h.api_version > 2;
+  w.i16(unsupported ? code(KafkaError::kUnsupportedVersion) : 0);
+  w.array_length(supported_apis().size());
+  for (const ApiRange& a : supported_apis()) {
+    w.i16(a.key);
+    w.i16(a.min_version);
+    w.i16(a.max_version);
+  }
+  if (!unsupported && h.api_version >= 1) w.i32(0);  // throttle_time_ms
+  return finish(w);
+}
+
+// --- Metadata ----------------------------------------------------------------------------
+Response metadata(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
+  const int16_t v = h.api_version;
+  std::vector<std::string> requested;
+  bool all = false;
+  const int32_t n = in.i32();
+  if (n < 0 || (v == 0 && n == 0)) {
+    all = true;
+  } else {
+    for (int32_t i = 0; i < n && !in.failed(); ++i) requested.push_back(in.string());
+  }
+  bool auto_create = true;
+  if (v >= 4) auto_create = in.i8() != 0;
+  if (v >= 8) {
+    in.i8();
+    in.i8();
+  }
+  if (in.failed()) return bad_request(h);
+  if (all) requested = ctx.store.topic_names();
+
+  Writer w = start(h);
+  if (v >= 3) w.i32(0);  // throttle
+  w.array_length(1);
+  w.i32(ctx.params.node_id);
+  w.string("127.0.0.1");
+  w.i32(ctx.port);
+  if (v >= 1) w.nullable_string(std::nullopt);  // rack
+  if (v >= 2) w.nullable_string(std::string("kvision"));
+  if (v >= 1) w.i32(ctx.params.node_id);  // controller
+  w.array_length(requested.size());
+  for (const std::string& topic : requested) {
+    int partitions = ctx.store.partition_count(topic);
+    KafkaError err = KafkaError::kNone;
+    if (partitions == 0) {
+      if (!valid_topic_name(topic)) {
+        err = KafkaError::kInvalidTopic;
+      } else if (auto_create) {
+        Status s = ctx.store.create_topic(topic, ctx.params.default_partitions);
+        partitions = ctx.store.partition_count(topic);  // a racing create is fine too
+        if (!s && partitions == 0) err = KafkaError::kUnknownTopicOrPartition;
+      } else {
+        err = KafkaError::kUnknownTopicOrPartition;
+      }
+    }
+    w.i16(code(err));
+    w.string(topic);
+    if (v >= 1) w.i8(0);  // is_internal
+    w.array_length(static_cast<size_t>(partitions));
+    for (int p = 0; p < partitions; ++p) {
+      w.i16(0);
+      w.i32(p);
+      w.i32(ctx.params.node_id);  // leader
+      if (v >= 7) w.i32(0);       // leader epoch
+      w.array_length(1);
+      w.i32(ctx.params.node_id);  // replicas
+      w.array_length(1);
+      w.i32(ctx.params.node_id);  // isr
+      if (v >= 5) w.array_length(0);
+    }
+    if (v >= 8) w.i32(0);
+  }
+  if (v >= 8) w.i32(0);
+  return finish(w);
+}
+
+// --- Produce -----------------------------------------------------------------------------
+struct PartitionResult {
+  int32_t partition;
+  KafkaError error;
+  int64_t base_offset;
+  int64_t log_start;
+};
+
+PartitionResult append_records(HandlerContext& ctx, const std::string& topic, int32_t partition,
+                               std::span<const uint8_t> records) {
+  PartitionLog* log = ctx.store.partition(topic, partition);
+  if (log == nullptr) return {partition, KafkaError::kUnknownTopicOrPartition, -1, -1};
+  // A request may carry several batches back to back; each is validated and stored whole.
+  std::vector<uint8_t> copy(records.begin(), records.end());
+  std::span<uint8_t> rest(copy);
+  int64_t first_base = -1;
+  while (!rest.empty()) {
+    auto hdr = parse_batch_header(rest);
+    if (!hdr) return {partition, KafkaError::kCorruptMessage, -1, log->log_start_offset()};
+    auto base = log->append(rest.first(hdr->total_bytes()));
+    if (!base) {
+      log_warn("broker: produce to {}[{}] rejected: {}", topic, partition, base.error().message);
+      return {partition, KafkaError::kCorruptMessage, -1, log->log_start_offset()};
+    }
+    if (first_base < 0) first_base = *base;
+    rest = rest.subspan(hdr->total_bytes());
+  }
+  if (first_base < 0) return {partition, KafkaError::kCorruptMessage, -1, log->log_start_offset()};
+  return {partition, KafkaError::kNone, first_base, log->log_start_offset()};
+}
+
+Response produce(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
+  const int16_t v = h.api_version;
+  in.nullable_string();  // transactional id (v3+)
+  const int16_t acks = in.i16();
+  in.i32();  // timeout
+  std::vector<std::pair<std::string, std::vector<PartitionResult>>> results;
+  const int32_t topics = in.array_length();
+  bool appended = false;
+  for (int32_t t = 0; t < topics && !in.failed(); ++t) {
+    std::string name = in.string();
+    std::vector<PartitionResult> parts;
+    const int32_t np = in.array_length();
+    for (int32_t p = 0; p < np && !in.failed(); ++p) {
+      const int32_t index = in.i32();
+      const auto records = in.bytes();
+      if (in.failed()) break;
+      parts.push_back(append_records(ctx, name, index, records));
+      appended = appended || parts.back().error == KafkaError::kNone;
+    }
+    results.emplace_back(std::move(name), std::move(parts));
+  }
+  if (in.failed()) return bad_request(h);
+  if (appended) ctx.store.notify_append();
+  if (acks == 0) return std::optional<std::vector<uint8_t>>();
+  Writer w = start(h);
+  w.array_length(results.size());
+  for (const auto& [name, parts] : results) {
+    w.string(name);
+    w.array_length(parts.size());
+    for (const PartitionResult& r : parts) {
+      w.i32(r.partition);
+      w.i16(code(r.error));
+      w.i64(r.base_offset);
+      if (v >= 2) w.i64(-1);  // log append time: CreateTime topics
+      if (v >= 5) w.i64(r.log_start);
+      if (v >= 8) {
+        w.array_length(0);
+        w.nullable_string(std::nullopt);
+      }
+    }
+  }
+  w.i32(0);  // throttle
+  return finish(w);
+}
+
+// --- Fetch -------------------------------------------------------------------------------
+struct FetchPartition {
+  int32_t partition;
+  int64_t offset;
+  int32_t max_bytes;
+};
+
+Response fetch(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
+  const int16_t v = h.api_version;
+  in.i32();  // replica id
+  const int32_t max_wait_ms = in.i32();
+  const int32_t min_bytes = in.i32();
+  int32_t max_bytes = v >= 3 ? in.i32() : INT32_MAX;
+  if (v >= 4) in.i8();  // isolation level: no transactions yet, so both levels read the same
+  if (v >= 7) {
+    in.i32();  // session id
+    in.i32();  // session epoch
+  }
+  std::vector<std::pair<std::string, std::vector<FetchPartition>>> wanted;
+  const int32_t topics = in.array_length();
+  for (int32_t t = 0; t < topics && !in.failed(); ++t) {
+    std::string name = in.string();
+    std::vector<FetchPartition> parts;
+    const int32_t np = in.array_length();
+    for (int32_t p = 0; p < np && !in.failed(); ++p) {
+      FetchPartition fp{};
+      fp.partition = in.i32();
+      if (v >= 9) in.i32();  // current leader epoch
+      fp.offset = in.i64();
+      if (v >= 5) in.i64();  // log start offset (followers only)
+      fp.max_bytes = in.i32();
+      parts.push_back(fp);
+    }
+    wanted.emplace_back(std::move(name), std::move(parts));
+  }
+  if (v >= 7) {
+    const int32_t forgotten = in.array_length();
+    for (int32_t f = 0; f < forgotten && !in.failed(); ++f) {
+      in.string();
+      const int32_t np = in.array_length();
+      for (int32_t p = 0; p < np; ++p) in.i32();
+    }
+  }
+  if (v >= 11) in.string();  // rack
+  if (in.failed()) return bad_request(h);
+
+  // Long poll: answer as soon as min_bytes are available, or when max_wait_ms has passed.
+  auto available = [&] {
+    int64_t bytes = 0;
+    for (const auto& [name, parts] : wanted) {
+      for (const FetchPartition& fp : parts) {
+        PartitionLog* log = ctx.store.partition(name, fp.partition);
+        if (log == nullptr || fp.offset != log->log_end_offset())
+          bytes += 1;  // data or an error to report
+      }
+    }
+    return bytes;
+  };
+  const int wait_ms = std::min(max_wait_ms, ctx.params.max_fetch_wait_ms);
+  if (wait_ms > 0 && available() < std::max(1, min_bytes)) {
+    ctx.store.wait_for_append(wait_ms, [&] { return available() >= std::max(1, min_bytes); });
+  }
+
+  Writer w = start(h);
+  w.i32(0);  // throttle (v1+)
+  if (v >= 7) {
+    w.i16(0);
+    w.i32(0);  // session id: no fetch sessions
+  }
+  w.array_length(wanted.size());
+  for (const auto& [name, parts] : wanted) {
+    w.string(name);
+    w.array_length(parts.size());
+    for (const FetchPartition& fp : parts) {
+      PartitionLog* log = ctx.store.partition(name, fp.partition);
+      KafkaError err = KafkaError::kNone;
+      std::vector<uint8_t> data;
+      int64_t hw = -1;
+      int64_t start_offset = -1;
+      if (log == nullptr) {
+        err = KafkaError::kUnknownTopicOrPartition;
+      } else {
+        hw = log->log_end_offset();
+        start_offset = log->log_start_offset();
+        const size_t budget = static_cast<size_t>(std::max(0, std::min(fp.max_bytes, max_bytes)));
+        auto read = log->read(fp.offset, budget);
+        if (!read) {
+          err = is_out_of_range(read.error()) ? KafkaError::kOffsetOutOfRange
+                                              : KafkaError::kUnknownTopicOrPartition;
+        } else {
+          data = std::move(*read);
+          max_bytes -=
+              static_cast<int32_t>(std::min<size_t>(data.size(), static_cast<size_t>(max_bytes)));
+        }
+      }
+      w.i32(fp.partition);
+      w.i16(code(err));
+      w.i64(hw);
+      w.i64(hw);  // last stable offset (v4+): no transactions yet
+      if (v >= 5) w.i64(start_offset);
+      w.array_length(0);       // aborted transactions (v4+)
+      if (v >= 11) w.i32(-1);  // preferred read replica
+      w.bytes(data);
+    }
+  }
+  return finish(w);
+}
+
+// --- ListOffsets -------------------------------------------------------------------------
+Response list_offsets(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
+  const int16_t v = h.api_version;
+  in.i32();  // replica id
+  if (v >= 2) in.i8();
+  Writer w = start(h);
+  if (v >= 2) w.i32(0);
+  const int32_t topics = in.array_length();
+  w.array_length(static_cast<size_t>(topics));
+  for (int32_t t = 0; t < topics && !in.failed(); ++t) {
+    const std::string name = in.string();
+    w.string(name);
+    const int32_t np = in.array_length();
+    w.array_length(static_cast<size_t>(np));
+    for (int32_t p = 0; p < np && !in.failed(); ++p) {
+      const int32_t index = in.i32();
+      if (v >= 4) in.i32();
+      const int64_t timestamp = in.i64();
+      PartitionLog* log = ctx.store.partition(name, index);
+      w.i32(index);
+      if (log == nullptr) {
+        w.i16(code(KafkaError::kUnknownTopicOrPartition));
+        w.i64(-1);
+        w.i64(-1);
+      } else {
+        w.i16(0);
+        w.i64(-1);
+        // -2 earliest, -1 latest; a time asks for the first offset at or after it.
+        w.i64(timestamp == -2   ? log->log_start_offset()
+              : timestamp == -1 ? log->log_end_offset()
+                                : log->offset_for_timestamp(timestamp));
+      }
+      if (v >= 4) w.i32(0);
+    }
+  }
+  if (in.failed()) return bad_request(h);
+  return finish(w);
+}
+
+// --- FindCoordinator, InitProducerId, CreateTopics ---------------------------------------
+Response find_coordinator(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
+  in.string();
+  if (h.api_version >= 1) in.i8();
+  if (in.failed()) return bad_request(h);
+  Writer w = start(h);
+  if (h.api_version >= 1) w.i32(0);
+  w.i16(0);
+  if (h.api_version >= 1) w.nullable_string(std::nullopt);
+  w.i32(ctx.params.node_id);
+  w.string("127.0.0.1");
+  w.i32(ctx.port);
+  return finish(w);
+}
+
+std::atomic<int64_t> g_next_producer_id{1000};
+
+Response init_producer_id(const RequestHeader& h, Reader& in) {
+  in.nullable_string();
+  in.i32();
+  if (in.failed()) return bad_request(h);
+  Writer w = start(h);
+  w.i32(0);
+  w.i16(0);
+  w.i64(g_next_producer_id.fetch_add(1));
+  w.i16(0);
+  return finish(w);
+}
+
+Response create_topics(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
+  const int16_t v = h.api_version;
+  struct Item {
+    std::string name;
+    KafkaError error;
+    std::string message;
+  };
+  std::vector<Item> items;
+  const int32_t n = in.array_length();
+  for (int32_t i = 0; i < n && !in.failed(); ++i) {
+    Item item{in.string(), KafkaError::kNone, {}};
+    int32_t partitions = in.i32();
+    in.i16();  // replication factor: one node, one replica
+    const int32_t assignments = in.array_length();
+    for (int32_t a = 0; a < assignments && !in.failed(); ++a) {
+      in.i32();
+      const int32_t brokers = in.array_length();
+      for (int32_t b = 0; b < brokers; ++b) in.i32();
+    }
+    const int32_t configs = in.array_length();
+    for (int32_t c = 0; c < configs && !in.failed(); ++c) {
+      in.string();
+      in.nullable_string();
+    }
+    if (partitions == -1) partitions = ctx.params.default_partitions;
+    items.push_back(std::move(item));
+    items.back().error = KafkaError::kNone;
+    if (!valid_topic_name(items.back().name)) {
+      items.back().error = KafkaError::kInvalidTopic;
+    } else if (ctx.store.partition_count(items.back().name) > 0) {
+      items.back().error = KafkaError::kTopicAlreadyExists;
+    } else if (partitions < 1) {
+      items.back().error = KafkaError::kInvalidPartitions;
+    } else if (Status s = ctx.store.create_topic(items.back().name, partitions); !s) {
+      items.back().error = KafkaError::kInvalidRequest;
+      items.back().message = s.error().message;
+    }
+  }
+  in.i32();             // timeout
+  if (v >= 1) in.i8();  // validate only
+  if (in.failed()) return bad_request(h);
+  Writer w = start(h);
+  if (v >= 2) w.i32(0);
+  w.array_length(items.size());
+  for (const Item& item : items) {
+    w.string(item.name);
+    w.i16(code(item.error));
+    if (v >= 1)
+      w.nullable_string(item.message.empty() ? std::nullopt
+                                             : std::optional<std::string>(item.message));
+  }
+  return finish(w);
+}
+
+}  // namespace
+
+const std::vector<ApiRange>& supported_apis() {
+  // Only non-flexible versions: clients negotiate down to these.
+  static const std::vector<ApiRange> kApis = {
+      {kProduce, 3, 8},      {kFetch, 4, 11},          {kListOffsets, 1, 5},
+      {kMetadata, 0, 8},     {kFindCoordinator, 0, 2}, {kApiVersions, 0, 2},
+      {kCreateTopics, 0, 4}, {kInitProducerId, 0, 1},
+  };
+  return kApis;
+}
+
+Result<std::optional<std::vector<uint8_t>>> dispatch(HandlerContext& ctx, const RequestHeader& h,
+                                                     Reader& in) {
+  if (h.api_key == kApiVersions) return api_versions(h);
+  const ApiRange* range = nullptr;
+  for (const ApiRange& a : supported_apis()) {
+    if (a.key == h.api_key) range = &a;
+  }
+  if (range == nullptr || h.api_version < range->min_version ||
+      h.api_version > range->max_version) {
+    return make_error(ErrorCode::kDecode,
+                      fmt::format("unsupported request: api {} v{}", h.api_key, h.api_version));
+  }
+  switch (h.api_key) {
+    case kMetadata:
+      return metadata(ctx, h, in);
+    case kProduce:
+      return produce(ctx, h, in);
+    case kFetch:
+      return fetch(ctx, h, in);
+    case kListOffsets:
+      return list_offsets(ctx, h, in);
+    case kFindCoordinator:
+      return find_coordinator(ctx, h, in);
+    case kInitProducerId:
+      return init_producer_id(h, in);
+    case kCreateTopics:
+      return create_topics(ctx, h, in);
+    default:
+      break;
+  }
+  return make_error(ErrorCode::kDecode, fmt::format("unsupported request: api {}", h.api_key));
+}
+
+}  // namespace kv::broker

@@ -1,0 +1,102 @@
+#include "broker/protocol.h"
+
+#include "broker/record_batch.h"
+
+namespace kv::broker {
+
+const uint8_t* Reader::take(size_t n) {
+  if (failed_ || n > remaining()) {
+    failed_ = true;
+    return nullptr;
+  }
+  const uint8_t* p = bytes_.data() + pos_;
+  pos_ += n;
+  return p;
+}
+
+int8_t Reader::i8() {
+  const uint8_t* p = take(1);
+  return p ? static_cast<int8_t>(p[0]) : 0;
+}
+int16_t Reader::i16() {
+  const uint8_t* p = take(2);
+  return p ? static_cast<int16_t>(static_cast<uint16_t>(p[0] << 8 | p[1])) : 0;
+}
+int32_t Reader::i32() {
+  const uint8_t* p = take(4);
+  return p ? static_cast<int32_t>(load_be32(p)) : 0;
+}
+int64_t Reader::i64() {
+  const uint8_t* p = take(8);
+  return p ? static_cast<int64_t>(load_be64(p)) : 0;
+}
+
+std::optional<std::string> Reader::nullable_string() {
+  const int16_t n = i16();
+  if (n < 0) {
+    if (n != -1) failed_ = true;
+    return std::nullopt;
+  }
+  const uint8_t* p = take(static_cast<size_t>(n));
+  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
+}
+
+std::string Reader::string() {
+  return nullable_string().value_or(std::string());
+}
+
+std::span<const uint8_t> Reader::bytes() {
+  const int32_t n = i32();
+  if (n < 0) {
+    if (n != -1) failed_ = true;
+    return {};
+  }
+  const uint8_t* p = take(static_cast<size_t>(n));
+  return p ? std::span<const uint8_t>(p, static_cast<size_t>(n)) : std::span<const uint8_t>();
+}
+
+int32_t Reader::array_length() {
+  const int32_t n = i32();
+  if (n < -1 ||
+      (n > 0 && static_cast<size_t>(n) > remaining())) {  // every element takes a byte at least
+    failed_ = true;
+    return 0;
+  }
+  return n < 0 ? 0 : n;
+}
+
+void Reader::skip(size_t n) {
+  take(n);
+}
+
+void Writer::i16(int16_t v) {
+  out_.push_back(static_cast<uint8_t>(static_cast<uint16_t>(v) >> 8));
+  out_.push_back(static_cast<uint8_t>(v));
+}
+void Writer::i32(int32_t v) {
+  uint8_t b[4];
+  store_be32(b, static_cast<uint32_t>(v));
+  out_.insert(out_.end(), b, b + 4);
+}
+void Writer::i64(int64_t v) {
+  uint8_t b[8];
+  store_be64(b, static_cast<uint64_t>(v));
+  out_.insert(out_.end(), b, b + 8);
+}
+void Writer::string(std::string_view s) {
+  i16(static_cast<int16_t>(s.size()));
+  out_.insert(out_.end(), s.begin(), s.end());
+}
+void Writer::nullable_string(const std::optional<std::string>& s) {
+  if (!s) {
+    i16(-1);
+    return;
+  }
+  string(*s);
+}
+void Writer::bytes(std::span<const uint8_t> b) {
+  i32(static_cast<int32_t>(b.size()));
+  raw(b);
+}
+
+}  // namespace kv::broker

@@ -1,0 +1,146 @@
+#include "broker/server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "broker/handlers.h"
+#include "broker/protocol.h"
+#include "broker/record_batch.h"
+#include "common/log.h"
+
+namespace kv::broker {
+namespace {
+
+bool read_full(int fd, uint8_t* p, size_t n) {
+  while (n > 0) {
+    const ssize_t r = ::recv(fd, p, n, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+bool write_full(int fd, const uint8_t* p, size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BrokerServer>> BrokerServer::start(const ServerParams& params,
+                                                          TopicStore& store) {
+  std::unique_ptr<BrokerServer> s(new BrokerServer(params, store));
+  s->listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s->listen_fd_ < 0)
+    return make_error(ErrorCode::kIo, fmt::format("socket: {}", std::strerror(errno)));
+  int one = 1;
+  ::setsockopt(s->listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(params.port));
+  if (::bind(s->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(s->listen_fd_, 64) != 0) {
+    const int err = errno;
+    ::close(s->listen_fd_);
+    s->listen_fd_ = -1;
+    return make_error(ErrorCode::kIo, fmt::format("cannot listen on 127.0.0.1:{}: {}", params.port,
+                                                  std::strerror(err)));
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(s->listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  s->port_ = ntohs(addr.sin_port);
+  s->acceptor_ = std::thread([raw = s.get()] { raw->accept_loop(); });
+  return s;
+}
+
+BrokerServer::~BrokerServer() {
+  stopping_ = true;
+  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
+  if (acceptor_.joinable()) acceptor_.join();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  {
+    std::lock_guard lock(conn_mu_);
+    for (int fd : conn_fds_) ::shutdown(fd, SHUT_RDWR);
+  }
+  for (auto& t : conn_threads_) t.join();
+}
+
+void BrokerServer::accept_loop() {
+  while (!stopping_.load()) {
+    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return;  // shut down
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    stats_.connections.fetch_add(1);
+    std::lock_guard lock(conn_mu_);
+    conn_fds_.insert(fd);
+    conn_threads_.emplace_back([this, fd] { serve(fd); });
+  }
+}
+
+void BrokerServer::serve(int fd) {
+  std::vector<uint8_t> request;
+  for (;;) {
+    uint8_t size_bytes[4];
+    if (!read_full(fd, size_bytes, 4)) break;
+    const int32_t size = static_cast<int32_t>(load_be32(size_bytes));
+    if (size < 8 || static_cast<size_t>(size) > params_.max_request_bytes) {
+      log_warn("broker: closing a connection that sent a request of {} bytes", size);
+      stats_.errors.fetch_add(1);
+      break;
+    }
+    request.resize(static_cast<size_t>(size));
+    if (!read_full(fd, request.data(), request.size())) break;
+    stats_.bytes_in.fetch_add(size + 4);
+    auto response = handle(request);
+    if (!response) {
+      log_warn("broker: closing a connection: {}", response.error().message);
+      stats_.errors.fetch_add(1);
+      break;
+    }
+    if (!*response) continue;
+    std::vector<uint8_t>& body = **response;
+    uint8_t prefix[4];
+    store_be32(prefix, static_cast<uint32_t>(body.size()));
+    if (!write_full(fd, prefix, 4) || !write_full(fd, body.data(), body.size())) break;
+    stats_.bytes_out.fetch_add(static_cast<int64_t>(body.size()) + 4);
+  }
+  std::lock_guard lock(conn_mu_);
+  conn_fds_.erase(fd);
+  ::close(fd);
+}
+
+Result<std::optional<std::vector<uint8_t>>> BrokerServer::handle(std::span<const uint8_t> request) {
+  stats_.requests.fetch_add(1);
+  Reader in(request);
+  RequestHeader h;
+  h.api_key = in.i16();
+  h.api_version = in.i16();
+  h.correlation_id = in.i32();
+  h.client_id = in.nullable_string();
+  if (in.failed()) return make_error(ErrorCode::kDecode, "truncated request header");
+  HandlerContext ctx{store_, params_, port_};
+  return dispatch(ctx, h, in);
+}
+
+}  // namespace kv::broker

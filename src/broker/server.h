@@ -1,0 +1,71 @@
+// The durable broker's TCP front end: Kafka requests in, responses out.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/topic_store.h"
+#include "common/result.h"
+
+namespace kv::broker {
+
+struct ServerParams {
+  int port = 9092;             // on 127.0.0.1; 0 picks a free port
+  int default_partitions = 4;  // for topics created on first use
+  int32_t node_id = 1;
+  size_t max_request_bytes = 100u << 20;
+  int max_fetch_wait_ms = 30000;  // cap on a client's fetch max_wait_ms
+};
+
+// Counters, readable from any thread.
+struct ServerStats {
+  std::atomic<int64_t> connections{0};
+  std::atomic<int64_t> requests{0};
+  std::atomic<int64_t> bytes_in{0};
+  std::atomic<int64_t> bytes_out{0};
+  std::atomic<int64_t> errors{0};  // malformed requests and unsupported APIs
+};
+
+// Lifecycle: start() listens and serves on background threads until destroyed. One thread per
+// connection; requests on a connection are answered in order, as Kafka requires.
+class BrokerServer {
+ public:
+  static Result<std::unique_ptr<BrokerServer>> start(const ServerParams& params, TopicStore& store);
+  ~BrokerServer();
+  BrokerServer(const BrokerServer&) = delete;
+  BrokerServer& operator=(const BrokerServer&) = delete;
+
+  int port() const { return port_; }
+  const ServerStats& stats() const { return stats_; }
+
+  // Handles one request frame (without its length prefix). Returns the response frame, or
+  // nothing when the request gets no response (Produce with acks=0). Exposed for tests and
+  // the fuzzer. An undecodable request yields an error: the connection is closed.
+  Result<std::optional<std::vector<uint8_t>>> handle(std::span<const uint8_t> request);
+
+ private:
+  BrokerServer(ServerParams params, TopicStore& store) : params_(params), store_(store) {}
+  void accept_loop();
+  void serve(int fd);
+
+  ServerParams params_;
+  TopicStore& store_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  std::mutex conn_mu_;
+  std::set<int> conn_fds_;
+  std::vector<std::thread> conn_threads_;
+  ServerStats stats_;
+};
+
+}  // namespace kv::broker
