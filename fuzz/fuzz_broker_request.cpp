@@ -24,9 +24,11 @@ struct Broker {
     kv::broker::ServerParams params;
     params.port = 0;
     params.max_fetch_wait_ms = 0;  // a fuzzed long poll would only wait
-    server = std::move(*kv::broker::BrokerServer::start(params, *store));
+    groups = std::move(*kv::broker::GroupCoordinator::open(dir));
+    server = std::move(*kv::broker::BrokerServer::start(params, *store, *groups));
   }
   std::unique_ptr<kv::broker::TopicStore> store;
+  std::unique_ptr<kv::broker::GroupCoordinator> groups;
   std::unique_ptr<kv::broker::BrokerServer> server;
 };
 

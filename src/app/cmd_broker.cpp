@@ -22,7 +22,8 @@ struct BrokerOptions {
   std::string data_dir = "kvision-data";
 };
 
-// The durable engine (work in progress, issue 3): segment files on disk, no consumer groups yet.
+// The durable engine (work in progress, issue 3): segment files on disk, consumer groups and
+// committed offsets; no idempotent-producer deduplication or transactions yet.
 int run_durable_broker(const BrokerOptions& o, const std::vector<kafka::TopicSpec>& extra) {
   auto store = broker::TopicStore::open(o.data_dir, broker::LogConfig{});
   if (!store) return report_error("broker", store.error());
@@ -43,12 +44,15 @@ int run_durable_broker(const BrokerOptions& o, const std::vector<kafka::TopicSpe
   broker::ServerParams sp;
   sp.port = o.params.port;
   sp.default_partitions = o.params.partitions;
-  auto server = broker::BrokerServer::start(sp, **store);
+  auto groups = broker::GroupCoordinator::open(o.data_dir);
+  if (!groups) return report_error("broker", groups.error());
+  auto server = broker::BrokerServer::start(sp, **store, **groups);
   if (!server) return report_error("broker", server.error());
   std::printf("kvision broker (durable engine, data in %s) listening on 127.0.0.1:%d\n",
               o.data_dir.c_str(), (*server)->port());
   std::printf(
-      "  experimental: produce, fetch, list offsets and topics work; consumer groups do not yet\n");
+      "  experimental: no idempotent-producer deduplication or transactions yet; the mock "
+      "engine stays the default\n");
   std::fflush(stdout);
   int64_t last_retention_ms = 0;
   while (!stop_requested()) {
@@ -112,7 +116,7 @@ void add_broker_command(CLI::App& app, Action& action) {
   cmd->add_option(
          "--engine", o->engine,
          "mock: librdkafka's in-memory mock cluster; durable: kvision's own on-disk broker "
-         "(experimental: no consumer groups yet)")
+         "(experimental)")
       ->capture_default_str()
       ->check(CLI::IsMember({"mock", "durable"}));
   cmd->add_option("--data-dir", o->data_dir, "Where the durable engine keeps its logs")

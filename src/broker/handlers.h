@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/group_coordinator.h"
 #include "broker/protocol.h"
 #include "broker/server.h"
 #include "broker/topic_store.h"
@@ -21,6 +22,7 @@ struct RequestHeader {
 
 struct HandlerContext {
   TopicStore& store;
+  GroupCoordinator& groups;
   const ServerParams& params;
   int port;
 };

@@ -44,8 +44,9 @@ bool write_full(int fd, const uint8_t* p, size_t n) {
 }  // namespace
 
 Result<std::unique_ptr<BrokerServer>> BrokerServer::start(const ServerParams& params,
-                                                          TopicStore& store) {
-  std::unique_ptr<BrokerServer> s(new BrokerServer(params, store));
+                                                          TopicStore& store,
+                                                          GroupCoordinator& groups) {
+  std::unique_ptr<BrokerServer> s(new BrokerServer(params, store, groups));
   s->listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s->listen_fd_ < 0)
     return make_error(ErrorCode::kIo, fmt::format("socket: {}", std::strerror(errno)));
@@ -139,7 +140,7 @@ Result<std::optional<std::vector<uint8_t>>> BrokerServer::handle(std::span<const
   h.correlation_id = in.i32();
   h.client_id = in.nullable_string();
   if (in.failed()) return make_error(ErrorCode::kDecode, "truncated request header");
-  HandlerContext ctx{store_, params_, port_};
+  HandlerContext ctx{store_, groups_, params_, port_};
   return dispatch(ctx, h, in);
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "broker/group_coordinator.h"
 #include "broker/topic_store.h"
 #include "common/result.h"
 
@@ -38,7 +39,8 @@ struct ServerStats {
 // connection; requests on a connection are answered in order, as Kafka requires.
 class BrokerServer {
  public:
-  static Result<std::unique_ptr<BrokerServer>> start(const ServerParams& params, TopicStore& store);
+  static Result<std::unique_ptr<BrokerServer>> start(const ServerParams& params, TopicStore& store,
+                                                     GroupCoordinator& groups);
   ~BrokerServer();
   BrokerServer(const BrokerServer&) = delete;
   BrokerServer& operator=(const BrokerServer&) = delete;
@@ -52,12 +54,14 @@ class BrokerServer {
   Result<std::optional<std::vector<uint8_t>>> handle(std::span<const uint8_t> request);
 
  private:
-  BrokerServer(ServerParams params, TopicStore& store) : params_(params), store_(store) {}
+  BrokerServer(ServerParams params, TopicStore& store, GroupCoordinator& groups)
+      : params_(params), store_(store), groups_(groups) {}
   void accept_loop();
   void serve(int fd);
 
   ServerParams params_;
   TopicStore& store_;
+  GroupCoordinator& groups_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};

@@ -23,15 +23,19 @@ class ServerTest : public ::testing::Test {
     auto store = TopicStore::open(dir_, LogConfig{});
     ASSERT_TRUE(store.ok());
     store_ = std::move(*store);
+    auto groups = GroupCoordinator::open(dir_);
+    ASSERT_TRUE(groups.ok());
+    groups_ = std::move(*groups);
     ServerParams params;
     params.port = 0;
     params.default_partitions = 2;
-    auto server = BrokerServer::start(params, *store_);
+    auto server = BrokerServer::start(params, *store_, *groups_);
     ASSERT_TRUE(server.ok()) << server.error().message;
     server_ = std::move(*server);
   }
   void TearDown() override {
     server_.reset();
+    groups_.reset();
     store_.reset();
     fs::remove_all(dir_);
   }
@@ -53,6 +57,7 @@ class ServerTest : public ::testing::Test {
 
   fs::path dir_;
   std::unique_ptr<TopicStore> store_;
+  std::unique_ptr<GroupCoordinator> groups_;
   std::unique_ptr<BrokerServer> server_;
 };
 
