@@ -24,7 +24,11 @@ struct Broker {
     kv::broker::ServerParams params;
     params.port = 0;
     params.max_fetch_wait_ms = 0;  // a fuzzed long poll would only wait
-    groups = std::move(*kv::broker::GroupCoordinator::open(dir));
+    // Joins and syncs wait for other members; bounded tightly here so no input can stall.
+    kv::broker::GroupLimits limits;
+    limits.max_rebalance_timeout_ms = 0;
+    limits.max_session_timeout_ms = 1000;
+    groups = std::move(*kv::broker::GroupCoordinator::open(dir, limits));
     server = std::move(*kv::broker::BrokerServer::start(params, *store, *groups));
   }
   std::unique_ptr<kv::broker::TopicStore> store;

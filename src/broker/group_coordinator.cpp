@@ -84,8 +84,10 @@ const char* GroupCoordinator::state_name(State s) {
   return "Unknown";
 }
 
-Result<std::unique_ptr<GroupCoordinator>> GroupCoordinator::open(const fs::path& data_dir) {
-  std::unique_ptr<GroupCoordinator> c(new GroupCoordinator(data_dir / "__consumer_offsets.txt"));
+Result<std::unique_ptr<GroupCoordinator>> GroupCoordinator::open(const fs::path& data_dir,
+                                                                 GroupLimits limits) {
+  std::unique_ptr<GroupCoordinator> c(
+      new GroupCoordinator(data_dir / "__consumer_offsets.txt", limits));
   if (Status s = c->replay_offsets(); !s) return s.error();
   c->reaper_ = std::thread([raw = c.get()] { raw->reaper_loop(); });
   return c;
@@ -175,7 +177,8 @@ bool GroupCoordinator::try_complete_join(Group& g, int64_t now) {
   if (g.members.count(g.leader) == 0) g.leader = g.members.begin()->first;
   // The first protocol of the leader that every member supports.
   g.protocol.clear();
-  for (const auto& [name, _] : g.members[g.leader].protocols) {
+  for (const auto& leader_protocol : g.members[g.leader].protocols) {
+    const std::string& name = leader_protocol.first;  // (clang 14 cannot capture bindings)
     const bool everyone = std::all_of(g.members.begin(), g.members.end(), [&](const auto& kv) {
       return std::any_of(kv.second.protocols.begin(), kv.second.protocols.end(),
                          [&](const auto& p) { return p.first == name; });
@@ -217,8 +220,9 @@ JoinResponse GroupCoordinator::join(const JoinRequest& req) {
   g.protocol_type = req.protocol_type;
   Member& m = g.members[id];
   m.client_id = req.client_id;
-  m.session_timeout_ms = req.session_timeout_ms;
-  m.rebalance_timeout_ms = std::max(req.rebalance_timeout_ms, req.session_timeout_ms);
+  m.session_timeout_ms = std::min(req.session_timeout_ms, limits_.max_session_timeout_ms);
+  m.rebalance_timeout_ms = std::min(std::max(req.rebalance_timeout_ms, req.session_timeout_ms),
+                                    limits_.max_rebalance_timeout_ms);
   m.protocols = req.protocols;
   m.joined = true;
   m.last_seen_ms = now_ms();
@@ -320,7 +324,9 @@ void GroupCoordinator::reaper_loop() {
   while (!stopping_) {
     cv_.wait_for(lock, std::chrono::milliseconds(250));
     const int64_t now = now_ms();
-    for (auto& [name, g] : groups_) {
+    for (auto& entry : groups_) {
+      const std::string& name = entry.first;
+      Group& g = entry.second;
       const size_t before = g.members.size();
       std::erase_if(g.members, [&](const auto& kv) {
         const Member& m = kv.second;

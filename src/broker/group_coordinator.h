@@ -64,11 +64,17 @@ struct GroupSummary {
   std::vector<Member> members;
 };
 
+struct GroupLimits {
+  int32_t max_rebalance_timeout_ms = 300000;  // a join waits at most this for missing members
+  int32_t max_session_timeout_ms = 1800000;
+};
+
 // Thread-safety: all methods may be called from any thread; join() and sync() block the
 // calling connection until the rebalance step they wait for completes.
 class GroupCoordinator {
  public:
-  static Result<std::unique_ptr<GroupCoordinator>> open(const std::filesystem::path& data_dir);
+  static Result<std::unique_ptr<GroupCoordinator>> open(const std::filesystem::path& data_dir,
+                                                        GroupLimits limits = {});
   ~GroupCoordinator();
 
   JoinResponse join(const JoinRequest& request);
@@ -113,8 +119,8 @@ class GroupCoordinator {
     uint64_t epoch = 0;  // bumped whenever waiters should look again
   };
 
-  explicit GroupCoordinator(std::filesystem::path offsets_path)
-      : offsets_path_(std::move(offsets_path)) {}
+  GroupCoordinator(std::filesystem::path offsets_path, GroupLimits limits)
+      : offsets_path_(std::move(offsets_path)), limits_(limits) {}
   Status replay_offsets();
   void reaper_loop();
   void begin_rebalance(Group& g, int64_t now_ms);
@@ -122,6 +128,7 @@ class GroupCoordinator {
   static const char* state_name(State s);
 
   const std::filesystem::path offsets_path_;
+  const GroupLimits limits_;
   int offsets_fd_ = -1;
   mutable std::mutex mu_;
   std::condition_variable cv_;

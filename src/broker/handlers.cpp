@@ -8,6 +8,7 @@
 
 #include "broker/partition_log.h"
 #include "broker/record_batch.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace kv::broker {
@@ -157,7 +158,12 @@ PartitionResult append_records(HandlerContext& ctx, const std::string& topic, in
     auto base = log->append(rest.first(hdr->total_bytes()));
     if (!base) {
       log_warn("broker: produce to {}[{}] rejected: {}", topic, partition, base.error().message);
-      return {partition, KafkaError::kCorruptMessage, -1, log->log_start_offset()};
+      const std::string& m = base.error().message;
+      const KafkaError e =
+          m.rfind("OUT_OF_ORDER_SEQUENCE_NUMBER", 0) == 0 ? KafkaError::kOutOfOrderSequence
+          : m.rfind("INVALID_PRODUCER_EPOCH", 0) == 0     ? KafkaError::kInvalidProducerEpoch
+                                                          : KafkaError::kCorruptMessage;
+      return {partition, e, -1, log->log_start_offset()};
     }
     if (first_base < 0) first_base = *base;
     rest = rest.subspan(hdr->total_bytes());
@@ -373,7 +379,9 @@ Response find_coordinator(HandlerContext& ctx, const RequestHeader& h, Reader& i
   return finish(w);
 }
 
-std::atomic<int64_t> g_next_producer_id{1000};
+// Producer ids must never repeat across restarts (the log keeps their sequence state), so they
+// start from the wall clock in ms, shifted to leave room for 4096 ids per ms.
+std::atomic<int64_t> g_next_producer_id{(wall_now_us() / 1000) << 12};
 
 Response init_producer_id(const RequestHeader& h, Reader& in) {
   in.nullable_string();

@@ -38,6 +38,8 @@ enum class KafkaError : int16_t {
   kTopicAlreadyExists = 36,
   kInvalidPartitions = 37,
   kInvalidRequest = 42,
+  kOutOfOrderSequence = 45,
+  kInvalidProducerEpoch = 47,
 };
 
 struct ApiRange {

@@ -172,6 +172,13 @@ Status PartitionLog::recover() {
       }
       const int32_t last_delta = static_cast<int32_t>(load_be32(header + 23));
       seg->entries.push_back({base, pos});
+      const int64_t pid = static_cast<int64_t>(load_be64(header + 43));
+      const int32_t first_seq = static_cast<int32_t>(load_be32(header + 53));
+      if (pid >= 0 && first_seq >= 0) {
+        remember_producer(pid,
+                          static_cast<int16_t>(static_cast<uint16_t>(header[51] << 8 | header[52])),
+                          first_seq, last_delta, base);
+      }
       seg->max_timestamp_ms =
           std::max<int64_t>(seg->max_timestamp_ms, static_cast<int64_t>(load_be64(header + 35)));
       expected = base + last_delta + 1;
@@ -248,6 +255,33 @@ Result<int64_t> PartitionLog::append(std::span<uint8_t> batch) {
     if (Status s = roll(log_end_); !s) return s.error();
     seg = segments_.back().get();
   }
+  if (h->producer_id >= 0 && h->base_sequence >= 0) {
+    auto it = producers_.find(h->producer_id);
+    if (it != producers_.end()) {
+      const ProducerState& st = it->second;
+      if (h->producer_epoch < st.epoch) {
+        return make_error(
+            ErrorCode::kInvalidArgument,
+            fmt::format("INVALID_PRODUCER_EPOCH: producer {} epoch {} is older than {}",
+                        h->producer_id, h->producer_epoch, st.epoch));
+      }
+      if (h->producer_epoch == st.epoch && !st.recent.empty()) {
+        const int32_t last_seq = h->base_sequence + h->last_offset_delta;
+        for (const ProducerBatch& b : st.recent) {
+          if (b.first_seq == h->base_sequence && b.last_seq == last_seq)
+            return b.base_offset;  // a retry
+        }
+        const int32_t expected =
+            st.recent.back().last_seq == INT32_MAX ? 0 : st.recent.back().last_seq + 1;
+        if (h->base_sequence != expected) {
+          return make_error(
+              ErrorCode::kInvalidArgument,
+              fmt::format("OUT_OF_ORDER_SEQUENCE_NUMBER: producer {} sent sequence {}, expected {}",
+                          h->producer_id, h->base_sequence, expected));
+        }
+      }
+    }
+  }
   const int64_t base = log_end_;
   set_base_offset(batch, base);
   if (Status s = write_all(seg->log.get(), batch.data(), batch.size(), seg->log_path); !s) {
@@ -267,6 +301,10 @@ Result<int64_t> PartitionLog::append(std::span<uint8_t> batch) {
   seg->size += static_cast<int64_t>(batch.size());
   seg->max_timestamp_ms = std::max(seg->max_timestamp_ms, h->max_timestamp);
   log_end_ = base + h->last_offset_delta + 1;
+  if (h->producer_id >= 0 && h->base_sequence >= 0) {
+    remember_producer(h->producer_id, h->producer_epoch, h->base_sequence, h->last_offset_delta,
+                      base);
+  }
   dirty_ = true;
   const int64_t now_ms = mono_now_us() / 1000;
   if (config_.flush_interval_ms == 0 || now_ms - last_flush_ms_ >= config_.flush_interval_ms) {
@@ -309,6 +347,18 @@ Result<std::vector<uint8_t>> PartitionLog::read(int64_t offset, size_t max_bytes
                                                   std::strerror(errno)));
   }
   return out;
+}
+
+void PartitionLog::remember_producer(int64_t pid, int16_t epoch, int32_t first_seq,
+                                     int32_t last_delta, int64_t base_offset) {
+  constexpr size_t kProducerWindow = 5;  // as Kafka: a producer has at most 5 requests in flight
+  ProducerState& st = producers_[pid];
+  if (epoch != st.epoch) {
+    st.epoch = epoch;
+    st.recent.clear();
+  }
+  st.recent.push_back({first_seq, first_seq + last_delta, base_offset});
+  if (st.recent.size() > kProducerWindow) st.recent.pop_front();
 }
 
 int64_t PartitionLog::offset_for_timestamp(int64_t timestamp_ms) const {

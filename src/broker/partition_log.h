@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -35,7 +37,10 @@ class PartitionLog {
 
   // Appends one record batch, assigning offsets from log_end_offset() (the base offset in
   // `batch` is rewritten). The batch must be a valid RecordBatch v2 with a correct CRC.
-  // Returns the base offset.
+  // Returns the base offset. Batches of idempotent producers are checked as Kafka does: a
+  // retry of one of the producer's last 5 batches is not stored again (its original base
+  // offset is returned), a gap in the sequence is an error starting "OUT_OF_ORDER_SEQUENCE_NUMBER",
+  // an old epoch one starting "INVALID_PRODUCER_EPOCH".
   Result<int64_t> append(std::span<uint8_t> batch);
 
   // Whole batches from the one holding `offset`, up to about max_bytes (always at least one
@@ -61,6 +66,17 @@ class PartitionLog {
 
  private:
   struct Segment;
+  struct ProducerBatch {
+    int32_t first_seq;
+    int32_t last_seq;
+    int64_t base_offset;
+  };
+  struct ProducerState {
+    int16_t epoch = -1;
+    std::deque<ProducerBatch> recent;  // the last kProducerWindow batches
+  };
+  void remember_producer(int64_t pid, int16_t epoch, int32_t first_seq, int32_t last_delta,
+                         int64_t base_offset);
   PartitionLog(std::filesystem::path dir, LogConfig config);
   Status recover();
   Status roll(int64_t base_offset);
@@ -76,6 +92,7 @@ class PartitionLog {
   int64_t truncated_bytes_ = 0;
   int64_t last_flush_ms_ = 0;
   bool dirty_ = false;
+  std::map<int64_t, ProducerState> producers_;  // rebuilt from batch headers at open
 };
 
 // True if an error from read() means the offset is outside the log.

@@ -20,7 +20,9 @@ inline void put_varlong(std::vector<uint8_t>& out, int64_t v) {
 }
 
 // `records` records whose values are `value_bytes` copies of a letter; timestamps from ts_ms.
-inline std::vector<uint8_t> make_batch(int records, int64_t ts_ms, size_t value_bytes = 16) {
+inline std::vector<uint8_t> make_batch(int records, int64_t ts_ms, size_t value_bytes = 16,
+                                       int64_t producer_id = -1, int16_t epoch = -1,
+                                       int32_t base_sequence = -1) {
   std::vector<uint8_t> body;  // the records
   for (int i = 0; i < records; ++i) {
     std::vector<uint8_t> rec;
@@ -40,10 +42,10 @@ inline std::vector<uint8_t> make_batch(int records, int64_t ts_ms, size_t value_
   store_be32(&b[23], static_cast<uint32_t>(records - 1));          // last offset delta
   store_be64(&b[27], static_cast<uint64_t>(ts_ms));                // base timestamp
   store_be64(&b[35], static_cast<uint64_t>(ts_ms + records - 1));  // max timestamp
-  store_be64(&b[43], static_cast<uint64_t>(-1));                   // producer id
-  b[51] = 0xFF;
-  b[52] = 0xFF;                                   // producer epoch -1
-  store_be32(&b[53], static_cast<uint32_t>(-1));  // base sequence
+  store_be64(&b[43], static_cast<uint64_t>(producer_id));
+  b[51] = static_cast<uint8_t>(static_cast<uint16_t>(epoch) >> 8);
+  b[52] = static_cast<uint8_t>(epoch);
+  store_be32(&b[53], static_cast<uint32_t>(base_sequence));
   store_be32(&b[57], static_cast<uint32_t>(records));
   b.insert(b.end(), body.begin(), body.end());
   store_be32(&b[17], crc32c(std::span<const uint8_t>(b).subspan(21)));

@@ -201,3 +201,48 @@ TEST_F(PartitionLogTest, RetentionByTimeDeletesOnlyOldSegments) {
 
 }  // namespace
 }  // namespace kv::broker
+
+namespace kv::broker {
+namespace {
+
+TEST_F(PartitionLogTest, IdempotentRetriesAreStoredOnce) {
+  auto log = open();
+  auto b0 = make_batch(3, 1000, 16, /*pid=*/77, /*epoch=*/0, /*seq=*/0);
+  auto b1 = make_batch(2, 1000, 16, 77, 0, 3);
+  ASSERT_EQ(*log->append(b0), 0);
+  ASSERT_EQ(*log->append(b1), 3);
+  auto retry = make_batch(3, 1000, 16, 77, 0, 0);  // the broker acked, the client did not hear
+  auto again = log->append(retry);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(*again, 0) << "a retry gets its original offset";
+  EXPECT_EQ(log->log_end_offset(), 5) << "and is not stored twice";
+
+  auto gap = make_batch(1, 1000, 16, 77, 0, 9);
+  auto r = log->append(gap);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.rfind("OUT_OF_ORDER_SEQUENCE_NUMBER", 0), 0u);
+
+  auto other = make_batch(1, 1000, 16, 78, 0, 0);  // another producer is independent
+  EXPECT_EQ(*log->append(other), 5);
+
+  log.reset();
+  log = open();  // the producer state is rebuilt from the log
+  auto retry_after_restart = make_batch(2, 1000, 16, 77, 0, 3);
+  EXPECT_EQ(*log->append(retry_after_restart), 3);
+  EXPECT_EQ(log->log_end_offset(), 6);
+  auto next = make_batch(1, 1000, 16, 77, 0, 5);
+  EXPECT_EQ(*log->append(next), 6);
+}
+
+TEST_F(PartitionLogTest, OlderProducerEpochIsFenced) {
+  auto log = open();
+  auto current = make_batch(1, 0, 16, 5, 2, 0);
+  ASSERT_TRUE(log->append(current).ok());
+  auto stale = make_batch(1, 0, 16, 5, 1, 1);
+  auto r = log->append(stale);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.rfind("INVALID_PRODUCER_EPOCH", 0), 0u);
+}
+
+}  // namespace
+}  // namespace kv::broker
