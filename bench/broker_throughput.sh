@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Produce and consume throughput of 100 KB records through kcat, side by side: the mock
+# engine, the durable engine, and a plain loopback TCP copy of the same bytes (the limit).
+# The mock keeps 5 MiB per partition, so each round moves 160 records (16 MB), 40 to each of
+# 4 partitions, produced by 4 kcat processes at once and consumed by one. At this volume the
+# consume figure is dominated by kcat start-up and end-of-partition detection (~0.5 s).
+#   bench/broker_throughput.sh [build/src/app/kvision] [rounds]
+set -euo pipefail
+KV="${1:-build/src/app/kvision}"
+ROUNDS="${2:-5}"
+WORK="$(mktemp -d)"
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+N=160
+SIZE=100000
+python3 -c "
+import os, sys
+with open('$WORK/records', 'wb') as f:
+    for i in range($N):
+        f.write(os.urandom($SIZE // 2).hex().encode()[:$SIZE] + b'\n')
+"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+rate() { python3 -c "print(f'{$N*$SIZE/1e6/($2-$1):8.1f} MB/s {$N/($2-$1):8.0f} rec/s')"; }
+
+measure() {  # measure NAME BROKERS
+  local b="$2" p0 p1 c0 c1 produce=0 consume=0
+  for r in $(seq "$ROUNDS"); do
+    p0=$(now)
+    for part in 0 1 2 3; do
+      head -n $((N / 4)) "$WORK/records" | kcat -b "$b" -P -t bench$r -p $part -X acks=all -X linger.ms=5 &
+    done
+    wait $(jobs -p | tail -n 4)
+    p1=$(now)
+    c0=$(now)
+    got=$(kcat -b "$b" -C -t bench$r -o beginning -e -q -X fetch.message.max.bytes=16777216 -f '%S\n' | wc -l)
+    c1=$(now)
+    [ "$got" -eq "$N" ] || echo "$1: round $r consumed $got of $N records" >&2
+    produce=$(python3 -c "print($produce + $p1 - $p0)"); consume=$(python3 -c "print($consume + $c1 - $c0)")
+  done
+  printf '%-10s produce %s   consume %s\n' "$1" "$(rate 0 "$(python3 -c "print($produce/$ROUNDS)")")" \
+    "$(rate 0 "$(python3 -c "print($consume/$ROUNDS)")")"
+}
+
+port=$(free_port)
+"$KV" broker --port "$port" --partitions 4 >"$WORK/mock.log" 2>&1 &
+sleep 1
+measure mock "127.0.0.1:$port"
+port=$(free_port)
+"$KV" broker --engine durable --data-dir "$WORK/data" --port "$port" --partitions 4 >"$WORK/durable.log" 2>&1 &
+sleep 1
+measure durable "127.0.0.1:$port"
+python3 - "$WORK/records" "$N" "$SIZE" <<'PY'
+import socket, sys, threading, time
+data = open(sys.argv[1], "rb").read()
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
+def sink():
+    c, _ = srv.accept(); n = 0
+    while True:
+        b = c.recv(1 << 20)
+        if not b: break
+        n += len(b)
+t = threading.Thread(target=sink); t.start()
+s = socket.create_connection(srv.getsockname()); t0 = time.time(); s.sendall(data); s.close(); t.join(); dt = time.time() - t0
+n = int(sys.argv[2]); size = int(sys.argv[3])
+print(f"{'loopback':<10} copy    {n*size/1e6/dt:8.1f} MB/s {n/dt:8.0f} rec/s")
+PY
