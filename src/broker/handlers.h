@@ -10,6 +10,9 @@
 #include "broker/protocol.h"
 #include "broker/server.h"
 #include "broker/topic_store.h"
+#include "common/result.h"
+
+#include <fmt/format.h>
 
 namespace kv::broker {
 
@@ -49,6 +52,36 @@ struct ApiRange {
 };
 // The APIs and versions this broker implements (advertised in ApiVersions).
 const std::vector<ApiRange>& supported_apis();
+
+namespace handler_detail {
+// Shared by the handler files: the response type and the start and end of a response.
+using Response = Result<std::optional<std::vector<uint8_t>>>;
+
+inline Error bad_request(const RequestHeader& h) {
+  return make_error(ErrorCode::kDecode,
+                    fmt::format("malformed request (api {} v{})", h.api_key, h.api_version));
+}
+
+inline Response finish(Writer& w) {
+  return std::optional<std::vector<uint8_t>>(std::move(w.buffer()));
+}
+
+inline Writer start(const RequestHeader& h) {
+  Writer w;
+  w.i32(h.correlation_id);
+  return w;
+}
+
+// The consumer-group APIs (group_handlers.cpp).
+Response join_group(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+Response sync_group(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+Response heartbeat(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+Response leave_group(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+Response offset_commit(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+Response offset_fetch(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+Response list_groups(HandlerContext& ctx, const RequestHeader& h);
+Response describe_groups(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+}  // namespace handler_detail
 
 // Decodes the request body from `in` and builds the full response frame (header included).
 // nullopt: no response is sent. Error: the request could not be decoded.
