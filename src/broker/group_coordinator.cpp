@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "broker/fd_io.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -57,17 +58,6 @@ std::string offset_line(const std::string& group, const std::string& topic, int3
                      escape(c.metadata));
 }
 
-bool write_all(int fd, const std::string& s) {
-  size_t done = 0;
-  while (done < s.size()) {
-    const ssize_t w = ::write(fd, s.data() + done, s.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    done += static_cast<size_t>(w);
-  }
-  return true;
-}
-
 }  // namespace
 
 const char* GroupCoordinator::state_name(State s) {
@@ -100,7 +90,6 @@ GroupCoordinator::~GroupCoordinator() {
   }
   cv_.notify_all();
   if (reaper_.joinable()) reaper_.join();
-  if (offsets_fd_ >= 0) ::close(offsets_fd_);
 }
 
 // Replays the offsets file (last line wins), then rewrites it compacted and opens it for appends.
@@ -125,24 +114,23 @@ Status GroupCoordinator::replay_offsets() {
     }
   }
   const fs::path tmp = offsets_path_.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
+  const File fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (fd.get() < 0)
     return make_error(ErrorCode::kIo,
                       fmt::format("cannot write '{}': {}", tmp.string(), std::strerror(errno)));
   std::string all;
   for (const auto& [group, parts] : offsets_) {
     for (const auto& [tp, c] : parts) all += offset_line(group, tp.first, tp.second, c);
   }
-  const bool ok = write_all(fd, all) && ::fdatasync(fd) == 0;
-  ::close(fd);
+  const bool ok = write_all(fd.get(), all.data(), all.size()) && ::fdatasync(fd.get()) == 0;
   if (!ok) return make_error(ErrorCode::kIo, fmt::format("cannot write '{}'", tmp.string()));
   std::error_code ec;
   fs::rename(tmp, offsets_path_, ec);
   if (ec)
     return make_error(ErrorCode::kIo,
                       fmt::format("cannot replace '{}': {}", offsets_path_.string(), ec.message()));
-  offsets_fd_ = ::open(offsets_path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (offsets_fd_ < 0) {
+  offsets_fd_ = File(::open(offsets_path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+  if (offsets_fd_.get() < 0) {
     return make_error(ErrorCode::kIo, fmt::format("cannot open '{}': {}", offsets_path_.string(),
                                                   std::strerror(errno)));
   }
@@ -368,7 +356,8 @@ int16_t GroupCoordinator::commit(
     lines += offset_line(group, topic, partition, {offset, metadata});
   }
   // Durable before acknowledged: written and synced, then visible.
-  if (!write_all(offsets_fd_, lines) || ::fdatasync(offsets_fd_) != 0) {
+  if (!write_all(offsets_fd_.get(), lines.data(), lines.size()) ||
+      ::fdatasync(offsets_fd_.get()) != 0) {
     log_error("broker: cannot persist committed offsets: {}", std::strerror(errno));
     return kErrCoordinatorNotAvailable;
   }

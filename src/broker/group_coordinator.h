@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "broker/fd_io.h"
 #include "common/result.h"
 
 namespace kv::broker {
@@ -129,7 +130,7 @@ class GroupCoordinator {
 
   const std::filesystem::path offsets_path_;
   const GroupLimits limits_;
-  int offsets_fd_ = -1;
+  File offsets_fd_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Group> groups_;

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "broker/fd_io.h"
 #include "broker/record_batch.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -22,50 +23,14 @@ namespace {
 constexpr const char* kOutOfRangeText = "offset out of range";
 
 // Owns a file descriptor.
-class File {
- public:
-  File() = default;
-  explicit File(int fd) : fd_(fd) {}
-  File(File&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  File& operator=(File&& o) noexcept {
-    std::swap(fd_, o.fd_);
-    return *this;
-  }
-  ~File() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_ = -1;
-};
-
 Error io_error(const std::string& what, const fs::path& path) {
   return make_error(ErrorCode::kIo,
                     fmt::format("{} '{}': {}", what, path.string(), std::strerror(errno)));
 }
 
-Status write_all(int fd, const uint8_t* data, size_t n, const fs::path& path) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, data, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return io_error("writing", path);
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-  return ok_status();
-}
-
-bool read_exact(int fd, uint8_t* data, size_t n, int64_t pos) {
-  while (n > 0) {
-    const ssize_t r = ::pread(fd, data, n, pos);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    data += r;
-    n -= static_cast<size_t>(r);
-    pos += r;
-  }
-  return true;
+// A failed write names the file it was writing.
+Status write_file(int fd, const uint8_t* data, size_t n, const fs::path& path) {
+  return write_all(fd, data, n) ? ok_status() : Status(io_error("writing", path));
 }
 
 std::string segment_name(int64_t base_offset, const char* ext) {
@@ -156,7 +121,7 @@ Status PartitionLog::recover() {
     std::vector<uint8_t> buf;
     uint8_t header[kBatchHeaderBytes];
     while (pos + static_cast<int64_t>(kBatchHeaderBytes) <= file_size) {
-      if (!read_exact(seg->log.get(), header, sizeof header, pos)) break;
+      if (!pread_exact(seg->log.get(), header, sizeof header, pos)) break;
       const int32_t batch_length = static_cast<int32_t>(load_be32(header + 8));
       const int64_t total = kBatchLengthFieldEnd + static_cast<int64_t>(batch_length);
       if (header[16] != 2 ||
@@ -168,7 +133,7 @@ Status PartitionLog::recover() {
       if (base != expected) break;
       if (active) {
         buf.resize(static_cast<size_t>(total));
-        if (!read_exact(seg->log.get(), buf.data(), buf.size(), pos) || !batch_crc_ok(buf)) break;
+        if (!pread_exact(seg->log.get(), buf.data(), buf.size(), pos) || !batch_crc_ok(buf)) break;
       }
       const int32_t last_delta = static_cast<int32_t>(load_be32(header + 23));
       seg->entries.push_back({base, pos});
@@ -209,7 +174,7 @@ Status PartitionLog::recover() {
       store_be32(&index_bytes[e * 8 + 4], static_cast<uint32_t>(seg->entries[e].position));
     }
     if (Status s =
-            write_all(seg->index.get(), index_bytes.data(), index_bytes.size(), seg->index_path);
+            write_file(seg->index.get(), index_bytes.data(), index_bytes.size(), seg->index_path);
         !s)
       return s;
     segments_.push_back(std::move(seg));
@@ -284,7 +249,7 @@ Result<int64_t> PartitionLog::append(std::span<uint8_t> batch) {
   }
   const int64_t base = log_end_;
   set_base_offset(batch, base);
-  if (Status s = write_all(seg->log.get(), batch.data(), batch.size(), seg->log_path); !s) {
+  if (Status s = write_file(seg->log.get(), batch.data(), batch.size(), seg->log_path); !s) {
     // Never leave half a batch behind: cut back to where this append started.
     if (::ftruncate(seg->log.get(), seg->size) != 0 ||
         ::lseek(seg->log.get(), seg->size, SEEK_SET) < 0) {
@@ -295,7 +260,7 @@ Result<int64_t> PartitionLog::append(std::span<uint8_t> batch) {
   uint8_t entry[8];
   store_be32(entry, static_cast<uint32_t>(base - seg->base_offset));
   store_be32(entry + 4, static_cast<uint32_t>(seg->size));
-  if (Status s = write_all(seg->index.get(), entry, sizeof entry, seg->index_path); !s)
+  if (Status s = write_file(seg->index.get(), entry, sizeof entry, seg->index_path); !s)
     return s.error();
   seg->entries.push_back({base, seg->size});
   seg->size += static_cast<int64_t>(batch.size());
@@ -342,7 +307,7 @@ Result<std::vector<uint8_t>> PartitionLog::read(int64_t offset, size_t max_bytes
     end = batch_end;
   }
   std::vector<uint8_t> out(static_cast<size_t>(end - start));
-  if (!read_exact(seg->log.get(), out.data(), out.size(), start)) {
+  if (!pread_exact(seg->log.get(), out.data(), out.size(), start)) {
     return make_error(ErrorCode::kIo, fmt::format("reading '{}': {}", seg->log_path.string(),
                                                   std::strerror(errno)));
   }
@@ -367,7 +332,7 @@ int64_t PartitionLog::offset_for_timestamp(int64_t timestamp_ms) const {
     if (seg->max_timestamp_ms < timestamp_ms) continue;
     uint8_t header[kBatchHeaderBytes];
     for (const Segment::Entry& e : seg->entries) {
-      if (!read_exact(seg->log.get(), header, sizeof header, e.position)) break;
+      if (!pread_exact(seg->log.get(), header, sizeof header, e.position)) break;
       if (static_cast<int64_t>(load_be64(header + 35)) >= timestamp_ms) return e.base_offset;
     }
   }

@@ -8,7 +8,6 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "kafka/lag_probe.h"
 #include "kafka/producer.h"
 #include "media/fps_sampler.h"
 #include "media/frame_source.h"
