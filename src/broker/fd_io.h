@@ -6,7 +6,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <string_view>
 #include <utility>
+
+#include "common/result.h"
 
 namespace kv::broker {
 
@@ -36,5 +40,9 @@ bool write_all(int fd, const void* data, size_t n);
 
 // Reads exactly n bytes at `pos`; false on failure or end of file.
 bool pread_exact(int fd, void* data, size_t n, int64_t pos);
+
+// Replaces `path` with `content` atomically and durably: a temporary file is written and
+// fdatasync'ed, renamed over `path`, and the directory is fsync'ed.
+Status replace_file(const std::filesystem::path& path, std::string_view content);
 
 }  // namespace kv::broker

@@ -113,22 +113,11 @@ Status GroupCoordinator::replay_offsets() {
       }
     }
   }
-  const fs::path tmp = offsets_path_.string() + ".tmp";
-  const File fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.get() < 0)
-    return make_error(ErrorCode::kIo,
-                      fmt::format("cannot write '{}': {}", tmp.string(), std::strerror(errno)));
   std::string all;
   for (const auto& [group, parts] : offsets_) {
     for (const auto& [tp, c] : parts) all += offset_line(group, tp.first, tp.second, c);
   }
-  const bool ok = write_all(fd.get(), all.data(), all.size()) && ::fdatasync(fd.get()) == 0;
-  if (!ok) return make_error(ErrorCode::kIo, fmt::format("cannot write '{}'", tmp.string()));
-  std::error_code ec;
-  fs::rename(tmp, offsets_path_, ec);
-  if (ec)
-    return make_error(ErrorCode::kIo,
-                      fmt::format("cannot replace '{}': {}", offsets_path_.string(), ec.message()));
+  if (Status s = replace_file(offsets_path_, all); !s) return s;
   offsets_fd_ = File(::open(offsets_path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
   if (offsets_fd_.get() < 0) {
     return make_error(ErrorCode::kIo, fmt::format("cannot open '{}': {}", offsets_path_.string(),

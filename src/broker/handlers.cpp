@@ -32,7 +32,11 @@ enum Api : int16_t {
   kListGroups = 16,
   kApiVersions = 18,
   kCreateTopics = 19,
+  kDeleteTopics = 20,
   kInitProducerId = 22,
+  kDescribeConfigs = 32,
+  kAlterConfigs = 33,
+  kIncrementalAlterConfigs = 44,
 };
 
 int16_t code(KafkaError e) {
@@ -80,7 +84,7 @@ Response metadata(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
   if (v >= 3) w.i32(0);  // throttle
   w.array_length(1);
   w.i32(ctx.params.node_id);
-  w.string("127.0.0.1");
+  w.string(ctx.params.advertised_host);
   w.i32(ctx.port);
   if (v >= 1) w.nullable_string(std::nullopt);  // rack
   if (v >= 2) w.nullable_string(std::string("kvision"));
@@ -131,7 +135,7 @@ struct PartitionResult {
 
 PartitionResult append_records(HandlerContext& ctx, const std::string& topic, int32_t partition,
                                std::span<const uint8_t> records) {
-  PartitionLog* log = ctx.store.partition(topic, partition);
+  std::shared_ptr<PartitionLog> log = ctx.store.partition(topic, partition);
   if (log == nullptr) return {partition, KafkaError::kUnknownTopicOrPartition, -1, -1};
   // A request may carry several batches back to back; each is validated and stored whole.
   std::vector<uint8_t> copy(records.begin(), records.end());
@@ -253,7 +257,7 @@ Response fetch(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
     int64_t bytes = 0;
     for (const auto& [name, parts] : wanted) {
       for (const FetchPartition& fp : parts) {
-        PartitionLog* log = ctx.store.partition(name, fp.partition);
+        std::shared_ptr<PartitionLog> log = ctx.store.partition(name, fp.partition);
         if (log == nullptr || fp.offset != log->log_end_offset())
           bytes += 1;  // data or an error to report
       }
@@ -276,7 +280,7 @@ Response fetch(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
     w.string(name);
     w.array_length(parts.size());
     for (const FetchPartition& fp : parts) {
-      PartitionLog* log = ctx.store.partition(name, fp.partition);
+      std::shared_ptr<PartitionLog> log = ctx.store.partition(name, fp.partition);
       KafkaError err = KafkaError::kNone;
       std::vector<uint8_t> data;
       int64_t hw = -1;
@@ -328,7 +332,7 @@ Response list_offsets(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
       const int32_t index = in.i32();
       if (v >= 4) in.i32();
       const int64_t timestamp = in.i64();
-      PartitionLog* log = ctx.store.partition(name, index);
+      std::shared_ptr<PartitionLog> log = ctx.store.partition(name, index);
       w.i32(index);
       if (log == nullptr) {
         w.i16(code(KafkaError::kUnknownTopicOrPartition));
@@ -349,7 +353,7 @@ Response list_offsets(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
   return finish(w);
 }
 
-// --- FindCoordinator, InitProducerId, CreateTopics ---------------------------------------
+// --- FindCoordinator, InitProducerId ---------------------------------------
 Response find_coordinator(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
   in.string();
   if (h.api_version >= 1) in.i8();
@@ -359,7 +363,7 @@ Response find_coordinator(HandlerContext& ctx, const RequestHeader& h, Reader& i
   w.i16(0);
   if (h.api_version >= 1) w.nullable_string(std::nullopt);
   w.i32(ctx.params.node_id);
-  w.string("127.0.0.1");
+  w.string(ctx.params.advertised_host);
   w.i32(ctx.port);
   return finish(w);
 }
@@ -380,71 +384,21 @@ Response init_producer_id(const RequestHeader& h, Reader& in) {
   return finish(w);
 }
 
-Response create_topics(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
-  const int16_t v = h.api_version;
-  struct Item {
-    std::string name;
-    KafkaError error;
-    std::string message;
-  };
-  std::vector<Item> items;
-  const int32_t n = in.array_length();
-  for (int32_t i = 0; i < n && !in.failed(); ++i) {
-    Item item{in.string(), KafkaError::kNone, {}};
-    int32_t partitions = in.i32();
-    in.i16();  // replication factor: one node, one replica
-    const int32_t assignments = in.array_length();
-    for (int32_t a = 0; a < assignments && !in.failed(); ++a) {
-      in.i32();
-      const int32_t brokers = in.array_length();
-      for (int32_t b = 0; b < brokers; ++b) in.i32();
-    }
-    const int32_t configs = in.array_length();
-    for (int32_t c = 0; c < configs && !in.failed(); ++c) {
-      in.string();
-      in.nullable_string();
-    }
-    if (partitions == -1) partitions = ctx.params.default_partitions;
-    items.push_back(std::move(item));
-    items.back().error = KafkaError::kNone;
-    if (!valid_topic_name(items.back().name)) {
-      items.back().error = KafkaError::kInvalidTopic;
-    } else if (ctx.store.partition_count(items.back().name) > 0) {
-      items.back().error = KafkaError::kTopicAlreadyExists;
-    } else if (partitions < 1) {
-      items.back().error = KafkaError::kInvalidPartitions;
-    } else if (Status s = ctx.store.create_topic(items.back().name, partitions); !s) {
-      items.back().error = KafkaError::kInvalidRequest;
-      items.back().message = s.error().message;
-    }
-  }
-  in.i32();             // timeout
-  if (v >= 1) in.i8();  // validate only
-  if (in.failed()) return bad_request(h);
-  Writer w = start(h);
-  if (v >= 2) w.i32(0);
-  w.array_length(items.size());
-  for (const Item& item : items) {
-    w.string(item.name);
-    w.i16(code(item.error));
-    if (v >= 1)
-      w.nullable_string(item.message.empty() ? std::nullopt
-                                             : std::optional<std::string>(item.message));
-  }
-  return finish(w);
-}
-
 }  // namespace
 
 const std::vector<ApiRange>& supported_apis() {
   // Only non-flexible versions: clients negotiate down to these.
   static const std::vector<ApiRange> kApis = {
-      {kProduce, 3, 8},      {kFetch, 4, 11},          {kListOffsets, 1, 5},
-      {kMetadata, 0, 8},     {kFindCoordinator, 0, 2}, {kApiVersions, 0, 2},
-      {kCreateTopics, 0, 4}, {kInitProducerId, 0, 1},  {kOffsetCommit, 0, 7},
-      {kOffsetFetch, 0, 5},  {kJoinGroup, 0, 5},       {kHeartbeat, 0, 3},
-      {kLeaveGroup, 0, 3},   {kSyncGroup, 0, 3},       {kDescribeGroups, 0, 4},
-      {kListGroups, 0, 2},
+      {kProduce, 3, 8},         {kFetch, 4, 11},
+      {kListOffsets, 1, 5},     {kMetadata, 0, 8},
+      {kFindCoordinator, 0, 2}, {kApiVersions, 0, 2},
+      {kCreateTopics, 0, 4},    {kInitProducerId, 0, 1},
+      {kOffsetCommit, 0, 7},    {kOffsetFetch, 0, 5},
+      {kJoinGroup, 0, 5},       {kHeartbeat, 0, 3},
+      {kLeaveGroup, 0, 3},      {kSyncGroup, 0, 3},
+      {kDescribeGroups, 0, 4},  {kListGroups, 0, 2},
+      {kDeleteTopics, 0, 3},    {kDescribeConfigs, 0, 2},
+      {kAlterConfigs, 0, 1},    {kIncrementalAlterConfigs, 0, 0},
   };
   return kApis;
 }
@@ -476,6 +430,14 @@ Result<std::optional<std::vector<uint8_t>>> dispatch(HandlerContext& ctx, const 
       return init_producer_id(h, in);
     case kCreateTopics:
       return create_topics(ctx, h, in);
+    case kDeleteTopics:
+      return delete_topics(ctx, h, in);
+    case kDescribeConfigs:
+      return describe_configs(ctx, h, in);
+    case kAlterConfigs:
+      return alter_configs(ctx, h, in);
+    case kIncrementalAlterConfigs:
+      return incremental_alter_configs(ctx, h, in);
     case kJoinGroup:
       return join_group(ctx, h, in);
     case kSyncGroup:

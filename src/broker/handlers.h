@@ -33,6 +33,7 @@ struct HandlerContext {
 // Kafka error codes used here.
 enum class KafkaError : int16_t {
   kNone = 0,
+  kUnknownServerError = -1,
   kOffsetOutOfRange = 1,
   kCorruptMessage = 2,
   kUnknownTopicOrPartition = 3,
@@ -40,6 +41,8 @@ enum class KafkaError : int16_t {
   kUnsupportedVersion = 35,
   kTopicAlreadyExists = 36,
   kInvalidPartitions = 37,
+  kInvalidReplicationFactor = 38,
+  kInvalidConfig = 40,
   kInvalidRequest = 42,
   kOutOfOrderSequence = 45,
   kInvalidProducerEpoch = 47,
@@ -71,6 +74,13 @@ inline Writer start(const RequestHeader& h) {
   w.i32(h.correlation_id);
   return w;
 }
+
+// The admin APIs (admin_handlers.cpp).
+Response create_topics(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+Response delete_topics(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+Response describe_configs(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+Response alter_configs(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+Response incremental_alter_configs(HandlerContext& ctx, const RequestHeader& h, Reader& in);
 
 // The consumer-group APIs (group_handlers.cpp).
 Response join_group(HandlerContext& ctx, const RequestHeader& h, Reader& in);

@@ -61,6 +61,11 @@ bool is_out_of_range(const Error& error) {
 PartitionLog::PartitionLog(fs::path dir, LogConfig config)
     : dir_(std::move(dir)), config_(config) {}
 
+void PartitionLog::set_config(const LogConfig& config) {
+  std::lock_guard lock(mu_);
+  config_ = config;
+}
+
 PartitionLog::~PartitionLog() {
   std::lock_guard lock(mu_);
   if (Status s = flush_locked(); !s) log_error("broker: {}", s.error().message);

@@ -60,6 +60,9 @@ class PartitionLog {
 
   Status flush();
 
+  // Changes segment size, retention and flush interval from the next append or retention pass.
+  void set_config(const LogConfig& config);
+
   // Deletes whole segments beyond the retention limits, never the active one; the log start
   // moves to the first remaining segment. Returns the number of segments deleted.
   int enforce_retention(int64_t now_ms);
@@ -84,7 +87,7 @@ class PartitionLog {
   const Segment* find_segment(int64_t offset) const;
 
   const std::filesystem::path dir_;
-  const LogConfig config_;
+  LogConfig config_;  // guarded by mu_
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Segment>> segments_;  // ascending base offset; back() is active
   int64_t log_start_ = 0;

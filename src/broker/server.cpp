@@ -54,15 +54,26 @@ Result<std::unique_ptr<BrokerServer>> BrokerServer::start(const ServerParams& pa
   ::setsockopt(s->listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::inet_pton(AF_INET, params.host.c_str(), &addr.sin_addr) != 1) {
+    ::close(s->listen_fd_);
+    s->listen_fd_ = -1;
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("cannot listen on '{}': not an IPv4 address", params.host));
+  }
   addr.sin_port = htons(static_cast<uint16_t>(params.port));
+  if (s->params_.advertised_host.empty()) {
+    s->params_.advertised_host = params.host;
+    char name[256] = {};
+    if (params.host == "0.0.0.0" && ::gethostname(name, sizeof name - 1) == 0)
+      s->params_.advertised_host = name;
+  }
   if (::bind(s->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::listen(s->listen_fd_, 64) != 0) {
     const int err = errno;
     ::close(s->listen_fd_);
     s->listen_fd_ = -1;
-    return make_error(ErrorCode::kIo, fmt::format("cannot listen on 127.0.0.1:{}: {}", params.port,
-                                                  std::strerror(err)));
+    return make_error(ErrorCode::kIo, fmt::format("cannot listen on {}:{}: {}", params.host,
+                                                  params.port, std::strerror(err)));
   }
   socklen_t len = sizeof addr;
   ::getsockname(s->listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -80,7 +91,15 @@ BrokerServer::~BrokerServer() {
     std::lock_guard lock(conn_mu_);
     for (int fd : conn_fds_) ::shutdown(fd, SHUT_RDWR);
   }
-  for (auto& t : conn_threads_) t.join();
+  std::map<std::thread::id, std::thread> running;
+  std::vector<std::thread> finished;
+  {
+    std::lock_guard lock(conn_mu_);
+    running.swap(conn_threads_);
+    finished.swap(finished_threads_);
+  }
+  for (auto& [_, t] : running) t.join();
+  for (auto& t : finished) t.join();
 }
 
 void BrokerServer::accept_loop() {
@@ -93,9 +112,16 @@ void BrokerServer::accept_loop() {
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     stats_.connections.fetch_add(1);
-    std::lock_guard lock(conn_mu_);
-    conn_fds_.insert(fd);
-    conn_threads_.emplace_back([this, fd] { serve(fd); });
+    std::vector<std::thread> finished;
+    {
+      std::lock_guard lock(conn_mu_);
+      finished.swap(finished_threads_);
+      conn_fds_.insert(fd);
+      std::thread t([this, fd] { serve(fd); });
+      const std::thread::id id = t.get_id();
+      conn_threads_.emplace(id, std::move(t));
+    }
+    for (auto& t : finished) t.join();  // they have returned from serve(): quick
   }
 }
 
@@ -129,6 +155,12 @@ void BrokerServer::serve(int fd) {
   std::lock_guard lock(conn_mu_);
   conn_fds_.erase(fd);
   ::close(fd);
+  // Handed to the acceptor to join; at shutdown the destructor has taken the map already.
+  auto self = conn_threads_.find(std::this_thread::get_id());
+  if (self != conn_threads_.end()) {
+    finished_threads_.push_back(std::move(self->second));
+    conn_threads_.erase(self);
+  }
 }
 
 Result<std::optional<std::vector<uint8_t>>> BrokerServer::handle(std::span<const uint8_t> request) {

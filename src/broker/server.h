@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,7 +20,11 @@
 namespace kv::broker {
 
 struct ServerParams {
-  int port = 9092;             // on 127.0.0.1; 0 picks a free port
+  std::string host = "127.0.0.1";  // the address to listen on (IPv4); 0.0.0.0 for all
+  int port = 9092;                 // 0 picks a free port
+  // The host clients are told to connect to (Metadata, FindCoordinator); empty: `host`, or
+  // this machine's name when listening on 0.0.0.0.
+  std::string advertised_host;
   int default_partitions = 4;  // for topics created on first use
   int32_t node_id = 1;
   size_t max_request_bytes = 100u << 20;
@@ -46,6 +51,7 @@ class BrokerServer {
   BrokerServer& operator=(const BrokerServer&) = delete;
 
   int port() const { return port_; }
+  const std::string& advertised_host() const { return params_.advertised_host; }
   const ServerStats& stats() const { return stats_; }
 
   // Handles one request frame (without its length prefix). Returns the response frame, or
@@ -68,7 +74,8 @@ class BrokerServer {
   std::thread acceptor_;
   std::mutex conn_mu_;
   std::set<int> conn_fds_;
-  std::vector<std::thread> conn_threads_;
+  std::map<std::thread::id, std::thread> conn_threads_;
+  std::vector<std::thread> finished_threads_;  // joined by the acceptor, or at shutdown
   ServerStats stats_;
 };
 
