@@ -5,9 +5,7 @@
 #include <thread>
 
 #include "app/cli.h"
-#include "broker/server.h"
-#include "broker/topic_store.h"
-#include "common/clock.h"
+#include "broker/broker.h"
 #include "common/stop.h"
 #include "kafka/embedded_broker.h"
 #include "wire/topics.h"
@@ -18,54 +16,47 @@ namespace {
 struct BrokerOptions {
   kafka::BrokerParams params;
   std::vector<std::string> topics;
-  std::string engine = "mock";
+  std::string engine = "durable";
+  std::string host = "127.0.0.1";
+  std::string advertised_host;
   std::string data_dir = "kvision-data";
+  broker::LogConfig log;
+  int retention_check_ms = 30000;
 };
 
-// The durable engine (work in progress, issue 3): segment files on disk, consumer groups and
-// committed offsets; no idempotent-producer deduplication or transactions yet.
 int run_durable_broker(const BrokerOptions& o, const std::vector<kafka::TopicSpec>& extra) {
-  auto store = broker::TopicStore::open(o.data_dir, broker::LogConfig{});
-  if (!store) return report_error("broker", store.error());
-  std::vector<kafka::TopicSpec> topics;
+  broker::BrokerConfig config;
+  config.data_dir = o.data_dir;
+  config.server.host = o.host;
+  config.server.advertised_host = o.advertised_host;
+  config.server.port = o.params.port;
+  config.server.default_partitions = o.params.partitions;
+  config.log = o.log;
+  config.retention_check_ms = o.retention_check_ms;
   for (std::string_view t :
        {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic}) {
-    topics.push_back({std::string(t), o.params.partitions});
+    config.topics.emplace_back(std::string(t), o.params.partitions);
   }
-  topics.insert(topics.end(), extra.begin(), extra.end());
-  for (kafka::TopicSpec t : topics) {
-    if ((*store)->partition_count(t.name) > 0) continue;
-    if (Status s =
-            (*store)->create_topic(t.name, t.partitions > 0 ? t.partitions : o.params.partitions);
-        !s) {
-      return report_error("broker", s.error());
-    }
+  for (const kafka::TopicSpec& t : extra) config.topics.emplace_back(t.name, t.partitions);
+  auto broker = broker::DurableBroker::start(config);
+  if (!broker) return report_error("broker", broker.error());
+  const std::string bootstrap = (*broker)->bootstrap();
+  std::printf("kvision broker listening on %s:%d (advertised as %s), data in %s\n", o.host.c_str(),
+              (*broker)->port(), bootstrap.c_str(), o.data_dir.c_str());
+  for (const std::string& name : (*broker)->store().topic_names()) {
+    std::printf("  topic %-24s %d partition(s)\n", name.c_str(),
+                (*broker)->store().partition_count(name));
   }
-  broker::ServerParams sp;
-  sp.port = o.params.port;
-  sp.default_partitions = o.params.partitions;
-  auto groups = broker::GroupCoordinator::open(o.data_dir);
-  if (!groups) return report_error("broker", groups.error());
-  auto server = broker::BrokerServer::start(sp, **store, **groups);
-  if (!server) return report_error("broker", server.error());
-  std::printf("kvision broker (durable engine, data in %s) listening on 127.0.0.1:%d\n",
-              o.data_dir.c_str(), (*server)->port());
   std::printf(
-      "  experimental: no idempotent-producer deduplication or transactions yet; the mock "
-      "engine stays the default\n");
+      "\nConnect with: kvision ingest --brokers %s ...   or   kcat -b %s -L\nStop with Ctrl-C.\n",
+      bootstrap.c_str(), bootstrap.c_str());
   std::fflush(stdout);
-  int64_t last_retention_ms = 0;
-  while (!stop_requested()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const int64_t now_ms = wall_now_us() / 1000;
-    if (now_ms - last_retention_ms > 30000) {
-      last_retention_ms = now_ms;
-      (*store)->enforce_retention(now_ms);
-    }
-  }
-  const broker::ServerStats& st = (*server)->stats();
-  std::printf("kvision broker: stopping after %lld requests (%lld errors)\n",
-              static_cast<long long>(st.requests.load()), static_cast<long long>(st.errors.load()));
+  while (!stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const broker::ServerStats& st = (*broker)->stats();
+  std::printf(
+      "kvision broker: stopping after %lld requests (%lld errors), %lld bytes in, %lld out\n",
+      static_cast<long long>(st.requests.load()), static_cast<long long>(st.errors.load()),
+      static_cast<long long>(st.bytes_in.load()), static_cast<long long>(st.bytes_out.load()));
   return kExitOk;
 }
 
@@ -105,22 +96,52 @@ int run_broker(const BrokerOptions& o) {
 void add_broker_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<BrokerOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "broker", "Run the embedded Kafka-protocol broker on 127.0.0.1 (in memory)");
-  cmd->add_option("--port,-p", o->params.port, "TCP port on 127.0.0.1 (0 picks a free one)")
+      "broker",
+      "Run the embedded Kafka-protocol broker: durable on disk by default, on 127.0.0.1:9092");
+  cmd->add_option("--port,-p", o->params.port, "TCP port (0 picks a free one)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--partitions", o->params.partitions, "Partitions of kvision's topics")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--topic", o->topics, "Extra topic NAME[:PARTITIONS] to create (repeatable)");
-  cmd->add_option(
-         "--engine", o->engine,
-         "mock: librdkafka's in-memory mock cluster; durable: kvision's own on-disk broker "
-         "(experimental)")
+  cmd->add_option("--engine", o->engine,
+                  "durable: kvision's own broker, logs on disk under --data-dir; mock: "
+                  "librdkafka's in-memory mock cluster (5 MiB per partition, nothing kept), "
+                  "for its fault injection")
       ->capture_default_str()
       ->check(CLI::IsMember({"mock", "durable"}));
-  cmd->add_option("--data-dir", o->data_dir, "Where the durable engine keeps its logs")
+  cmd->add_option("--data-dir", o->data_dir, "Where the durable engine keeps logs and offsets")
       ->capture_default_str();
+  cmd->add_option("--host", o->host,
+                  "IPv4 address to listen on (durable engine; 0.0.0.0 for every interface)")
+      ->capture_default_str();
+  cmd->add_option("--advertised-host", o->advertised_host,
+                  "Host name clients are told to connect to (default: --host, or this "
+                  "machine's name with 0.0.0.0)");
+  cmd->add_option("--retention-ms", o->log.retention_ms,
+                  "Default time retention per partition (-1: forever); topics may override "
+                  "it with retention.ms")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{-1}, INT64_MAX));
+  cmd->add_option("--retention-bytes", o->log.retention_bytes,
+                  "Default size retention per partition (-1: unlimited); topics may override "
+                  "it with retention.bytes")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{-1}, INT64_MAX));
+  cmd->add_option("--segment-bytes", o->log.segment_bytes,
+                  "Segment file size; retention deletes whole segments")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1024}, INT64_MAX));
+  cmd->add_option("--flush-ms", o->log.flush_interval_ms,
+                  "fdatasync at least this often (0: before every acknowledgement). Records "
+                  "are written before they are acknowledged, so a broker crash loses none at "
+                  "any setting; this bounds what a power loss can")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, INT64_MAX));
+  cmd->add_option("--retention-check-ms", o->retention_check_ms, "How often retention runs")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 3600000));
   cmd->callback([o, &action] { action = [o] { return run_broker(*o); }; });
 }
 

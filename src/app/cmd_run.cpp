@@ -3,14 +3,17 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <thread>
 
 #include "app/cli.h"
+#include "broker/broker.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/percentile.h"
@@ -18,6 +21,7 @@
 #include "pipeline/detect_stage.h"
 #include "pipeline/ingest.h"
 #include "pipeline/sink.h"
+#include "wire/topics.h"
 
 namespace kv::app {
 namespace {
@@ -31,6 +35,8 @@ struct RunOptions {
   int detectors = 1;
   int threads = 0;
   int port = 0;
+  std::string engine = "durable";
+  std::string data_dir;  // empty: a temporary directory
   std::string output;
   int drain_timeout_s = 60;
 };
@@ -48,6 +54,59 @@ struct RunTally {
   int64_t last_receive_us = 0;
 };
 
+// The embedded broker of one run: the durable engine in --data-dir or in a temporary directory
+// removed at the end, or the mock cluster.
+struct RunBroker {
+  std::string bootstrap;
+  std::unique_ptr<broker::DurableBroker> durable;
+  std::unique_ptr<kafka::EmbeddedBroker> mock;
+  std::filesystem::path temp_dir;
+  RunBroker() = default;
+  RunBroker(const RunBroker&) = delete;
+  RunBroker& operator=(const RunBroker&) = delete;
+  ~RunBroker() {
+    durable.reset();
+    mock.reset();
+    std::error_code ec;
+    if (!temp_dir.empty()) std::filesystem::remove_all(temp_dir, ec);
+  }
+};
+
+Result<std::unique_ptr<RunBroker>> start_broker(const RunOptions& o) {
+  auto b = std::make_unique<RunBroker>();
+  if (o.engine == "mock") {
+    kafka::BrokerParams bp;
+    bp.port = o.port;
+    bp.partitions = kRunPartitions;
+    auto mock = kafka::EmbeddedBroker::start(bp);
+    if (!mock) return mock.error();
+    b->mock = std::move(*mock);
+    b->bootstrap = b->mock->bootstrap();
+    return b;
+  }
+  broker::BrokerConfig config;
+  config.server.port = o.port;
+  config.server.default_partitions = kRunPartitions;
+  if (o.data_dir.empty()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "kvision-run-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      return make_error(ErrorCode::kIo, fmt::format("cannot create a temporary directory '{}': {}",
+                                                    pattern, std::strerror(errno)));
+    }
+    b->temp_dir = pattern;
+    config.data_dir = pattern;
+  } else {
+    config.data_dir = o.data_dir;
+  }
+  for (std::string_view t : {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic})
+    config.topics.emplace_back(std::string(t), kRunPartitions);
+  auto durable = broker::DurableBroker::start(config);
+  if (!durable) return durable.error();
+  b->durable = std::move(*durable);
+  b->bootstrap = b->durable->bootstrap();
+  return b;
+}
+
 int run_all(RunOptions& o) {
   auto config = make_kafka_config(o.kafka);
   if (!config) return report_error("run", config.error());
@@ -58,12 +117,9 @@ int run_all(RunOptions& o) {
                                       kRunPartitions)));
   }
 
-  kafka::BrokerParams bp;
-  bp.port = o.port;
-  bp.partitions = kRunPartitions;
-  auto broker = kafka::EmbeddedBroker::start(bp);
+  auto broker = start_broker(o);
   if (!broker) return report_error("run", broker.error());
-  config->brokers = (*broker)->bootstrap();
+  config->brokers = (*broker)->bootstrap;
 
   const int cores = available_cores();
   const int threads = o.threads > 0 ? o.threads : cores;
@@ -79,7 +135,7 @@ int run_all(RunOptions& o) {
     stages.push_back(std::move(*stage));
   }
 
-  log_info("run: embedded broker on {} (in memory); {} detector(s) x {} thread(s), model {}",
+  log_info("run: embedded {} broker on {}; {} detector(s) x {} thread(s), model {}", o.engine,
            config->brokers, o.detectors, threads, stages.front()->model_name());
 
   std::stop_source stop;  // Ctrl-C
@@ -227,6 +283,14 @@ void add_run_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_option("--port", o->port, "Embedded broker port on 127.0.0.1 (0: a free one)")
       ->capture_default_str();
+  cmd->add_option("--engine", o->engine,
+                  "Embedded broker: durable (kvision's own, on disk) or mock (librdkafka's "
+                  "in-memory mock cluster, 5 MiB per partition)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"mock", "durable"}));
+  cmd->add_option("--data-dir", o->data_dir,
+                  "Keep the durable broker's logs here (default: a temporary directory, "
+                  "removed at the end)");
   cmd->add_option("--output,-o", o->output, "Also append every result as a JSON line to this file");
   cmd->add_option("-X", o->kafka.properties,
                   "librdkafka property key=value for every client (repeatable)");

@@ -21,11 +21,14 @@ require_file() { [ -f "$1" ] || skip "missing $1 (run scripts/fetch_samples.sh, 
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start_broker: sets BROKERS
+# start_broker [ENGINE [FLAGS...]]: the embedded broker (durable by default, data in $WORK/data)
+# on a free port; sets BROKERS
 start_broker() {
-  local port
+  local port engine="${1:-durable}"
+  shift || true
   port="$(free_port)"
-  "$KV" broker --port "$port" --partitions 4 >"$WORK/broker.log" 2>&1 &
+  "$KV" broker --engine "$engine" --data-dir "$WORK/data" --port "$port" --partitions 4 "$@" \
+    >"$WORK/broker.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 100); do
     grep -q "listening on" "$WORK/broker.log" && break
