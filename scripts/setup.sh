@@ -13,8 +13,13 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   kcat                     # an independent Kafka client, used by the integration tests
+  python3-kafka            # kafka-python: a pure-Python Kafka client, for the broker tests
   python3 clang-format
 )
+# Node.js runs kafkajs (a pure-JavaScript Kafka client) in the broker tests; an existing
+# installation (for example from NodeSource) is used as it is.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,6 +28,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# kafkajs, pinned in tests/clients/package-lock.json.
+if [ ! -f "$root/tests/clients/node_modules/kafkajs/package.json" ]; then
+  echo "setup: installing kafkajs for the client tests (npm)"
+  (cd "$root/tests/clients" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 "$root/scripts/fetch_samples.sh"
