@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Produce and consume throughput of 100 KB records through kcat, side by side: the mock
 # engine, the durable engine, and a plain loopback TCP copy of the same bytes (the limit).
-# The mock keeps 5 MiB per partition, so each round moves 160 records (16 MB), 40 to each of
-# 4 partitions, produced by 4 kcat processes at once and consumed by one. At this volume the
-# consume figure is dominated by kcat start-up and end-of-partition detection (~0.5 s).
-#   bench/broker_throughput.sh [build/src/app/kvision] [rounds]
+# Small rounds: the mock keeps 5 MiB per partition, so each round moves 160 records (16 MB),
+# 40 to each of 4 partitions, produced by 4 kcat processes at once and consumed by one. At this
+# volume the consume figure is dominated by kcat start-up and end-of-partition detection.
+# Then a backlog of BACKLOG_MB (default 2000) on the durable engine only: produced the same
+# way, consumed by one kcat, with the broker's resident memory (peak and at the end).
+#   bench/broker_throughput.sh [build/src/app/kvision] [rounds] [backlog MB]
 set -euo pipefail
 KV="${1:-build/src/app/kvision}"
 ROUNDS="${2:-5}"
+BACKLOG_MB="${3:-2000}"
 WORK="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 N=160
@@ -42,13 +45,39 @@ measure() {  # measure NAME BROKERS
 }
 
 port=$(free_port)
-"$KV" broker --port "$port" --partitions 4 >"$WORK/mock.log" 2>&1 &
+"$KV" broker --engine mock --port "$port" --partitions 4 >"$WORK/mock.log" 2>&1 &
 sleep 1
 measure mock "127.0.0.1:$port"
 port=$(free_port)
 "$KV" broker --engine durable --data-dir "$WORK/data" --port "$port" --partitions 4 >"$WORK/durable.log" 2>&1 &
+DURABLE_PID=$!
 sleep 1
 measure durable "127.0.0.1:$port"
+
+# The backlog: 4 producers, each repeating the record file, then one consumer reading it all.
+reps=$(( (BACKLOG_MB * 1000000 / (N * SIZE) + 3) / 4 ))
+total=$(( reps * 4 * N ))
+b="127.0.0.1:$port"
+p0=$(now)
+for part in 0 1 2 3; do
+  for _ in $(seq "$reps"); do cat "$WORK/records"; done |
+    kcat -b "$b" -P -t backlog -p $part -X acks=all -X linger.ms=5 &
+done
+wait $(jobs -p | tail -n 4)
+p1=$(now)
+rss() { awk -v k="$1" '$1 == k":" {printf "%.0f MB", $2 / 1024}' "/proc/$DURABLE_PID/status"; }
+after_produce="$(rss VmRSS)"
+c0=$(now)
+got=$(kcat -b "$b" -C -t backlog -o beginning -e -q -X fetch.message.max.bytes=16777216 -f '%S\n' | wc -l)
+c1=$(now)
+[ "$got" -eq "$total" ] || echo "backlog: consumed $got of $total records" >&2
+python3 -c "
+mb = $total * $SIZE / 1e6
+print(f'backlog    {mb:.0f} MB ({$total} records) on the durable engine:')
+print(f'           produce {mb / ($p1 - $p0):8.1f} MB/s {$total / ($p1 - $p0):8.0f} rec/s')
+print(f'           consume {mb / ($c1 - $c0):8.1f} MB/s {$total / ($c1 - $c0):8.0f} rec/s')"
+echo "           broker memory: resident $after_produce after producing, $(rss VmRSS) after consuming, peak $(rss VmHWM)"
+echo "           on disk: $(du -sm "$WORK/data" | cut -f1) MB"
 python3 - "$WORK/records" "$N" "$SIZE" <<'PY'
 import socket, sys, threading, time
 data = open(sys.argv[1], "rb").read()
