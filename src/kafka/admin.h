@@ -1,0 +1,65 @@
+// Cluster administration through librdkafka's Admin API: topics, their configs, consumer groups
+// and their committed offsets. Works against any Kafka-protocol cluster (the embedded broker,
+// Apache Kafka, Redpanda).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "kafka/config.h"
+#include "kafka/handles.h"
+
+namespace kv::kafka {
+
+struct GroupListing {
+  std::string group_id;
+  std::string state;  // "Stable", "Empty", "PreparingRebalance", ...
+};
+
+struct GroupMember {
+  std::string member_id;
+  std::string client_id;
+  std::string host;
+  std::vector<std::pair<std::string, int32_t>> assignment;  // (topic, partition)
+};
+
+struct GroupDescription {
+  std::string group_id;
+  std::string state;
+  std::string assignor;  // the partition assignor the members agreed on ("range", ...)
+  std::vector<GroupMember> members;
+};
+
+// Thread-safety: one thread at a time. Every call waits up to timeout_ms; errors name the call,
+// the object and librdkafka's reason (for example UNKNOWN_TOPIC_OR_PART, INVALID_CONFIG).
+class Admin {
+ public:
+  static Result<std::unique_ptr<Admin>> create(const KafkaConfig& config);
+
+  // A topic with `partitions` (-1: the broker's default) and topic configs; the broker's default
+  // replication factor.
+  Status create_topic(const std::string& name, int partitions,
+                      const std::map<std::string, std::string>& configs, int timeout_ms);
+  Status delete_topic(const std::string& name, int timeout_ms);
+  // Every config of a topic with its current value.
+  Result<std::map<std::string, std::string>> topic_configs(const std::string& name, int timeout_ms);
+
+  Result<std::vector<GroupListing>> list_groups(int timeout_ms);
+  Result<GroupDescription> describe_group(const std::string& group_id, int timeout_ms);
+  // The group's committed offsets on the given partitions: (topic, partition) -> next offset
+  // to consume; partitions without a commit are left out. (The partitions are named because
+  // librdkafka 2.0.2 sends an empty list, not "all", for none, and Kafka answers it with none.)
+  using Partitions = std::vector<std::pair<std::string, int32_t>>;
+  Result<std::map<std::pair<std::string, int32_t>, int64_t>> committed_offsets(
+      const std::string& group_id, const Partitions& partitions, int timeout_ms);
+
+ private:
+  Admin() = default;
+  KafkaHandle rk_;
+};
+
+}  // namespace kv::kafka
