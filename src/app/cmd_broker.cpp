@@ -6,6 +6,8 @@
 
 #include "app/cli.h"
 #include "broker/broker.h"
+#include "common/clock.h"
+#include "common/log.h"
 #include "common/stop.h"
 #include "kafka/embedded_broker.h"
 #include "wire/topics.h"
@@ -51,12 +53,36 @@ int run_durable_broker(const BrokerOptions& o, const std::vector<kafka::TopicSpe
       "\nConnect with: kvision ingest --brokers %s ...   or   kcat -b %s -L\nStop with Ctrl-C.\n",
       bootstrap.c_str(), bootstrap.c_str());
   std::fflush(stdout);
-  while (!stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const broker::ServerStats& st = (*broker)->stats();
-  std::printf(
-      "kvision broker: stopping after %lld requests (%lld errors), %lld bytes in, %lld out\n",
-      static_cast<long long>(st.requests.load()), static_cast<long long>(st.errors.load()),
-      static_cast<long long>(st.bytes_in.load()), static_cast<long long>(st.bytes_out.load()));
+  // One line a minute while there is traffic: requests, bytes and errors since the last one.
+  int64_t last_requests = 0;
+  int64_t last_in = 0;
+  int64_t last_out = 0;
+  int64_t last_errors = 0;
+  Stopwatch since_report;
+  auto report = [&](const char* what) {
+    const int64_t requests = st.requests.load();
+    const int64_t in = st.bytes_in.load();
+    const int64_t out = st.bytes_out.load();
+    const int64_t errors = st.errors.load();
+    log_info("broker: {} {} requests, {:.1f} MB in, {:.1f} MB out, {} errors; {} connections open",
+             what, requests - last_requests, static_cast<double>(in - last_in) / 1e6,
+             static_cast<double>(out - last_out) / 1e6, errors - last_errors,
+             st.open_connections.load());
+    last_requests = requests;
+    last_in = in;
+    last_out = out;
+    last_errors = errors;
+    since_report = Stopwatch();
+  };
+  while (!stop_requested()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (since_report.elapsed_ms() >= 60000 && st.requests.load() != last_requests)
+      report("last minute:");
+  }
+  last_requests = last_in = last_out = last_errors = 0;
+  report("stopping after");
+  log_info("broker: requests by API: {}", st.requests_by_api_text());
   return kExitOk;
 }
 

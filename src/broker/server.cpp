@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -42,6 +43,34 @@ bool write_full(int fd, const uint8_t* p, size_t n) {
 }
 
 }  // namespace
+
+std::string api_name(int16_t api_key) {
+  static const std::map<int16_t, const char*> kNames = {
+      {0, "Produce"},          {1, "Fetch"},
+      {2, "ListOffsets"},      {3, "Metadata"},
+      {8, "OffsetCommit"},     {9, "OffsetFetch"},
+      {10, "FindCoordinator"}, {11, "JoinGroup"},
+      {12, "Heartbeat"},       {13, "LeaveGroup"},
+      {14, "SyncGroup"},       {15, "DescribeGroups"},
+      {16, "ListGroups"},      {18, "ApiVersions"},
+      {19, "CreateTopics"},    {20, "DeleteTopics"},
+      {22, "InitProducerId"},  {32, "DescribeConfigs"},
+      {33, "AlterConfigs"},    {44, "IncrementalAlterConfigs"},
+  };
+  auto it = kNames.find(api_key);
+  return it != kNames.end() ? it->second : fmt::format("Api{}", api_key);
+}
+
+std::string ServerStats::requests_by_api_text() const {
+  std::string out;
+  for (size_t i = 0; i < requests_by_api.size(); ++i) {
+    const int64_t n = requests_by_api[i].load();
+    if (n == 0) continue;
+    if (!out.empty()) out += ' ';
+    out += fmt::format("{}={}", api_name(static_cast<int16_t>(i)), n);
+  }
+  return out.empty() ? "none" : out;
+}
 
 Result<std::unique_ptr<BrokerServer>> BrokerServer::start(const ServerParams& params,
                                                           TopicStore& store,
@@ -112,6 +141,7 @@ void BrokerServer::accept_loop() {
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     stats_.connections.fetch_add(1);
+    stats_.open_connections.fetch_add(1);
     std::vector<std::thread> finished;
     {
       std::lock_guard lock(conn_mu_);
@@ -152,6 +182,7 @@ void BrokerServer::serve(int fd) {
     if (!write_full(fd, prefix, 4) || !write_full(fd, body.data(), body.size())) break;
     stats_.bytes_out.fetch_add(static_cast<int64_t>(body.size()) + 4);
   }
+  stats_.open_connections.fetch_sub(1);
   std::lock_guard lock(conn_mu_);
   conn_fds_.erase(fd);
   ::close(fd);
@@ -172,6 +203,8 @@ Result<std::optional<std::vector<uint8_t>>> BrokerServer::handle(std::span<const
   h.correlation_id = in.i32();
   h.client_id = in.nullable_string();
   if (in.failed()) return make_error(ErrorCode::kDecode, "truncated request header");
+  if (h.api_key >= 0 && h.api_key < ServerStats::kApiSlots)
+    stats_.requests_by_api[static_cast<size_t>(h.api_key)].fetch_add(1);
   HandlerContext ctx{store_, groups_, params_, port_};
   return dispatch(ctx, h, in);
 }

@@ -1,6 +1,7 @@
 // The durable broker's TCP front end: Kafka requests in, responses out.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -33,12 +34,21 @@ struct ServerParams {
 
 // Counters, readable from any thread.
 struct ServerStats {
+  static constexpr int kApiSlots = 64;  // Kafka API keys 0..63
   std::atomic<int64_t> connections{0};
+  std::atomic<int64_t> open_connections{0};
   std::atomic<int64_t> requests{0};
   std::atomic<int64_t> bytes_in{0};
   std::atomic<int64_t> bytes_out{0};
   std::atomic<int64_t> errors{0};  // malformed requests and unsupported APIs
+  std::array<std::atomic<int64_t>, kApiSlots> requests_by_api{};  // by API key
+
+  // "Produce=120 Fetch=3400 ..." for the APIs that were called.
+  std::string requests_by_api_text() const;
 };
+
+// The Kafka name of an API key ("Produce", "Fetch", ...), or "Api<N>".
+std::string api_name(int16_t api_key);
 
 // Lifecycle: start() listens and serves on background threads until destroyed. One thread per
 // connection; requests on a connection are answered in order, as Kafka requires.

@@ -81,6 +81,19 @@ TEST_F(ServerTest, ApiVersionsListsWhatIsImplemented) {
   EXPECT_FALSE(r.failed());
 }
 
+TEST_F(ServerTest, CountsRequestsByApi) {
+  Writer versions = header(18, 2, 1);
+  call(versions);
+  call(versions);
+  Writer bogus = header(18, 2, 2);
+  bogus.buffer().resize(5);  // a header cut short
+  EXPECT_FALSE(server_->handle(bogus.buffer()).ok());
+  EXPECT_EQ(server_->stats().requests_by_api[18].load(), 2);
+  EXPECT_EQ(server_->stats().requests_by_api_text(), "ApiVersions=2");
+  EXPECT_EQ(api_name(1), "Fetch");
+  EXPECT_EQ(api_name(63), "Api63");
+}
+
 TEST_F(ServerTest, NewerApiVersionsGetsV0ErrorWithTheList) {  // KIP-511
   Writer w = header(18, 3, 9);
   w.i8(0);  // flexible header's tagged fields: the body is not read
