@@ -65,7 +65,9 @@ class BrokerClientsTest : public ::testing::Test {
                                   ends[d.partition] = std::max(ends[d.partition], d.offset + 1);
                                 })
                       .ok());
-      if (value_bytes > 16) EXPECT_TRUE((*p)->flush(kTimeoutMs).ok());  // one batch each
+      if (value_bytes > 16) {  // one batch each
+        EXPECT_TRUE((*p)->flush(kTimeoutMs).ok());
+      }
     }
     EXPECT_TRUE((*p)->flush(kTimeoutMs).ok());
     return ends;
