@@ -27,6 +27,21 @@ void add_kafka_options(CLI::App* cmd, KafkaOptions& o) {
                   "e.g. -X security.protocol=SASL_SSL");
 }
 
+void add_model_options(CLI::App* cmd, detect::DetectorParams& p) {
+  cmd->add_option("--model,-m", p.model_path,
+                  "YOLOX ONNX model (class names from <model>.names or coco.names beside it); "
+                  "without it, OpenCV's HOG people detector");
+  cmd->add_option("--labels", p.labels_path, "Class names file, one per line");
+  cmd->add_option("--input-size", p.input_size, "Square model input size in pixels")
+      ->capture_default_str();
+  cmd->add_option("--score", p.score_threshold, "Minimum detection score")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--nms", p.nms_iou, "NMS IoU threshold")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+}
+
 Result<kafka::KafkaConfig> make_kafka_config(const KafkaOptions& o) {
   kafka::KafkaConfig config;
   config.brokers = o.brokers;

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/result.h"
+#include "detect/detector.h"
 #include "kafka/config.h"
 
 namespace kv::app {
@@ -35,6 +36,10 @@ struct KafkaOptions {
 void add_kafka_options(CLI::App* cmd, KafkaOptions& options);
 Result<kafka::KafkaConfig> make_kafka_config(const KafkaOptions& options);
 
+// Adds the detector flags every model-running command shares: --model, --labels, --input-size,
+// --score (with the given default), --nms.
+void add_model_options(CLI::App* cmd, detect::DetectorParams& params);
+
 // Turns SIGINT/SIGTERM into a request on `source`, for as long as it lives.
 class SignalBridge {
  public:
@@ -52,5 +57,6 @@ void add_ingest_command(CLI::App& app, Action& action);
 void add_detect_command(CLI::App& app, Action& action);
 void add_sink_command(CLI::App& app, Action& action);
 void add_run_command(CLI::App& app, Action& action);
+void add_eval_command(CLI::App& app, Action& action);
 
 }  // namespace kv::app

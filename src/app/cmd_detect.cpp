@@ -44,18 +44,7 @@ void add_detect_command(CLI::App& app, Action& action) {
       "Consume raw_video_frames, run the detector, publish processed_images and detections");
   add_kafka_options(cmd, o->kafka);
   auto& p = o->params;
-  cmd->add_option("--model,-m", p.detector.model_path,
-                  "YOLOX ONNX model (class names from <model>.names or coco.names beside it); "
-                  "without it, OpenCV's HOG people detector");
-  cmd->add_option("--labels", p.detector.labels_path, "Class names file, one per line");
-  cmd->add_option("--input-size", p.detector.input_size, "Square model input size in pixels")
-      ->capture_default_str();
-  cmd->add_option("--score", p.detector.score_threshold, "Minimum detection score")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--nms", p.detector.nms_iou, "NMS IoU threshold")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+  add_model_options(cmd, p.detector);
   cmd->add_option("--group,-g", p.group,
                   "Consumer group; detectors in one group share the partitions")
       ->capture_default_str();

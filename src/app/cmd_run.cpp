@@ -262,8 +262,7 @@ void add_run_command(CLI::App& app, Action& action) {
   cmd->add_option("--source,-s", o->ingest.source,
                   "Video file, image folder, /dev/videoN or stream URL")
       ->required();
-  cmd->add_option("--model,-m", o->detector.model_path,
-                  "YOLOX ONNX model; without it, OpenCV's HOG people detector");
+  add_model_options(cmd, o->detector);
   cmd->add_option("--detectors,-d", o->detectors, "Detector group members (each takes partitions)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
@@ -279,8 +278,6 @@ void add_run_command(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
   cmd->add_flag("--realtime", o->ingest.realtime, "Pace the file to its own frame rate");
-  cmd->add_option("--score", o->detector.score_threshold, "Minimum detection score")
-      ->capture_default_str();
   cmd->add_option("--port", o->port, "Embedded broker port on 127.0.0.1 (0: a free one)")
       ->capture_default_str();
   cmd->add_option("--engine", o->engine,

@@ -63,6 +63,8 @@ class YoloxDetector final : public Detector {
         decode_yolox(out.ptr<float>(), out.size[1], out.size[2], size, params_.score_threshold);
     dets = nms_per_class(std::move(dets), params_.nms_iou, params_.max_detections);
     for (Detection& d : dets) d.box = unletterbox(d.box, lb);
+    // A box that lies wholly in the padding is clipped to nothing: not a detection.
+    std::erase_if(dets, [](const Detection& d) { return d.box.width <= 0 || d.box.height <= 0; });
     if (timings != nullptr) *timings = {pre_ms, infer_ms, sw.lap_ms()};
     return dets;
   }

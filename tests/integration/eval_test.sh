@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# kvision eval against the reference figures in the model's MODEL.md (an independent decode and
+# COCO-style evaluator): YOLOX-Nano on the shared COCO val2017 split (mAP 0.339, AP50 0.493) and
+# on vtest.avi with its PETS09-S2L1 ground truth (person AP50 about 0.90). Also checks the COCO
+# results file and bad input.
+source "$(dirname "$0")/lib.sh"
+COCO="$SHARED/data/coco_val2017_128"
+PETS="$SHARED/data/pets09_s2l1_vtest"
+require_file "$MODEL"
+require_file "$COCO/instances.json"
+require_file "$PETS/gt.txt"
+require_file "$DATA/vtest.avi"
+
+# within VALUE REFERENCE TOLERANCE
+within() { python3 -c "import sys; sys.exit(0 if abs($1 - $2) <= $3 else 1)"; }
+field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" "$2"; }
+
+"$KV" eval --model "$MODEL" --dataset "$COCO" --coco-results "$WORK/results.json" >"$WORK/coco.out" 2>"$WORK/coco.log" ||
+  fail "eval on COCO failed"
+cat "$WORK/coco.out" | tail -n 4
+map="$(field map "$WORK/coco.out")"
+ap50="$(field ap50 "$WORK/coco.out")"
+within "$map" 0.339 0.01 || fail "COCO mAP $map is not within 0.01 of the reference 0.339"
+within "$ap50" 0.493 0.01 || fail "COCO AP50 $ap50 is not within 0.01 of the reference 0.493"
+python3 - "$WORK/results.json" "$COCO/instances.json" <<'PY' || fail "the COCO results file is wrong"
+import json, sys
+res = json.load(open(sys.argv[1])); gt = json.load(open(sys.argv[2]))
+ids = {im["id"] for im in gt["images"]}
+assert len(res) > 1000, len(res)
+assert all(set(r) == {"image_id", "category_id", "bbox", "score"} for r in res)
+assert {r["image_id"] for r in res} <= ids
+cats = {r["category_id"] for r in res}
+assert cats <= set(range(1, 91)) and 1 in cats and 12 not in cats, cats
+assert all(len(r["bbox"]) == 4 and r["bbox"][2] > 0 and 0 < r["score"] <= 1 for r in res)
+print(f"results file: {len(res)} detections on {len({r['image_id'] for r in res})} images")
+PY
+
+"$KV" eval --model "$MODEL" --video "$DATA/vtest.avi" --mot-gt "$PETS/gt.txt" >"$WORK/mot.out" 2>"$WORK/mot.log" ||
+  fail "eval on vtest.avi failed"
+tail -n 2 "$WORK/mot.out"
+person_ap50="$(field person_ap50 "$WORK/mot.out")"
+within "$person_ap50" 0.90 0.02 || fail "vtest person AP50 $person_ap50 is not within 0.02 of 0.90"
+
+# Bad input: a clear message and exit code 2.
+set +e
+"$KV" eval --model "$MODEL" --dataset "$WORK" >"$WORK/bad.out" 2>&1; rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "instances.json" "$WORK/bad.out" || fail "a folder without instances.json: rc=$rc $(cat "$WORK/bad.out")"
+echo "PASS"
