@@ -26,6 +26,8 @@ void run_detect(benchmark::State& state, const std::string& model) {
   kv::detect::set_inference_threads(static_cast<int>(state.range(0)));
   kv::detect::DetectorParams params;
   params.model_path = model;
+  params.family = "yolox";
+  params.input_size = 416;
   auto det = kv::detect::make_detector(params);
   if (!det) return state.SkipWithError(det.error().message.c_str());
   for (auto _ : state) benchmark::DoNotOptimize((*det)->detect(frame, nullptr));
@@ -47,6 +49,8 @@ void BM_YoloxNano_Parallel(benchmark::State& state) {
   if (state.thread_index() == 0) kv::detect::set_inference_threads(1);
   kv::detect::DetectorParams params;
   params.model_path = kv::testing::yolox_nano_path();
+  params.family = "yolox";
+  params.input_size = 416;
   auto det = kv::detect::make_detector(params);
   if (!det || frame.empty()) return state.SkipWithError("no model or no vtest.avi");
   for (auto _ : state) benchmark::DoNotOptimize((*det)->detect(frame, nullptr));

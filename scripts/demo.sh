@@ -9,7 +9,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 models="${KV_MODELS_DIR:-$root/../shared/models}"
 model_args=()
 if [ -f "$models/yolox_nano/yolox_nano.onnx" ]; then
-  model_args=(--model "$models/yolox_nano/yolox_nano.onnx")
+  model_args=(--model "$models/yolox_nano/yolox_nano.onnx" --family yolox --input-size 416)
 else
   echo "demo: no YOLOX-Nano at $models/yolox_nano; using OpenCV's HOG people detector"
 fi

@@ -29,11 +29,17 @@ void add_kafka_options(CLI::App* cmd, KafkaOptions& o) {
 
 void add_model_options(CLI::App* cmd, detect::DetectorParams& p) {
   cmd->add_option("--model,-m", p.model_path,
-                  "YOLOX ONNX model (class names from <model>.names or coco.names beside it); "
-                  "without it, OpenCV's HOG people detector");
-  cmd->add_option("--labels", p.labels_path, "Class names file, one per line");
-  cmd->add_option("--input-size", p.input_size, "Square model input size in pixels")
-      ->capture_default_str();
+                  "Model: weights (.onnx, Darknet .weights) or a JSON sidecar naming family, "
+                  "input size and files (see docs/models.md; models/*.json); without it, "
+                  "OpenCV's HOG people detector");
+  cmd->add_option("--family", p.family, "Model family, overriding the sidecar")
+      ->check(CLI::IsMember({"yolox", "fastestdet", "darknet"}));
+  cmd->add_option("--input-size", p.input_size,
+                  "Square model input in pixels, overriding the sidecar");
+  cmd->add_option("--config", p.config_path, "Darknet .cfg, overriding the sidecar");
+  cmd->add_option("--labels", p.labels_path,
+                  "Class names, one per line (default: the sidecar's, else <model>.names or "
+                  "coco.names beside the model, else COCO's 80)");
   cmd->add_option("--score", p.score_threshold, "Minimum detection score")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));

@@ -20,19 +20,7 @@ std::string Detector::label(int class_id) const {
 
 Result<std::unique_ptr<Detector>> make_detector(const DetectorParams& params) {
   if (params.model_path.empty()) return make_hog_detector(params);
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(params.model_path, ec)) {
-    return make_error(ErrorCode::kNotFound,
-                      fmt::format("model file not found: '{}'", params.model_path));
-  }
-  const std::string ext = std::filesystem::path(params.model_path).extension().string();
-  if (ext != ".onnx") {
-    return make_error(
-        ErrorCode::kInvalidArgument,
-        fmt::format("model '{}': only ONNX models (.onnx, YOLOX family) are supported so far",
-                    params.model_path));
-  }
-  return make_yolox_detector(params);
+  return make_dnn_detector(params);
 }
 
 }  // namespace kv::detect

@@ -12,9 +12,13 @@
 namespace kv::detect {
 
 struct DetectorParams {
-  std::string model_path;   // empty: OpenCV's HOG people detector
-  std::string labels_path;  // empty: "<model>.names" or "coco.names" beside the model, else COCO-80
-  int input_size = 416;     // square model input, pixels
+  // The model's weights (.onnx, Darknet .weights) or its JSON sidecar (see model_spec.h);
+  // empty: OpenCV's HOG people detector. The fields below override the sidecar.
+  std::string model_path;
+  std::string family;       // yolox, fastestdet, darknet
+  std::string config_path;  // Darknet .cfg
+  std::string labels_path;  // else "<model>.names" or "coco.names" beside it, else COCO-80
+  int input_size = 0;       // square model input, pixels; 0: from the sidecar
   float score_threshold = 0.3f;
   float nms_iou = 0.45f;
   size_t max_detections = 100;
@@ -45,7 +49,7 @@ class Detector {
 Result<std::unique_ptr<Detector>> make_detector(const DetectorParams& params);
 
 // Backends, exposed for tests.
-Result<std::unique_ptr<Detector>> make_yolox_detector(const DetectorParams& params);
+Result<std::unique_ptr<Detector>> make_dnn_detector(const DetectorParams& params);
 std::unique_ptr<Detector> make_hog_detector(const DetectorParams& params);
 
 }  // namespace kv::detect

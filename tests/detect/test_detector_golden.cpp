@@ -44,6 +44,8 @@ TEST(DetectorGolden, YoloxNanoFindsDogBicycleAndCar) {
 
   DetectorParams params;
   params.model_path = kv::testing::yolox_nano_path();
+  params.family = "yolox";
+  params.input_size = 416;
   auto detector = make_detector(params);
   ASSERT_TRUE(detector.ok()) << detector.error().message;
   EXPECT_EQ((*detector)->name(), "yolox_nano");
@@ -80,6 +82,8 @@ TEST(DetectorGolden, WrongInputSizeNamesExpectedAndActualShapes) {
   KV_REQUIRE_FILE(kv::testing::yolox_nano_path());
   DetectorParams params;
   params.model_path = kv::testing::yolox_nano_path();
+  params.family = "yolox";
+  params.input_size = 416;
   params.labels_path =
       std::string(KV_SOURCE_DIR) + "/tests/detect/golden/three.names";  // 3 classes, model has 80
   auto d = make_detector(params);

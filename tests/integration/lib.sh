@@ -5,7 +5,7 @@ CHECK="$2"
 SRC="${KV_SOURCE_DIR:?}"
 DATA="${KV_DATA_DIR:-$SRC/.data}"
 SHARED="${KV_SHARED_DIR:-$SRC/../shared}"
-MODEL="$SHARED/models/yolox_nano/yolox_nano.onnx"
+MODEL_ONNX="$SHARED/models/yolox_nano/yolox_nano.onnx"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() {
@@ -14,6 +14,13 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# The model as kvision takes it: a sidecar naming its family and input size (written here so
+# that KV_SHARED_DIR is honoured; models/yolox_nano.json is the same for the default layout).
+MODEL="$WORK/yolox_nano.json"
+if [ -f "$MODEL_ONNX" ]; then
+  printf '{"family": "yolox", "weights": "%s", "input": [416, 416]}\n' "$MODEL_ONNX" >"$MODEL"
+fi
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; for f in "$WORK"/*.log; do echo "--- $f"; tail -n 20 "$f"; done; exit 1; }
