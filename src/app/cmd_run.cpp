@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "app/cli.h"
-#include "broker/broker.h"
+#include "app/local_pipeline.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/percentile.h"
@@ -54,112 +54,40 @@ struct RunTally {
   int64_t last_receive_us = 0;
 };
 
-// The embedded broker of one run: the durable engine in --data-dir or in a temporary directory
-// removed at the end, or the mock cluster.
-struct RunBroker {
-  std::string bootstrap;
-  std::unique_ptr<broker::DurableBroker> durable;
-  std::unique_ptr<kafka::EmbeddedBroker> mock;
-  std::filesystem::path temp_dir;
-  RunBroker() = default;
-  RunBroker(const RunBroker&) = delete;
-  RunBroker& operator=(const RunBroker&) = delete;
-  ~RunBroker() {
-    durable.reset();
-    mock.reset();
-    std::error_code ec;
-    if (!temp_dir.empty()) std::filesystem::remove_all(temp_dir, ec);
-  }
-};
-
-Result<std::unique_ptr<RunBroker>> start_broker(const RunOptions& o) {
-  auto b = std::make_unique<RunBroker>();
-  if (o.engine == "mock") {
-    kafka::BrokerParams bp;
-    bp.port = o.port;
-    bp.partitions = kRunPartitions;
-    auto mock = kafka::EmbeddedBroker::start(bp);
-    if (!mock) return mock.error();
-    b->mock = std::move(*mock);
-    b->bootstrap = b->mock->bootstrap();
-    return b;
-  }
-  broker::BrokerConfig config;
-  config.server.port = o.port;
-  config.server.default_partitions = kRunPartitions;
-  if (o.data_dir.empty()) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "kvision-run-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      return make_error(ErrorCode::kIo, fmt::format("cannot create a temporary directory '{}': {}",
-                                                    pattern, std::strerror(errno)));
-    }
-    b->temp_dir = pattern;
-    config.data_dir = pattern;
-  } else {
-    config.data_dir = o.data_dir;
-  }
-  for (std::string_view t : {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic})
-    config.topics.emplace_back(std::string(t), kRunPartitions);
-  auto durable = broker::DurableBroker::start(config);
-  if (!durable) return durable.error();
-  b->durable = std::move(*durable);
-  b->bootstrap = b->durable->bootstrap();
-  return b;
-}
-
 int run_all(RunOptions& o) {
   auto config = make_kafka_config(o.kafka);
   if (!config) return report_error("run", config.error());
-  if (o.detectors < 1 || o.detectors > kRunPartitions) {
-    return report_error(
-        "run", make_error(ErrorCode::kInvalidArgument,
-                          fmt::format("--detectors must be 1..{} (one partition each at least)",
-                                      kRunPartitions)));
-  }
-
-  auto broker = start_broker(o);
-  if (!broker) return report_error("run", broker.error());
-  config->brokers = (*broker)->bootstrap;
-
-  const int cores = available_cores();
-  const int threads = o.threads > 0 ? o.threads : cores;
-  detect::set_inference_threads(std::max(1, cores / threads));
-  pipeline::DetectStageParams dp;
-  dp.detector = o.detector;
-  dp.threads = threads;
-  dp.kafka = *config;
-  std::vector<std::unique_ptr<pipeline::DetectStage>> stages;
-  for (int i = 0; i < o.detectors; ++i) {
-    auto stage = pipeline::DetectStage::create(dp);
-    if (!stage) return report_error("run", stage.error());
-    stages.push_back(std::move(*stage));
-  }
-
-  log_info("run: embedded {} broker on {}; {} detector(s) x {} thread(s), model {}", o.engine,
-           config->brokers, o.detectors, threads, stages.front()->model_name());
 
   std::stop_source stop;  // Ctrl-C
   SignalBridge bridge(stop);
-  std::stop_source detectors_stop;
-  std::vector<std::jthread> detector_threads;
-  for (auto& stage : stages) {
-    pipeline::DetectStage* s = stage.get();
-    detector_threads.emplace_back([s, &detectors_stop] {
-      if (Status st = s->run(detectors_stop.get_token()); !st)
-        log_error("run: detector: {}", st.error().message);
-    });
-  }
-
   RunTally tally;
-  pipeline::SinkParams sp;
-  sp.kafka = *config;
-  sp.group = "kvision-run-sink";
-  sp.output = o.output;
-  sp.write_lines = !o.output.empty();
-  sp.on_record = [&tally](const wire::DetectionRecord& r, int64_t receive_us) {
+  LocalPipelineParams lp;
+  lp.engine = o.engine;
+  lp.data_dir = o.data_dir;
+  lp.port = o.port;
+  lp.partitions = kRunPartitions;
+  lp.kafka = *config;
+  lp.detector = o.detector;
+  lp.detectors = o.detectors;
+  lp.threads = o.threads;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> output(nullptr, &std::fclose);
+  if (!o.output.empty()) {
+    output.reset(std::fopen(o.output.c_str(), "a"));
+    if (!output) {
+      return report_error(
+          "run", make_error(ErrorCode::kIo,
+                            fmt::format("cannot open '{}': {}", o.output, std::strerror(errno))));
+    }
+  }
+  lp.on_record = [&tally, out = output.get()](const wire::DetectionRecord& r, int64_t receive_us) {
     int64_t persons = 0;
     for (const auto& d : r.detections) persons += d.class_id == 0 ? 1 : 0;
     std::lock_guard lock(tally.mu);
+    if (out != nullptr) {
+      const std::string line = wire::encode_detection_record(r) + "\n";
+      std::fwrite(line.data(), 1, line.size(), out);
+      std::fflush(out);
+    }
     tally.latency_ms.push_back(static_cast<double>(receive_us - r.frame.capture_us) / 1000.0);
     ++tally.frames;
     tally.person_boxes += persons;
@@ -169,68 +97,35 @@ int run_all(RunOptions& o) {
     if (tally.frames == 1) tally.first_receive_us = receive_us;
     tally.last_receive_us = receive_us;
   };
-  std::atomic<bool> sink_ready{false};
-  sp.on_assigned = [&sink_ready] { sink_ready = true; };
-  std::stop_source sink_stop;
-  std::jthread sink_thread([&sp, &sink_stop] {
-    auto st = pipeline::run_sink(sp, sink_stop.get_token());
-    if (!st) log_error("run: sink: {}", st.error().message);
-  });
+  auto pipeline = LocalPipeline::start(lp, stop.get_token());
+  if (!pipeline) return report_error("run", pipeline.error());
 
-  // Start the source only once every consumer owns its partitions, so the first frames do not
-  // wait out the group joins (seconds) and distort the latency figures.
-  const Stopwatch joining;
-  while (!stop.stop_requested() && joining.elapsed_ms() < 30000) {
-    bool ready = sink_ready.load();
-    for (const auto& s : stages) ready = ready && s->stats().assigned_partitions.load() > 0;
-    if (ready) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  log_info("run: consumers joined in {:.1f} s", joining.elapsed_ms() / 1000.0);
-
-  o.ingest.kafka = *config;
   o.ingest.progress = isatty(STDERR_FILENO) != 0;
   const int64_t start_us = wall_now_us();
-  auto ingested = pipeline::run_ingest(o.ingest, stop.get_token());
+  auto ingested = (*pipeline)->ingest(o.ingest, stop.get_token());
   int rc = kExitOk;
   if (!ingested) rc = report_error("run", ingested.error());
   const int64_t expected = ingested ? ingested->frames_published : 0;
 
   // Wait for the results of everything published, unless the pipeline stops making progress.
-  int64_t seen = -1;
-  Stopwatch since_progress;
-  while (!stop.stop_requested()) {
-    int64_t frames = 0;
-    {
-      std::lock_guard lock(tally.mu);
-      frames = tally.frames;
-    }
-    if (frames >= expected) break;
-    if (frames != seen) {
-      seen = frames;
-      since_progress = Stopwatch();
-    } else if (since_progress.elapsed_ms() > o.drain_timeout_s * 1000.0) {
-      log_error("run: no results for {} s; {} of {} frames came out", o.drain_timeout_s, frames,
-                expected);
-      rc = kExitFailure;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (!(*pipeline)->wait_for(expected, o.drain_timeout_s, stop.get_token()) &&
+      !stop.stop_requested()) {
+    log_error("run: no results for {} s; {} of {} frames came out", o.drain_timeout_s,
+              (*pipeline)->results(), expected);
+    rc = kExitFailure;
   }
-  detectors_stop.request_stop();
-  detector_threads.clear();
-  sink_stop.request_stop();
-  sink_thread.join();
+  const int64_t bad = (*pipeline)->bad_records();
+  const std::string model = (*pipeline)->model_name();
+  const int threads = (*pipeline)->threads();
+  pipeline->reset();
 
   std::lock_guard lock(tally.mu);
   const double elapsed_s =
       static_cast<double>(std::max<int64_t>(tally.last_receive_us - start_us, 1)) / 1e6;
-  int64_t bad = 0;
-  for (const auto& s : stages) bad += s->stats().bad_records.load();
   std::printf("\n== kvision run summary ==\n");
   std::printf("source            %s\n", o.ingest.source.c_str());
-  std::printf("model             %s, %d detector(s) x %d thread(s)\n",
-              stages.front()->model_name().c_str(), o.detectors, threads);
+  std::printf("model             %s, %d detector(s) x %d thread(s)\n", model.c_str(), o.detectors,
+              threads);
   std::printf("frames in         %lld\n", static_cast<long long>(expected));
   std::printf("frames out        %lld%s\n", static_cast<long long>(tally.frames),
               bad > 0 ? fmt::format(" ({} bad records dead-lettered)", bad).c_str() : "");

@@ -1,0 +1,78 @@
+// The whole pipeline in one process: an embedded broker, detector group members and a result
+// consumer, on the same code paths as the separate commands. Used by `kvision run`,
+// `kvision eval --through-kafka` and `kvision bench`.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/result.h"
+#include "detect/detector.h"
+#include "kafka/config.h"
+#include "pipeline/detect_stage.h"
+#include "pipeline/ingest.h"
+#include "wire/detection_record.h"
+
+namespace kv::app {
+
+struct LocalPipelineParams {
+  std::string engine = "durable";  // or "mock"
+  std::string data_dir;            // durable engine; empty: a temporary directory
+  int port = 0;                    // 0: a free port
+  int partitions = 4;
+  kafka::KafkaConfig kafka;  // overrides only: the brokers are the embedded ones
+  detect::DetectorParams detector;
+  int detectors = 1;      // group members
+  int threads = 0;        // worker threads per member; 0: one per core
+  int infer_threads = 0;  // engine threads per inference; 0: cores / threads
+  // Every result, on the consumer's thread, with the wall time it was received.
+  std::function<void(const wire::DetectionRecord&, int64_t receive_us)> on_record;
+};
+
+// Lifecycle: start() (broker, detectors, consumer; returns once every member owns partitions)
+// -> ingest()* -> wait_for() -> destroyed (stops the members, then the broker).
+class LocalPipeline {
+ public:
+  static Result<std::unique_ptr<LocalPipeline>> start(const LocalPipelineParams& params,
+                                                      std::stop_token stop);
+  ~LocalPipeline();
+  LocalPipeline(const LocalPipeline&) = delete;
+  LocalPipeline& operator=(const LocalPipeline&) = delete;
+
+  const std::string& brokers() const { return kafka_.brokers; }
+  const kafka::KafkaConfig& kafka() const { return kafka_; }
+  std::string model_name() const;
+  int threads() const { return threads_; }
+  int infer_threads() const { return infer_threads_; }
+
+  // Runs ingest to the embedded broker (params.kafka is set here).
+  Result<pipeline::IngestStats> ingest(pipeline::IngestParams params, std::stop_token stop);
+  // Waits until `count` results have arrived in total; false when none arrived for
+  // `idle_timeout_s` or on stop.
+  bool wait_for(int64_t count, int idle_timeout_s, std::stop_token stop) const;
+  int64_t results() const { return results_.load(); }
+  int64_t bad_records() const;
+
+  struct Broker;  // the embedded broker (local_pipeline.cpp)
+
+ private:
+  LocalPipeline() = default;
+  std::unique_ptr<Broker> broker_;
+  kafka::KafkaConfig kafka_;
+  int threads_ = 1;
+  int infer_threads_ = 1;
+  std::vector<std::unique_ptr<pipeline::DetectStage>> stages_;
+  std::stop_source members_stop_;
+  std::vector<std::jthread> member_threads_;
+  std::jthread sink_thread_;
+  std::atomic<int64_t> results_{0};
+  std::atomic<bool> sink_ready_{false};
+};
+
+}  // namespace kv::app
