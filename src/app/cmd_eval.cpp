@@ -1,14 +1,19 @@
 // kvision eval: the detector's accuracy on labelled data, as a COCO-style report.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
 
 #include "app/cli.h"
+#include "app/local_pipeline.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/stop.h"
@@ -26,6 +31,8 @@ struct EvalOptions {
   std::string video;    // or a video with MOT ground truth
   std::string mot_gt;
   std::string coco_results;
+  bool through_kafka = false;  // ingest -> broker -> detect, as in production
+  int jpeg_quality = 80;
 };
 
 // "[eval] 40/86 images, 12.3 img/s" on a terminal, at most a few times a second.
@@ -57,6 +64,13 @@ void print_report(const eval::EvalReport& r, const detect::Detector& det, const 
               o.detector.nms_iou, o.detector.input_size);
   std::printf("data        %s: %d images, %d detections, %.1f s\n", data.c_str(), r.images,
               r.detections, seconds);
+  if (o.through_kafka) {
+    std::printf(
+        "path        through Kafka: ingest (JPEG quality %d) -> embedded broker -> detect\n",
+        o.jpeg_quality);
+  } else {
+    std::printf("path        direct: decoded images straight into the detector\n");
+  }
   std::printf("\n%-16s %6s %8s %8s %8s\n", "class", "boxes", "AP", "AP50", "AP75");
   for (const eval::ClassAp& c : r.classes) {
     std::printf("%-16s %6d %8.3f %8.3f %8.3f\n", det.label(c.class_id).c_str(), c.gt_count, c.ap,
@@ -74,6 +88,46 @@ void print_report(const eval::EvalReport& r, const detect::Detector& det, const 
               person ? person->ap : 0.0, person ? person->ap50 : 0.0, r.images);
 }
 
+// Sends the source through the real pipeline (ingest -> embedded broker -> detect) and returns
+// the detections of each published frame by its sequence number.
+Result<std::map<int64_t, std::vector<detect::Detection>>> detect_through_kafka(
+    const EvalOptions& o, const std::string& source, int64_t expected_frames,
+    std::stop_token stop) {
+  std::mutex mu;
+  std::map<int64_t, std::vector<detect::Detection>> by_seq;
+  LocalPipelineParams lp;
+  lp.detector = o.detector;
+  lp.on_record = [&](const wire::DetectionRecord& r, int64_t) {
+    std::vector<detect::Detection> dets;
+    for (const wire::DetectedObject& d : r.detections)
+      dets.push_back({d.class_id, d.score, cv::Rect2f(d.box.x, d.box.y, d.box.w, d.box.h)});
+    std::lock_guard lock(mu);
+    by_seq[r.frame.seq] = std::move(dets);
+  };
+  auto pipeline = LocalPipeline::start(lp, stop);
+  if (!pipeline) return pipeline.error();
+  pipeline::IngestParams ip;
+  ip.source = source;
+  ip.camera = "eval";
+  ip.jpeg_quality = o.jpeg_quality;
+  ip.max_frames = expected_frames;
+  ip.progress = isatty(STDERR_FILENO) != 0;
+  auto ingested = (*pipeline)->ingest(ip, stop);
+  if (!ingested) return ingested.error();
+  if (ingested->frames_published != expected_frames) {
+    return make_error(ErrorCode::kDecode,
+                      fmt::format("ingest published {} frames of '{}', expected {}",
+                                  ingested->frames_published, source, expected_frames));
+  }
+  if (!(*pipeline)->wait_for(expected_frames, 60, stop)) {
+    return make_error(ErrorCode::kKafka, fmt::format("only {} of {} results came back",
+                                                     (*pipeline)->results(), expected_frames));
+  }
+  pipeline->reset();
+  std::lock_guard lock(mu);
+  return by_seq;
+}
+
 int run_eval(EvalOptions& o) {
   const bool coco = !o.dataset.empty();
   if (coco == !o.video.empty() || (!o.video.empty() && o.mot_gt.empty())) {
@@ -84,6 +138,8 @@ int run_eval(EvalOptions& o) {
   auto detector = detect::make_detector(o.detector);
   if (!detector) return report_error("eval", detector.error());
   detect::Detector& det = **detector;
+  std::stop_source stop;
+  SignalBridge bridge(stop);
 
   std::vector<int64_t> images;
   std::vector<eval::GroundTruth> truth;
@@ -102,8 +158,32 @@ int run_eval(EvalOptions& o) {
     auto data = eval::load_coco(o.dataset);
     if (!data) return report_error("eval", data.error());
     truth = std::move(data->truth);
+    if (o.through_kafka) {
+      // The image-folder source publishes the folder's images in file-name order.
+      std::vector<eval::CocoImage> by_name = data->images;
+      std::sort(by_name.begin(), by_name.end(),
+                [](const auto& a, const auto& b) { return a.path.filename() < b.path.filename(); });
+      const std::filesystem::path folder =
+          by_name.empty() ? "" : by_name.front().path.parent_path();
+      for (const auto& im : by_name) {
+        if (im.path.parent_path() != folder) {
+          return report_error("eval",
+                              make_error(ErrorCode::kInvalidArgument,
+                                         "--through-kafka needs every image in one folder"));
+        }
+      }
+      auto results = detect_through_kafka(o, folder.string(), static_cast<int64_t>(by_name.size()),
+                                          stop.get_token());
+      if (!results) return report_error("eval", results.error());
+      for (size_t k = 0; k < by_name.size(); ++k) {
+        images.push_back(by_name[k].id);
+        for (const auto& d : (*results)[static_cast<int64_t>(k)])
+          found.push_back({by_name[k].id, d});
+      }
+    }
     Progress progress("images", data->images.size());
-    for (const eval::CocoImage& im : data->images) {
+    for (const eval::CocoImage& im :
+         o.through_kafka ? std::vector<eval::CocoImage>{} : data->images) {
       if (stop_requested()) return kExitFailure;
       const cv::Mat bgr = cv::imread(im.path.string(), cv::IMREAD_COLOR);
       if (bgr.empty()) {
@@ -119,6 +199,15 @@ int run_eval(EvalOptions& o) {
     if (!gt) return report_error("eval", gt.error());
     truth = std::move(gt->truth);
     params.only_classes = {0};  // MOT ground truth has persons only
+    if (o.through_kafka) {
+      auto results = detect_through_kafka(o, o.video, gt->frames, stop.get_token());
+      if (!results) return report_error("eval", results.error());
+      for (int64_t k = 0; k < gt->frames; ++k) {
+        images.push_back(k);
+        for (const auto& d : (*results)[k]) found.push_back({k, d});
+      }
+      gt->frames = 0;  // nothing left to read below
+    }
     cv::VideoCapture cap(o.video, cv::CAP_FFMPEG);
     if (!cap.isOpened()) {
       return report_error(
@@ -166,6 +255,12 @@ void add_eval_command(CLI::App& app, Action& action) {
                   "MOTChallenge gt.txt (frame k+1 labels video frame k; flag 0 = don't care)");
   cmd->add_option("--coco-results", o->coco_results,
                   "Also write the detections as a COCO results JSON file");
+  cmd->add_flag("--through-kafka", o->through_kafka,
+                "Send the images through the real pipeline (ingest -> embedded broker -> "
+                "detect), JPEG-encoded at --jpeg-quality, as in production");
+  cmd->add_option("--jpeg-quality,-q", o->jpeg_quality, "JPEG quality for --through-kafka")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
   cmd->callback([o, &action] { action = [o] { return run_eval(*o); }; });
 }
 

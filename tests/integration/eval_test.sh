@@ -35,6 +35,14 @@ assert all(len(r["bbox"]) == 4 and r["bbox"][2] > 0 and 0 < r["score"] <= 1 for 
 print(f"results file: {len(res)} detections on {len({r['image_id'] for r in res})} images")
 PY
 
+# The same images through ingest -> broker -> detect (JPEG quality 80): every image comes back
+# to its own id, and re-encoding costs little accuracy.
+"$KV" eval --model "$MODEL" --dataset "$COCO" --through-kafka --jpeg-quality 80 >"$WORK/kafka.out" 2>"$WORK/kafka.log" ||
+  fail "eval --through-kafka failed"
+grep -E "^path|EVAL" "$WORK/kafka.out"
+grep -q "through Kafka" "$WORK/kafka.out" || fail "the report does not say the images went through Kafka"
+within "$(field map "$WORK/kafka.out")" "$map" 0.02 || fail "through Kafka mAP $(field map "$WORK/kafka.out") is far from direct $map"
+
 "$KV" eval --model "$MODEL" --video "$DATA/vtest.avi" --mot-gt "$PETS/gt.txt" >"$WORK/mot.out" 2>"$WORK/mot.log" ||
   fail "eval on vtest.avi failed"
 tail -n 2 "$WORK/mot.out"
