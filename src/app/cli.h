@@ -58,5 +58,6 @@ void add_detect_command(CLI::App& app, Action& action);
 void add_sink_command(CLI::App& app, Action& action);
 void add_run_command(CLI::App& app, Action& action);
 void add_eval_command(CLI::App& app, Action& action);
+void add_bench_command(CLI::App& app, Action& action);
 
 }  // namespace kv::app

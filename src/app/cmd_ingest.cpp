@@ -58,6 +58,11 @@ void add_ingest_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(1, 100));
   cmd->add_flag("--realtime", p.realtime,
                 "Pace a file source to its own frame rate, like a live camera");
+  cmd->add_option("--rate", p.rate,
+                  "Publish at most this many frames per second, whatever the source's own rate "
+                  "(0: as fast as possible)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option(
          "--max-lag", p.max_lag,
          "Wait while the detector group lags this many frames behind (0: never wait). Keeps "

@@ -18,25 +18,12 @@
 
 namespace kv::app {
 
-// The embedded broker: the durable engine in a given or temporary directory, or the mock.
-struct LocalPipeline::Broker {
-  std::string bootstrap;
-  std::unique_ptr<broker::DurableBroker> durable;
-  std::unique_ptr<kafka::EmbeddedBroker> mock;
-  std::filesystem::path temp_dir;
-  ~Broker() {
-    durable.reset();
-    mock.reset();
-    std::error_code ec;
-    if (!temp_dir.empty()) std::filesystem::remove_all(temp_dir, ec);
-  }
-};
-
-namespace {
-
-Result<std::unique_ptr<LocalPipeline::Broker>> start_broker(const LocalPipelineParams& p);
-
-}  // namespace
+LocalBroker::~LocalBroker() {
+  durable_.reset();
+  mock_.reset();
+  std::error_code ec;
+  if (!temp_dir_.empty()) std::filesystem::remove_all(temp_dir_, ec);
+}
 
 Result<std::unique_ptr<LocalPipeline>> LocalPipeline::start(const LocalPipelineParams& p,
                                                             std::stop_token stop) {
@@ -46,11 +33,11 @@ Result<std::unique_ptr<LocalPipeline>> LocalPipeline::start(const LocalPipelineP
         fmt::format("detectors must be 1..{} (one partition each at least)", p.partitions));
   }
   std::unique_ptr<LocalPipeline> lp(new LocalPipeline());
-  auto broker = start_broker(p);
+  auto broker = LocalBroker::start(p.engine, p.data_dir, p.port, p.partitions);
   if (!broker) return broker.error();
   lp->broker_ = std::move(*broker);
   lp->kafka_ = p.kafka;
-  lp->kafka_.brokers = lp->broker_->bootstrap;
+  lp->kafka_.brokers = lp->broker_->bootstrap();
 
   const int cores = available_cores();
   lp->threads_ = p.threads > 0 ? p.threads : cores;
@@ -148,42 +135,41 @@ int64_t LocalPipeline::bad_records() const {
   return bad;
 }
 
-namespace {
-
-Result<std::unique_ptr<LocalPipeline::Broker>> start_broker(const LocalPipelineParams& p) {
-  auto b = std::make_unique<LocalPipeline::Broker>();
-  if (p.engine == "mock") {
+Result<std::unique_ptr<LocalBroker>> LocalBroker::start(const std::string& engine,
+                                                        const std::string& data_dir, int port,
+                                                        int partitions) {
+  std::unique_ptr<LocalBroker> b(new LocalBroker());
+  if (engine == "mock") {
     kafka::BrokerParams bp;
-    bp.port = p.port;
-    bp.partitions = p.partitions;
+    bp.port = port;
+    bp.partitions = partitions;
     auto mock = kafka::EmbeddedBroker::start(bp);
     if (!mock) return mock.error();
-    b->mock = std::move(*mock);
-    b->bootstrap = b->mock->bootstrap();
+    b->mock_ = std::move(*mock);
+    b->bootstrap_ = b->mock_->bootstrap();
     return b;
   }
   broker::BrokerConfig config;
-  config.server.port = p.port;
-  config.server.default_partitions = p.partitions;
-  if (p.data_dir.empty()) {
+  config.server.port = port;
+  config.server.default_partitions = partitions;
+  if (data_dir.empty()) {
     std::string pattern = (std::filesystem::temp_directory_path() / "kvision-run-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) {
       return make_error(ErrorCode::kIo, fmt::format("cannot create a temporary directory '{}': {}",
                                                     pattern, std::strerror(errno)));
     }
-    b->temp_dir = pattern;
+    b->temp_dir_ = pattern;
     config.data_dir = pattern;
   } else {
-    config.data_dir = p.data_dir;
+    config.data_dir = data_dir;
   }
   for (std::string_view t : {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic})
-    config.topics.emplace_back(std::string(t), p.partitions);
+    config.topics.emplace_back(std::string(t), partitions);
   auto durable = broker::DurableBroker::start(config);
   if (!durable) return durable.error();
-  b->durable = std::move(*durable);
-  b->bootstrap = b->durable->bootstrap();
+  b->durable_ = std::move(*durable);
+  b->bootstrap_ = b->durable_->bootstrap();
   return b;
 }
 
-}  // namespace
 }  // namespace kv::app

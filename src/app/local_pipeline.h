@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <stop_token>
@@ -12,14 +13,36 @@
 #include <thread>
 #include <vector>
 
+#include "broker/broker.h"
 #include "common/result.h"
 #include "detect/detector.h"
 #include "kafka/config.h"
+#include "kafka/embedded_broker.h"
 #include "pipeline/detect_stage.h"
 #include "pipeline/ingest.h"
 #include "wire/detection_record.h"
 
 namespace kv::app {
+
+// An embedded broker: the durable engine in `data_dir` (empty: a temporary directory, removed
+// with it) or librdkafka's mock cluster, with kvision's topics.
+class LocalBroker {
+ public:
+  static Result<std::unique_ptr<LocalBroker>> start(const std::string& engine,
+                                                    const std::string& data_dir, int port,
+                                                    int partitions);
+  ~LocalBroker();
+  LocalBroker(const LocalBroker&) = delete;
+  LocalBroker& operator=(const LocalBroker&) = delete;
+  const std::string& bootstrap() const { return bootstrap_; }
+
+ private:
+  LocalBroker() = default;
+  std::string bootstrap_;
+  std::unique_ptr<broker::DurableBroker> durable_;
+  std::unique_ptr<kafka::EmbeddedBroker> mock_;
+  std::filesystem::path temp_dir_;
+};
 
 struct LocalPipelineParams {
   std::string engine = "durable";  // or "mock"
@@ -59,11 +82,8 @@ class LocalPipeline {
   int64_t results() const { return results_.load(); }
   int64_t bad_records() const;
 
-  struct Broker;  // the embedded broker (local_pipeline.cpp)
-
- private:
   LocalPipeline() = default;
-  std::unique_ptr<Broker> broker_;
+  std::unique_ptr<LocalBroker> broker_;
   kafka::KafkaConfig kafka_;
   int threads_ = 1;
   int infer_threads_ = 1;

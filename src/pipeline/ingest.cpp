@@ -116,6 +116,14 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
       frame.capture_us = wall_now_us();  // the moment a live camera would have delivered it
     }
 
+    if (p.rate > 0) {
+      const double wait_ms = static_cast<double>(seq) * 1000.0 / p.rate - clock.elapsed_ms();
+      if (wait_ms > 0)
+        std::this_thread::sleep_for(
+            std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1000)));
+      frame.capture_us = wall_now_us();
+    }
+
     if (backpressure) {
       stats.backpressure_waits += backpressure->admit(
           seq, counters->partition.load(),

@@ -19,6 +19,7 @@ struct IngestParams {
   int64_t max_frames = 0;  // stop after publishing this many; 0: no limit
   int jpeg_quality = 80;
   bool realtime = false;  // pace file sources to their own clock
+  double rate = 0;        // pace publishing to this many frames per second; 0: no pacing
   // Backpressure: wait while the detector group lags this many records behind on our
   // partition, so ingest never outruns what the broker retains. 0 disables it.
   int64_t max_lag = 30;

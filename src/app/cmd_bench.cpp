@@ -1,0 +1,323 @@
+// kvision bench: how fast the detector runs bare, in a plain one-frame-at-a-time pipeline, and
+// in kvision's pipeline with each worker/thread layout, side by side in one run.
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "app/cli.h"
+#include "app/local_pipeline.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/percentile.h"
+#include "kafka/consumer.h"
+#include "kafka/producer.h"
+#include "kafka/record.h"
+#include "media/frame_source.h"
+#include "media/jpeg.h"
+#include "wire/topics.h"
+
+namespace kv::app {
+namespace {
+
+struct BenchOptions {
+  detect::DetectorParams detector;
+  std::string source;
+  int frames = 240;    // frames per pipeline measurement
+  double seconds = 5;  // per bare-inference layout
+  int latency_frames = 150;
+  int jpeg_quality = 80;
+};
+
+struct Layout {
+  int workers = 1;        // detector instances (threads), each with its own model
+  int infer_threads = 1;  // engine threads per inference
+  std::string text() const {
+    return fmt::format("{} worker{} x {} inference thread{}", workers, workers > 1 ? "s" : "",
+                       infer_threads, infer_threads > 1 ? "s" : "");
+  }
+};
+
+// Every layout that uses at most `cores` threads in all.
+std::vector<Layout> layouts(int cores) {
+  std::vector<Layout> out;
+  for (int w = 1; w <= cores; ++w) {
+    for (int t = 1; w * t <= cores; ++t) out.push_back({w, t});
+  }
+  return out;
+}
+
+Result<std::vector<cv::Mat>> load_frames(const std::string& source, int n) {
+  auto src = media::FrameSource::open(source);
+  if (!src) return src.error();
+  std::vector<cv::Mat> frames;
+  media::RawFrame f;
+  while (static_cast<int>(frames.size()) < n) {
+    auto got = (*src)->read(f);
+    if (!got) return got.error();
+    if (!*got) break;
+    frames.push_back(f.bgr.clone());
+  }
+  if (frames.empty())
+    return make_error(ErrorCode::kDecode, fmt::format("no frames in '{}'", source));
+  return frames;
+}
+
+struct BareResult {
+  double fps = 0;
+  double ms_per_frame = 0;  // latency of one detect() call
+};
+
+// Decoded frames straight into `layout.workers` detectors, each in its own thread.
+Result<BareResult> bare_rate(const BenchOptions& o, const std::vector<cv::Mat>& frames,
+                             Layout layout) {
+  detect::set_inference_threads(layout.infer_threads);
+  std::vector<std::unique_ptr<detect::Detector>> dets;
+  for (int i = 0; i < layout.workers; ++i) {
+    auto d = detect::make_detector(o.detector);
+    if (!d) return d.error();
+    (void)(*d)->detect(frames.front(), nullptr);  // warm-up
+    dets.push_back(std::move(*d));
+  }
+  std::atomic<int64_t> done{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::jthread> threads;
+  const Stopwatch clock;
+  for (int i = 0; i < layout.workers; ++i) {
+    threads.emplace_back([&, i] {
+      size_t k = static_cast<size_t>(i);
+      while (!stop.load()) {
+        (void)dets[static_cast<size_t>(i)]->detect(frames[k++ % frames.size()], nullptr);
+        done.fetch_add(1);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(o.seconds * 1000)));
+  stop = true;
+  threads.clear();
+  const double s = clock.elapsed_ms() / 1000.0;
+  const double fps = static_cast<double>(done.load()) / s;
+  return BareResult{fps, 1000.0 * layout.workers / fps};
+}
+
+// The usual hand-written pipeline: poll one frame, decode it, infer, publish the result and
+// wait for the broker's acknowledgement, commit; then the next frame.
+Result<double> plain_rate(const BenchOptions& o, int cores) {
+  auto broker = LocalBroker::start("durable", "", 0, 1);
+  if (!broker) return broker.error();
+  kafka::KafkaConfig kafka;
+  kafka.brokers = (*broker)->bootstrap();
+  pipeline::IngestParams ip;
+  ip.kafka = kafka;
+  ip.source = o.source;
+  ip.max_frames = o.frames;
+  ip.jpeg_quality = o.jpeg_quality;
+  ip.max_lag = 0;  // the backlog is written first
+  auto ingested = pipeline::run_ingest(ip, {});
+  if (!ingested) return ingested.error();
+  detect::set_inference_threads(cores);
+  auto det = detect::make_detector(o.detector);
+  if (!det) return det.error();
+  auto consumer = kafka::Consumer::create(kafka, "plain-bench");
+  if (!consumer) return consumer.error();
+  auto producer = kafka::Producer::create(kafka);
+  if (!producer) return producer.error();
+  if (Status s = (*consumer)->subscribe({std::string(wire::kRawFramesTopic)}); !s) return s.error();
+  int64_t n = 0;
+  Stopwatch clock;
+  Stopwatch idle;
+  while (n < ingested->frames_published && idle.elapsed_ms() < 30000) {
+    auto m = (*consumer)->poll(100);
+    if (!m) return m.error();
+    if (!*m || (*m)->err) continue;
+    if (n == 0) clock = Stopwatch();
+    auto image = media::decode_jpeg(kafka::message_value(m->get()));
+    if (!image) return image.error();
+    auto found = (*det)->detect(*image, nullptr);
+    if (!found) return found.error();
+    const std::string value = fmt::format("{{\"objects\":{}}}", found->size());
+    kafka::OutRecord out{std::string(wire::kDetectionsTopic),
+                         "cam0",
+                         std::span(reinterpret_cast<const uint8_t*>(value.data()), value.size()),
+                         {},
+                         0};
+    if (Status s = (*producer)->produce(out, [](const kafka::Delivery&) {}); !s) return s.error();
+    if (Status s = (*producer)->flush(10000); !s) return s.error();
+    (void)(*consumer)->store_offset(std::string(wire::kRawFramesTopic), (*m)->partition,
+                                    (*m)->offset + 1);
+    ++n;
+    idle = Stopwatch();
+  }
+  const double s = clock.elapsed_ms() / 1000.0;
+  (*consumer)->close();
+  return n > 1 ? static_cast<double>(n - 1) / s : 0.0;
+}
+
+struct PipelineResult {
+  double fps = 0;  // steady: first to last result
+  double p50_ms = 0;
+  double p99_ms = 0;
+  int threads = 0;
+  int infer_threads = 0;
+};
+
+// kvision's pipeline with a layout (0s: its defaults), unpaced or paced to `rate`.
+Result<PipelineResult> pipeline_rate(const BenchOptions& o, Layout layout, int frames,
+                                     double rate) {
+  std::mutex mu;
+  std::vector<double> latency;
+  int64_t first_us = 0;
+  int64_t last_us = 0;
+  LocalPipelineParams lp;
+  lp.detector = o.detector;
+  lp.threads = layout.workers;
+  lp.infer_threads = layout.infer_threads;
+  lp.on_record = [&](const wire::DetectionRecord& r, int64_t receive_us) {
+    std::lock_guard lock(mu);
+    latency.push_back(static_cast<double>(receive_us - r.frame.capture_us) / 1000.0);
+    if (first_us == 0) first_us = receive_us;
+    last_us = receive_us;
+  };
+  std::stop_source stop;
+  auto p = LocalPipeline::start(lp, stop.get_token());
+  if (!p) return p.error();
+  pipeline::IngestParams ip;
+  ip.source = o.source;
+  ip.max_frames = frames;
+  ip.jpeg_quality = o.jpeg_quality;
+  ip.rate = rate;
+  auto ingested = (*p)->ingest(ip, stop.get_token());
+  if (!ingested) return ingested.error();
+  if (!(*p)->wait_for(ingested->frames_published, 60, stop.get_token()))
+    return make_error(ErrorCode::kKafka, "the pipeline stopped producing results");
+  PipelineResult r;
+  r.threads = (*p)->threads();
+  r.infer_threads = (*p)->infer_threads();
+  p->reset();
+  std::lock_guard lock(mu);
+  const double s = static_cast<double>(last_us - first_us) / 1e6;
+  r.fps = latency.size() > 1 && s > 0 ? static_cast<double>(latency.size() - 1) / s : 0;
+  r.p50_ms = percentile(latency, 0.5);
+  r.p99_ms = percentile(latency, 0.99);
+  return r;
+}
+
+int run_bench(const BenchOptions& o) {
+  const int cores = available_cores();
+  auto frames = load_frames(o.source, 16);
+  if (!frames) return report_error("bench", frames.error());
+  const cv::Size size = frames->front().size();
+  std::printf("== kvision bench: %s, %dx%d frames of %s, %d cores ==\n\n",
+              o.detector.model_path.c_str(), size.width, size.height, o.source.c_str(), cores);
+
+  std::printf("Bare inference (decoded frames in memory, tight loop, %.0f s each):\n", o.seconds);
+  BareResult best_bare;
+  Layout best_bare_layout;
+  double single_frame_ms = 0;
+  for (const Layout& l : layouts(cores)) {
+    auto r = bare_rate(o, *frames, l);
+    if (!r) return report_error("bench", r.error());
+    std::printf("  %-36s %7.1f fps  %6.1f ms/frame\n", l.text().c_str(), r->fps, r->ms_per_frame);
+    if (l.workers == 1 && (single_frame_ms == 0 || r->ms_per_frame < single_frame_ms))
+      single_frame_ms = r->ms_per_frame;
+    if (r->fps > best_bare.fps) {
+      best_bare = *r;
+      best_bare_layout = l;
+    }
+    std::fflush(stdout);
+  }
+  std::printf("  best: %s, %.1f fps; one frame alone takes %.1f ms at best\n\n",
+              best_bare_layout.text().c_str(), best_bare.fps, single_frame_ms);
+
+  auto plain = plain_rate(o, cores);
+  if (!plain) return report_error("bench", plain.error());
+  std::printf(
+      "Plain pipeline (poll, decode, infer, publish, wait for the ack; one frame at a\n"
+      "time, %d inference threads), %d frames through the embedded broker:\n  %.1f fps\n\n",
+      cores, o.frames, *plain);
+  std::fflush(stdout);
+
+  std::printf(
+      "kvision pipeline (ingest -> embedded broker -> detect -> results consumer), %d "
+      "frames, unpaced:\n",
+      o.frames);
+  auto dflt = pipeline_rate(o, {0, 0}, o.frames, 0);
+  if (!dflt) return report_error("bench", dflt.error());
+  const Layout default_layout{dflt->threads, dflt->infer_threads};
+  std::printf("  %-36s %7.1f fps  (default layout)\n", default_layout.text().c_str(), dflt->fps);
+  PipelineResult best = *dflt;
+  Layout best_layout = default_layout;
+  for (const Layout& l : layouts(cores)) {
+    if (l.workers == default_layout.workers && l.infer_threads == default_layout.infer_threads)
+      continue;
+    auto r = pipeline_rate(o, l, o.frames, 0);
+    if (!r) return report_error("bench", r.error());
+    std::printf("  %-36s %7.1f fps\n", l.text().c_str(), r->fps);
+    std::fflush(stdout);
+    if (r->fps > best.fps) {
+      best = *r;
+      best_layout = l;
+    }
+  }
+  std::printf("  best: %s, %.1f fps\n\n", best_layout.text().c_str(), best.fps);
+
+  const double rate = 0.8 * best.fps;
+  auto paced = pipeline_rate(o, best_layout, o.latency_frames, rate);
+  if (!paced) return report_error("bench", paced.error());
+  std::printf(
+      "Latency at 80%% of capacity (%.1f fps paced, %d frames, %s), capture -> result "
+      "consumed:\n  p50 %.1f ms, p99 %.1f ms\n\n",
+      rate, o.latency_frames, best_layout.text().c_str(), paced->p50_ms, paced->p99_ms);
+
+  const double vs_bare = best_bare.fps > 0 ? dflt->fps / best_bare.fps : 0;
+  const double vs_plain = *plain > 0 ? dflt->fps / *plain : 0;
+  const double p99_ratio = single_frame_ms > 0 ? paced->p99_ms / single_frame_ms : 0;
+  std::printf("Ratios (targets in brackets):\n");
+  std::printf("  kvision pipeline (default layout) / best bare inference   %.2f  [>= 0.95]\n",
+              vs_bare);
+  std::printf("  kvision pipeline (best layout) / best bare inference      %.2f\n",
+              best_bare.fps > 0 ? best.fps / best_bare.fps : 0);
+  std::printf("  kvision pipeline (default layout) / plain pipeline        %.2f  [>= 1.5]\n",
+              vs_plain);
+  std::printf("  latency p99 at 80%% / one frame's inference time           %.2f  [<= 2]\n",
+              p99_ratio);
+  std::printf(
+      "BENCH bare_fps=%.2f plain_fps=%.2f pipeline_fps=%.2f best_pipeline_fps=%.2f "
+      "p99_ms=%.1f single_frame_ms=%.1f\n",
+      best_bare.fps, *plain, dflt->fps, best.fps, paced->p99_ms, single_frame_ms);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<BenchOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench",
+      "Measure detector speed: bare, in a plain pipeline, and in kvision's pipeline "
+      "with every worker/thread layout; prints the ratios");
+  add_model_options(cmd, o->detector);
+  cmd->add_option("--source,-s", o->source, "Video file or image folder to take frames from")
+      ->required();
+  cmd->add_option("--frames,-n", o->frames, "Frames per pipeline measurement")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 100000));
+  cmd->add_option("--seconds", o->seconds, "Seconds per bare-inference layout")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 600.0));
+  cmd->add_option("--latency-frames", o->latency_frames, "Frames for the latency measurement")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 100000));
+  cmd->add_option("--jpeg-quality,-q", o->jpeg_quality, "JPEG quality of the ingested frames")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  cmd->callback([o, &action] { action = [o] { return run_bench(*o); }; });
+}
+
+}  // namespace kv::app

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# kvision bench end to end at a small size: every measurement runs and the report is complete.
+# (Speed targets are figures the bench prints, not assertions: see docs/performance.md.)
+source "$(dirname "$0")/lib.sh"
+require_file "$MODEL_ONNX"
+require_file "$DATA/vtest.avi"
+"$KV" bench --model "$MODEL" --source "$DATA/vtest.avi" --seconds 0.5 --frames 20 --latency-frames 10 \
+  >"$WORK/bench.out" 2>"$WORK/bench.log" || fail "bench failed"
+cat "$WORK/bench.out"
+line="$(grep '^BENCH ' "$WORK/bench.out")" || fail "no BENCH line"
+python3 - "$line" <<'PY' || fail "bad BENCH figures: $line"
+import sys
+fields = dict(kv.split("=") for kv in sys.argv[1].split()[1:])
+want = {"bare_fps", "plain_fps", "pipeline_fps", "best_pipeline_fps", "p99_ms", "single_frame_ms"}
+assert set(fields) == want, fields
+assert all(float(v) > 0 for v in fields.values()), fields
+assert float(fields["best_pipeline_fps"]) >= float(fields["pipeline_fps"])
+PY
+for layout in "1 worker x 1 inference thread" "Plain pipeline" "Latency at 80%"; do
+  grep -q "$layout" "$WORK/bench.out" || fail "the report lacks '$layout'"
+done
+echo "PASS"
