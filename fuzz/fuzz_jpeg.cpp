@@ -1,4 +1,5 @@
-// Frame values are arbitrary bytes from the topic: decode_jpeg must reject or decode, never crash.
+// Frame values are arbitrary bytes from the topic: both decoders (OpenCV's, and libjpeg called
+// directly with IDCT scaling) must reject or decode, never crash.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -6,6 +7,8 @@
 #include "media/jpeg.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  (void)kv::media::decode_jpeg(std::span<const uint8_t>(data, size));
+  const std::span<const uint8_t> bytes(data, size);
+  (void)kv::media::decode_jpeg(bytes);
+  (void)kv::media::decode_jpeg_at_least(bytes, {416, 312}, nullptr);
   return 0;
 }

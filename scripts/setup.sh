@@ -9,6 +9,7 @@ SUDO=""
 packages=(
   build-essential cmake pkg-config git
   libopencv-dev            # OpenCV: DNN, imgcodecs, videoio (FFmpeg backend), objdetect
+  libjpeg-dev              # libjpeg-turbo: JPEG decoding scaled in the IDCT
   librdkafka-dev           # the Kafka client, and its mock cluster for the embedded broker
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev

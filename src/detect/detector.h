@@ -40,6 +40,11 @@ class Detector {
   virtual const std::vector<std::string>& labels() const = 0;
   virtual Result<std::vector<Detection>> detect(const cv::Mat& bgr, DetectTimings* timings) = 0;
 
+  // The smallest size a frame of `frame` pixels can be given at without losing anything this
+  // model sees (its input is smaller): frames may be decoded that small, which is cheaper, and
+  // the boxes scaled back. The frame's own size when the model needs it whole.
+  virtual cv::Size source_size_for(cv::Size frame) const { return frame; }
+
   // The label for a class id, or "class<N>" when the id is out of range.
   std::string label(int class_id) const;
 };

@@ -3,6 +3,7 @@
 //   yolox:      letterbox at the top-left, pad 114, BGR 0..255; 1 x rows x (5 + classes)
 //   fastestdet: plain resize (area), BGR / 255; 1 x (5 + classes) x H/16 x W/16
 //   darknet:    plain resize, RGB / 255; one rows x (5 + classes) output per [yolo] layer
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -97,6 +98,17 @@ class DnnDetector final : public Detector {
     std::erase_if(dets, [](const Detection& d) { return d.box.width <= 0 || d.box.height <= 0; });
     if (timings != nullptr) *timings = {pre_ms, infer_ms, sw.lap_ms()};
     return dets;
+  }
+
+  cv::Size source_size_for(cv::Size frame) const override {
+    if (spec_.family == ModelFamily::kYolox) {  // letterboxed: scaled by r, aspect kept
+      const double r = std::min(static_cast<double>(spec_.input_width) / frame.width,
+                                static_cast<double>(spec_.input_height) / frame.height);
+      if (r >= 1) return frame;
+      return {static_cast<int>(std::ceil(frame.width * r)),
+              static_cast<int>(std::ceil(frame.height * r))};
+    }
+    return {std::min(frame.width, spec_.input_width), std::min(frame.height, spec_.input_height)};
   }
 
   // One forward pass on a blank frame; its outputs must have the family's shapes.

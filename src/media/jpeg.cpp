@@ -1,6 +1,11 @@
 #include "media/jpeg.h"
 
+#include <csetjmp>
+#include <cstdio>
+
 #include <fmt/format.h>
+// libjpeg (libjpeg-turbo here) needs FILE and size_t declared first.
+#include <jpeglib.h>
 #include <opencv2/imgcodecs.hpp>
 
 namespace kv::media {
@@ -59,7 +64,11 @@ Result<std::vector<uint8_t>> encode_jpeg(const cv::Mat& bgr, int quality) {
   return out;
 }
 
-Result<cv::Mat> decode_jpeg(std::span<const uint8_t> bytes) {
+namespace {
+
+// The checks every decode makes first: JPEG magic, an EOI marker (a complete file) and a frame
+// header within kvision's size limits. Returns the frame's size.
+Result<cv::Size> check_jpeg(std::span<const uint8_t> bytes) {
   if (!looks_like_jpeg(bytes)) {
     return make_error(ErrorCode::kDecode,
                       fmt::format("value is not a JPEG ({} bytes, no SOI marker)", bytes.size()));
@@ -81,6 +90,81 @@ Result<cv::Mat> decode_jpeg(std::span<const uint8_t> bytes) {
                                   "(1..{} per side, {} pixels)",
                                   size->width, size->height, kMaxJpegSide, kMaxJpegPixels));
   }
+  return size;
+}
+
+// libjpeg reports fatal errors through error_exit, which must not return: it jumps back.
+struct JpegError {
+  jpeg_error_mgr mgr;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+void on_jpeg_error(j_common_ptr cinfo) {
+  auto* err = reinterpret_cast<JpegError*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, err->message);
+  std::longjmp(err->jump, 1);
+}
+
+void ignore_jpeg_message(j_common_ptr /*cinfo*/) {}  // warnings: decode what is there, as OpenCV
+
+// Decodes with libjpeg at scale num/8 into `out` (BGR). Only trivially destructible state lives
+// between setjmp and longjmp. Returns false with `message` set on a fatal error.
+bool libjpeg_decode(const uint8_t* data, size_t size, int num, cv::Mat& out, char* message) {
+  jpeg_decompress_struct cinfo{};
+  JpegError err{};
+  cinfo.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = on_jpeg_error;
+  err.mgr.output_message = ignore_jpeg_message;
+  if (setjmp(err.jump) != 0) {
+    jpeg_destroy_decompress(&cinfo);
+    std::snprintf(message, JMSG_LENGTH_MAX, "%s", err.message);
+    return false;
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
+  jpeg_read_header(&cinfo, TRUE);
+  cinfo.out_color_space = JCS_EXT_BGR;
+  cinfo.scale_num = static_cast<unsigned>(num);
+  cinfo.scale_denom = 8;
+  jpeg_start_decompress(&cinfo);
+  out.create(static_cast<int>(cinfo.output_height), static_cast<int>(cinfo.output_width), CV_8UC3);
+  while (cinfo.output_scanline < cinfo.output_height) {
+    JSAMPROW row = out.ptr<uint8_t>(static_cast<int>(cinfo.output_scanline));
+    jpeg_read_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  return true;
+}
+
+}  // namespace
+
+Result<cv::Mat> decode_jpeg_at_least(std::span<const uint8_t> bytes, cv::Size at_least,
+                                     cv::Size* original) {
+  auto size = check_jpeg(bytes);
+  if (!size) return size.error();
+  if (original != nullptr) *original = *size;
+  // libjpeg's scaled size is ceil(side * num / 8).
+  auto covers = [&](int num) {
+    return (size->width * num + 7) / 8 >= at_least.width &&
+           (size->height * num + 7) / 8 >= at_least.height;
+  };
+  int num = 8;
+  while (num > 1 && covers(num - 1)) --num;
+  cv::Mat out;
+  char message[JMSG_LENGTH_MAX] = {};
+  if (!libjpeg_decode(bytes.data(), bytes.size(), num, out, message)) {
+    return make_error(ErrorCode::kDecode,
+                      fmt::format("corrupt JPEG ({} bytes): {}", bytes.size(), message));
+  }
+  return out;
+}
+
+Result<cv::Mat> decode_jpeg(std::span<const uint8_t> bytes) {
+  auto size = check_jpeg(bytes);
+  if (!size) return size.error();
+  const size_t n = bytes.size();
   cv::Mat out;
   try {
     // imdecode does not modify the buffer; the const_cast only satisfies its signature.

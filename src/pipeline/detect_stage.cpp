@@ -183,16 +183,28 @@ void DetectStage::Impl::process(detect::Detector& detector, WorkItem item) {
   auto meta = wire::decode_frame_headers(headers);
   if (!meta) return reject(m, "headers", meta.error().message);
   Stopwatch sw;
-  auto image = media::decode_jpeg(kafka::message_value(m));
+  // Decoded only as large as the model can use (libjpeg scales inside the IDCT); the boxes
+  // are scaled back to the frame.
+  const std::span<const uint8_t> value = kafka::message_value(m);
+  auto dims = media::jpeg_dimensions(value);
+  const cv::Size target =
+      dims ? detector.source_size_for(*dims) : cv::Size(media::kMaxJpegSide, media::kMaxJpegSide);
+  cv::Size original;
+  auto image = media::decode_jpeg_at_least(value, target, &original);
   if (!image) return reject(m, "decode", image.error().message);
   rec.timings.decode_ms = sw.lap_ms();
   detect::DetectTimings dt;
   auto dets = detector.detect(*image, &dt);
   if (!dets) return reject(m, "infer", dets.error().message);
+  const float sx = static_cast<float>(original.width) / static_cast<float>(image->cols);
+  const float sy = static_cast<float>(original.height) / static_cast<float>(image->rows);
+  for (detect::Detection& d : *dets) {
+    d.box = cv::Rect2f(d.box.x * sx, d.box.y * sy, d.box.width * sx, d.box.height * sy);
+  }
 
   rec.frame = std::move(*meta);
-  rec.frame.width = image->cols;
-  rec.frame.height = image->rows;
+  rec.frame.width = original.width;
+  rec.frame.height = original.height;
   rec.source = {kafka::message_topic(m), m->partition, m->offset};
   rec.model = detector.name();
   rec.timings.preprocess_ms = dt.preprocess_ms;

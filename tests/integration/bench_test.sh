@@ -11,7 +11,7 @@ line="$(grep '^BENCH ' "$WORK/bench.out")" || fail "no BENCH line"
 python3 - "$line" <<'PY' || fail "bad BENCH figures: $line"
 import sys
 fields = dict(kv.split("=") for kv in sys.argv[1].split()[1:])
-want = {"bare_fps", "plain_fps", "pipeline_fps", "best_pipeline_fps", "p99_ms", "single_frame_ms"}
+want = {"bare_fps", "plain_fps", "pipeline_fps", "best_pipeline_fps", "live_fps", "p99_ms", "single_frame_ms"}
 assert set(fields) == want, fields
 assert all(float(v) > 0 for v in fields.values()), fields
 assert float(fields["best_pipeline_fps"]) >= float(fields["pipeline_fps"])

@@ -36,6 +36,37 @@ TEST(Jpeg, RoundTripKeepsSizeAndContent) {
   EXPECT_LT(cv::mean(diff)[0], 4.0);  // lossy, but close at quality 90
 }
 
+TEST(Jpeg, DecodesAtTheSmallestScaleThatCoversTheTarget) {
+  const cv::Mat img = gradient(768, 576);
+  auto bytes = encode_jpeg(img, 90);
+  ASSERT_TRUE(bytes.ok());
+  cv::Size original;
+  auto for_yolox = decode_jpeg_at_least(*bytes, {416, 312}, &original);
+  ASSERT_TRUE(for_yolox.ok()) << for_yolox.error().message;
+  EXPECT_EQ(original, cv::Size(768, 576));
+  EXPECT_EQ(for_yolox->size(), cv::Size(480, 360));  // 5/8: 4/8 would be 384 wide
+  // The content is the same picture, scaled.
+  cv::Mat small;
+  cv::resize(img, small, {480, 360}, 0, 0, cv::INTER_AREA);
+  cv::Mat diff;
+  cv::absdiff(small, *for_yolox, diff);
+  EXPECT_LT(cv::mean(diff)[0], 6.0);
+  EXPECT_EQ(decode_jpeg_at_least(*bytes, {0, 0}, nullptr)->size(), cv::Size(96, 72));  // 1/8
+  EXPECT_EQ(decode_jpeg_at_least(*bytes, {2000, 2000}, nullptr)->size(), cv::Size(768, 576));
+  // Same refusals as decode_jpeg.
+  std::vector<uint8_t> cut(bytes->begin(), bytes->begin() + static_cast<long>(bytes->size() / 2));
+  EXPECT_FALSE(decode_jpeg_at_least(cut, {416, 312}, nullptr).ok());
+  std::vector<uint8_t> junk(200, 0x41);
+  junk[0] = 0xFF;
+  junk[1] = 0xD8;
+  junk[2] = 0xFF;
+  junk[198] = 0xFF;
+  junk[199] = 0xD9;
+  auto bad = decode_jpeg_at_least(junk, {416, 312}, nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kDecode);
+}
+
 TEST(Jpeg, QualityTradesSize) {
   const cv::Mat img = gradient(320, 240);
   auto low = encode_jpeg(img, 20);
