@@ -45,9 +45,9 @@ start_broker() {
   BROKERS="127.0.0.1:$port"
 }
 
-# count_records TOPIC: records currently in the topic, counted by kcat
+# count_records TOPIC: records currently in the topic, counted by kcat (0 for a missing topic)
 count_records() {
-  kcat -b "$BROKERS" -C -t "$1" -o beginning -e -q -f '.\n' 2>/dev/null | wc -l
+  { kcat -b "$BROKERS" -C -t "$1" -o beginning -e -q -f '.\n' 2>/dev/null || true; } | wc -l
 }
 
 # wait_records TOPIC N TIMEOUT_S
