@@ -56,6 +56,15 @@ class Call {
   std::string what_;
 };
 
+// The first failed topic of a CreateTopics/DeleteTopics result as an error, else ok.
+Status first_topic_error(const Call& call, const rd_kafka_topic_result_t** results, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[i]); e != 0)
+      return call.fail(e, rd_kafka_topic_result_error_string(results[i]));
+  }
+  return ok_status();
+}
+
 std::string str(const char* s) {
   return s != nullptr ? s : "";
 }
@@ -92,11 +101,7 @@ Status Admin::create_topic(const std::string& name, int partitions,
   size_t n = 0;
   const rd_kafka_topic_result_t** results =
       rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev->get()), &n);
-  for (size_t i = 0; i < n; ++i) {
-    if (rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[i]); e != 0)
-      return call.fail(e, rd_kafka_topic_result_error_string(results[i]));
-  }
-  return ok_status();
+  return first_topic_error(call, results, n);
 }
 
 Status Admin::delete_topic(const std::string& name, int timeout_ms) {
@@ -110,11 +115,7 @@ Status Admin::delete_topic(const std::string& name, int timeout_ms) {
   size_t n = 0;
   const rd_kafka_topic_result_t** results =
       rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev->get()), &n);
-  for (size_t i = 0; i < n; ++i) {
-    if (rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[i]); e != 0)
-      return call.fail(e, rd_kafka_topic_result_error_string(results[i]));
-  }
-  return ok_status();
+  return first_topic_error(call, results, n);
 }
 
 Result<std::map<std::string, std::string>> Admin::topic_configs(const std::string& name,

@@ -21,6 +21,17 @@ cv::Mat gradient(int w, int h) {
   return img;
 }
 
+// 200 bytes that start with SOI and end with EOI but hold no JPEG.
+std::vector<uint8_t> garbage_with_jpeg_markers() {
+  std::vector<uint8_t> junk(200, 0x41);
+  junk[0] = 0xFF;
+  junk[1] = 0xD8;
+  junk[2] = 0xFF;
+  junk[198] = 0xFF;
+  junk[199] = 0xD9;
+  return junk;
+}
+
 TEST(Jpeg, RoundTripKeepsSizeAndContent) {
   const cv::Mat img = gradient(768, 576);
   auto bytes = encode_jpeg(img, 90);
@@ -56,12 +67,7 @@ TEST(Jpeg, DecodesAtTheSmallestScaleThatCoversTheTarget) {
   // Same refusals as decode_jpeg.
   std::vector<uint8_t> cut(bytes->begin(), bytes->begin() + static_cast<long>(bytes->size() / 2));
   EXPECT_FALSE(decode_jpeg_at_least(cut, {416, 312}, nullptr).ok());
-  std::vector<uint8_t> junk(200, 0x41);
-  junk[0] = 0xFF;
-  junk[1] = 0xD8;
-  junk[2] = 0xFF;
-  junk[198] = 0xFF;
-  junk[199] = 0xD9;
+  const std::vector<uint8_t> junk = garbage_with_jpeg_markers();
   auto bad = decode_jpeg_at_least(junk, {416, 312}, nullptr);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, ErrorCode::kDecode);
@@ -105,12 +111,7 @@ TEST(Jpeg, RejectsTruncatedJpeg) {
 }
 
 TEST(Jpeg, RejectsGarbageWithJpegMagic) {
-  std::vector<uint8_t> junk(200, 0x41);
-  junk[0] = 0xFF;
-  junk[1] = 0xD8;
-  junk[2] = 0xFF;
-  junk[198] = 0xFF;
-  junk[199] = 0xD9;
+  const std::vector<uint8_t> junk = garbage_with_jpeg_markers();
   EXPECT_FALSE(decode_jpeg(junk).ok());
 }
 
