@@ -8,7 +8,6 @@
 #include <opencv2/videoio.hpp>
 
 #include "detect/detector.h"
-#include "media/jpeg.h"
 #include "test_paths.h"
 
 namespace {
@@ -66,34 +65,6 @@ void BM_Hog_Detect(benchmark::State& state) {
   run_detect(state, "");
 }
 BENCHMARK(BM_Hog_Detect)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2);
-
-void BM_JpegDecode(benchmark::State& state) {
-  const cv::Mat frame = vtest_frame();
-  if (frame.empty()) return state.SkipWithError("no vtest.avi");
-  auto bytes = kv::media::encode_jpeg(frame, 80);
-  for (auto _ : state) benchmark::DoNotOptimize(kv::media::decode_jpeg(*bytes));
-  state.SetItemsProcessed(state.iterations());
-}
-BENCHMARK(BM_JpegDecode)->Unit(benchmark::kMillisecond);
-
-// Decoded for a 416x416 model: libjpeg scales 768x576 by 5/8 (480x360) inside the IDCT.
-void BM_JpegDecodeForModel(benchmark::State& state) {
-  const cv::Mat frame = vtest_frame();
-  if (frame.empty()) return state.SkipWithError("no vtest.avi");
-  auto bytes = kv::media::encode_jpeg(frame, 80);
-  for (auto _ : state)
-    benchmark::DoNotOptimize(kv::media::decode_jpeg_at_least(*bytes, {416, 312}, nullptr));
-  state.SetItemsProcessed(state.iterations());
-}
-BENCHMARK(BM_JpegDecodeForModel)->Unit(benchmark::kMillisecond);
-
-void BM_JpegEncode(benchmark::State& state) {
-  const cv::Mat frame = vtest_frame();
-  if (frame.empty()) return state.SkipWithError("no vtest.avi");
-  for (auto _ : state) benchmark::DoNotOptimize(kv::media::encode_jpeg(frame, 80));
-  state.SetItemsProcessed(state.iterations());
-}
-BENCHMARK(BM_JpegEncode)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -4,8 +4,9 @@
 
 #include <cstdio>
 #include <functional>
-#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 
 #include <fmt/format.h>
@@ -69,7 +70,7 @@ Status read_topic(const kafka::KafkaConfig& config, bool committed, const std::s
         RD_KAFKA_OFFSET_BEGINNING;
   if (rd_kafka_resp_err_t e = rd_kafka_assign(rk->get(), list.get()); e != 0)
     return make_error(ErrorCode::kKafka, fmt::format("assign {}: {}", topic, rd_kafka_err2str(e)));
-  std::map<int32_t, bool> done;
+  std::set<int32_t> done;
   Stopwatch idle;
   while (static_cast<int>(done.size()) < partitions) {
     kafka::MessagePtr m(rd_kafka_consumer_poll(rk->get(), 200));
@@ -83,7 +84,7 @@ Status read_topic(const kafka::KafkaConfig& config, bool committed, const std::s
     }
     idle = Stopwatch();
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      done[m->partition] = true;
+      done.insert(m->partition);
       continue;
     }
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -96,15 +97,8 @@ Status read_topic(const kafka::KafkaConfig& config, bool committed, const std::s
   return ok_status();
 }
 
-std::optional<pipeline::FrameKey> key_of(const wire::FrameMeta& m) {
+pipeline::FrameKey key_of(const wire::FrameMeta& m) {
   return pipeline::FrameKey{m.camera, m.session_us, m.seq};
-}
-
-std::optional<std::string> header(const wire::Headers& headers, const char* name) {
-  for (const auto& [k, v] : headers) {
-    if (k == name) return v;
-  }
-  return std::nullopt;
 }
 
 int run_audit(const AuditOptions& o) {
@@ -114,29 +108,30 @@ int run_audit(const AuditOptions& o) {
   pipeline::AuditTally tally;
   int64_t unreadable_outputs = 0;
 
-  Status s = read_topic(
-      *config, o.committed, o.from_topic, false, o.timeout_s, [&](const rd_kafka_message_t* m) {
-        auto meta = wire::decode_frame_headers(kafka::message_headers(m));
-        tally.add_input(o.from_topic, m->partition, m->offset, meta ? key_of(*meta) : std::nullopt);
-      });
+  Status s = read_topic(*config, o.committed, o.from_topic, false, o.timeout_s,
+                        [&](const rd_kafka_message_t* m) {
+                          auto meta = wire::decode_frame_headers(kafka::message_headers(m));
+                          tally.add_input(o.from_topic, m->partition, m->offset,
+                                          meta ? std::optional(key_of(*meta)) : std::nullopt);
+                        });
   if (!s) return report_error("audit", s.error());
   s = read_topic(*config, o.committed, o.to_topic, false, o.timeout_s,
                  [&](const rd_kafka_message_t* m) {
                    // processed_images carries the frame headers; detections a JSON record.
                    auto meta = wire::decode_frame_headers(kafka::message_headers(m));
-                   if (meta) return tally.add_output(*key_of(*meta));
+                   if (meta) return tally.add_output(key_of(*meta));
                    const auto v = kafka::message_value(m);
                    auto rec = wire::decode_detection_record(
                        std::string_view(reinterpret_cast<const char*>(v.data()), v.size()));
-                   if (rec) return tally.add_output(*key_of(rec->frame));
+                   if (rec) return tally.add_output(key_of(rec->frame));
                    ++unreadable_outputs;
                  });
   if (!s) return report_error("audit", s.error());
   s = read_topic(*config, o.committed, dlq, true, o.timeout_s, [&](const rd_kafka_message_t* m) {
     const wire::Headers h = kafka::message_headers(m);
-    const auto topic = header(h, pipeline::kHdrDlqTopic);
-    const auto partition = header(h, pipeline::kHdrDlqPartition);
-    const auto offset = header(h, pipeline::kHdrDlqOffset);
+    const std::string* topic = wire::find_header(h, pipeline::kHdrDlqTopic);
+    const std::string* partition = wire::find_header(h, pipeline::kHdrDlqPartition);
+    const std::string* offset = wire::find_header(h, pipeline::kHdrDlqOffset);
     if (!topic || !partition || !offset || *topic != o.from_topic) return;
     try {
       tally.add_dead_letter(*topic, std::stoi(*partition), std::stoll(*offset));

@@ -2,26 +2,18 @@
 // as the separate commands; prints a summary at the end.
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "app/cli.h"
 #include "app/local_pipeline.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/percentile.h"
-#include "kafka/embedded_broker.h"
-#include "pipeline/detect_stage.h"
 #include "pipeline/ingest.h"
-#include "pipeline/sink.h"
-#include "wire/topics.h"
 
 namespace kv::app {
 namespace {

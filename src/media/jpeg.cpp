@@ -142,9 +142,17 @@ bool libjpeg_decode(const uint8_t* data, size_t size, int num, cv::Mat& out, cha
 
 Result<cv::Mat> decode_jpeg_at_least(std::span<const uint8_t> bytes, cv::Size at_least,
                                      cv::Size* original) {
+  return decode_jpeg_at_least(
+      bytes, [at_least](cv::Size) { return at_least; }, original);
+}
+
+Result<cv::Mat> decode_jpeg_at_least(std::span<const uint8_t> bytes,
+                                     const std::function<cv::Size(cv::Size frame)>& needed,
+                                     cv::Size* original) {
   auto size = check_jpeg(bytes);
   if (!size) return size.error();
   if (original != nullptr) *original = *size;
+  const cv::Size at_least = needed(*size);
   // libjpeg's scaled size is ceil(side * num / 8).
   auto covers = [&](int num) {
     return (size->width * num + 7) / 8 >= at_least.width &&

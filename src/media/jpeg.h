@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -22,6 +23,12 @@ Result<cv::Mat> decode_jpeg(std::span<const uint8_t> bytes);
 // input: a 1920x1080 frame for a 416x416 model decodes at 4/8 (960x540). `original` receives
 // the full size, for mapping coordinates back. Same checks and errors as decode_jpeg().
 Result<cv::Mat> decode_jpeg_at_least(std::span<const uint8_t> bytes, cv::Size at_least,
+                                     cv::Size* original);
+
+// The same, with the size to cover worked out from the frame's own size (read from the JPEG
+// header once), e.g. Detector::source_size_for.
+Result<cv::Mat> decode_jpeg_at_least(std::span<const uint8_t> bytes,
+                                     const std::function<cv::Size(cv::Size frame)>& at_least,
                                      cv::Size* original);
 
 // Largest frame decode_jpeg() accepts: a hostile header must not make a worker allocate

@@ -185,12 +185,10 @@ void DetectStage::Impl::process(detect::Detector& detector, WorkItem item) {
   Stopwatch sw;
   // Decoded only as large as the model can use (libjpeg scales inside the IDCT); the boxes
   // are scaled back to the frame.
-  const std::span<const uint8_t> value = kafka::message_value(m);
-  auto dims = media::jpeg_dimensions(value);
-  const cv::Size target =
-      dims ? detector.source_size_for(*dims) : cv::Size(media::kMaxJpegSide, media::kMaxJpegSide);
   cv::Size original;
-  auto image = media::decode_jpeg_at_least(value, target, &original);
+  auto image = media::decode_jpeg_at_least(
+      kafka::message_value(m), [&](cv::Size frame) { return detector.source_size_for(frame); },
+      &original);
   if (!image) return reject(m, "decode", image.error().message);
   rec.timings.decode_ms = sw.lap_ms();
   detect::DetectTimings dt;
