@@ -29,10 +29,12 @@ struct Broker {
     limits.max_rebalance_timeout_ms = 0;
     limits.max_session_timeout_ms = 1000;
     groups = std::move(*kv::broker::GroupCoordinator::open(dir, limits));
-    server = std::move(*kv::broker::BrokerServer::start(params, *store, *groups));
+    txns = std::move(*kv::broker::TxnCoordinator::open(dir, *store, *groups));
+    server = std::move(*kv::broker::BrokerServer::start(params, *store, *groups, *txns));
   }
   std::unique_ptr<kv::broker::TopicStore> store;
   std::unique_ptr<kv::broker::GroupCoordinator> groups;
+  std::unique_ptr<kv::broker::TxnCoordinator> txns;
   std::unique_ptr<kv::broker::BrokerServer> server;
 };
 

@@ -24,18 +24,30 @@ Result<std::unique_ptr<DurableBroker>> DurableBroker::start(const BrokerConfig& 
   auto groups = GroupCoordinator::open(config.data_dir);
   if (!groups) return groups.error();
   b->groups_ = std::move(*groups);
-  auto server = BrokerServer::start(config.server, *b->store_, *b->groups_);
+  auto txns = TxnCoordinator::open(config.data_dir, *b->store_, *b->groups_);
+  if (!txns) return txns.error();
+  b->txns_ = std::move(*txns);
+  auto server = BrokerServer::start(config.server, *b->store_, *b->groups_, *b->txns_);
   if (!server) return server.error();
   b->server_ = std::move(*server);
   TopicStore* topics = b->store_.get();
-  const int interval_ms = std::max(10, config.retention_check_ms);
-  b->retention_ = std::jthread([topics, interval_ms](std::stop_token stop) {
+  TxnCoordinator* txn = b->txns_.get();
+  const int retention_ms = std::max(10, config.retention_check_ms);
+  const int txn_ms = std::max(10, config.txn_check_ms);
+  // One housekeeping thread: transaction timeouts often, retention less often.
+  b->retention_ = std::jthread([topics, txn, retention_ms, txn_ms](std::stop_token stop) {
     std::mutex mu;
     std::condition_variable_any cv;
     std::unique_lock lock(mu);
+    const int tick_ms = std::min(retention_ms, txn_ms);
+    int64_t next_retention = mono_now_us() / 1000 + retention_ms;
     for (;;) {
-      cv.wait_for(lock, stop, std::chrono::milliseconds(interval_ms), [] { return false; });
+      cv.wait_for(lock, stop, std::chrono::milliseconds(tick_ms), [] { return false; });
       if (stop.stop_requested()) return;
+      const int64_t now = mono_now_us() / 1000;
+      txn->expire(now);
+      if (now < next_retention) continue;
+      next_retention = now + retention_ms;
       const int deleted = topics->enforce_retention(wall_now_us() / 1000);
       if (deleted > 0) log_info("broker: retention deleted {} segment(s)", deleted);
     }
@@ -49,6 +61,7 @@ DurableBroker::~DurableBroker() {
     retention_.join();
   }
   server_.reset();  // no request in flight past here
+  txns_.reset();
   groups_.reset();
   store_.reset();
 }

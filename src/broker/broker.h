@@ -11,6 +11,7 @@
 #include "broker/group_coordinator.h"
 #include "broker/server.h"
 #include "broker/topic_store.h"
+#include "broker/txn_coordinator.h"
 #include "common/result.h"
 
 namespace kv::broker {
@@ -21,6 +22,7 @@ struct BrokerConfig {
   LogConfig log;                                    // defaults for every topic
   std::vector<std::pair<std::string, int>> topics;  // created if absent
   int retention_check_ms = 30000;                   // how often retention runs
+  int txn_check_ms = 1000;                          // how often transaction timeouts are checked
 };
 
 // Lifecycle: start() opens (recovers) the data directory and listens; the destructor stops
@@ -36,11 +38,13 @@ class DurableBroker {
   int port() const { return server_->port(); }
   const ServerStats& stats() const { return server_->stats(); }
   TopicStore& store() { return *store_; }
+  TxnCoordinator::Stats transactions() const { return txns_->stats(); }
 
  private:
   DurableBroker() = default;
   std::unique_ptr<TopicStore> store_;
   std::unique_ptr<GroupCoordinator> groups_;
+  std::unique_ptr<TxnCoordinator> txns_;
   std::unique_ptr<BrokerServer> server_;
   std::jthread retention_;
 };

@@ -326,19 +326,30 @@ void GroupCoordinator::reaper_loop() {
   }
 }
 
+int16_t GroupCoordinator::check_member_locked(const std::string& group, int32_t generation,
+                                              const std::string& member_id) const {
+  auto git = groups_.find(group);
+  if (git == groups_.end() || git->second.members.count(member_id) == 0) return kErrUnknownMemberId;
+  if (git->second.generation != generation) return kErrIllegalGeneration;
+  // As Kafka: members of the current generation may commit while a rebalance is being
+  // prepared (that is when they hand their partitions back), not while it completes.
+  if (git->second.state == State::kCompletingRebalance) return kErrRebalanceInProgress;
+  return 0;
+}
+
+int16_t GroupCoordinator::check_member(const std::string& group, int32_t generation,
+                                       const std::string& member_id) const {
+  std::lock_guard lock(mu_);
+  return check_member_locked(group, generation, member_id);
+}
+
 int16_t GroupCoordinator::commit(
     const std::string& group, int32_t generation, const std::string& member_id,
     const std::vector<std::tuple<std::string, int32_t, int64_t, std::string>>& offsets) {
   std::lock_guard lock(mu_);
   if (generation >= 0) {
-    auto git = groups_.find(group);
-    if (git == groups_.end() || git->second.members.count(member_id) == 0)
-      return kErrUnknownMemberId;
-    if (git->second.generation != generation) return kErrIllegalGeneration;
-    // As Kafka: members of the current generation may commit while a rebalance is being
-    // prepared (that is when they hand their partitions back), not while it completes.
-    if (git->second.state == State::kCompletingRebalance) return kErrRebalanceInProgress;
-    git->second.members[member_id].last_seen_ms = now_ms();
+    if (int16_t e = check_member_locked(group, generation, member_id); e != 0) return e;
+    groups_[group].members[member_id].last_seen_ms = now_ms();
   }
   std::string lines;
   for (const auto& [topic, partition, offset, metadata] : offsets) {

@@ -90,6 +90,10 @@ class GroupCoordinator {
   int16_t commit(
       const std::string& group, int32_t generation, const std::string& member_id,
       const std::vector<std::tuple<std::string, int32_t, int64_t, std::string>>& offsets);
+  // 0 if the member belongs to the group's current generation (and may commit), else the
+  // error commit() would give.
+  int16_t check_member(const std::string& group, int32_t generation,
+                       const std::string& member_id) const;
   std::optional<CommittedOffset> committed(const std::string& group, const std::string& topic,
                                            int32_t partition) const;
   // Every committed (topic, partition) of the group.
@@ -124,6 +128,8 @@ class GroupCoordinator {
       : offsets_path_(std::move(offsets_path)), limits_(limits) {}
   Status replay_offsets();
   void reaper_loop();
+  int16_t check_member_locked(const std::string& group, int32_t generation,
+                              const std::string& member_id) const;
   void begin_rebalance(Group& g, int64_t now_ms);
   bool try_complete_join(Group& g, int64_t now_ms);
   static const char* state_name(State s);

@@ -1,6 +1,5 @@
 #include "broker/handlers.h"
 
-#include <atomic>
 #include <map>
 #include <tuple>
 
@@ -34,6 +33,10 @@ enum Api : int16_t {
   kCreateTopics = 19,
   kDeleteTopics = 20,
   kInitProducerId = 22,
+  kAddPartitionsToTxn = 24,
+  kAddOffsetsToTxn = 25,
+  kEndTxn = 26,
+  kTxnOffsetCommit = 28,
   kDescribeConfigs = 32,
   kAlterConfigs = 33,
   kIncrementalAlterConfigs = 44,
@@ -133,7 +136,8 @@ struct PartitionResult {
   int64_t log_start;
 };
 
-PartitionResult append_records(HandlerContext& ctx, const std::string& topic, int32_t partition,
+PartitionResult append_records(HandlerContext& ctx, const std::optional<std::string>& txn_id,
+                               const std::string& topic, int32_t partition,
                                std::span<const uint8_t> records) {
   std::shared_ptr<PartitionLog> log = ctx.store.partition(topic, partition);
   if (log == nullptr) return {partition, KafkaError::kUnknownTopicOrPartition, -1, -1};
@@ -144,6 +148,15 @@ PartitionResult append_records(HandlerContext& ctx, const std::string& topic, in
   while (!rest.empty()) {
     auto hdr = parse_batch_header(rest);
     if (!hdr) return {partition, KafkaError::kCorruptMessage, -1, log->log_start_offset()};
+    if (hdr->is_control()) {  // markers are written by the coordinator only
+      return {partition, KafkaError::kInvalidRequest, -1, log->log_start_offset()};
+    }
+    if (hdr->is_transactional()) {
+      const int16_t e = txn_id ? ctx.txns.check_produce(*txn_id, hdr->producer_id,
+                                                        hdr->producer_epoch, topic, partition)
+                               : code(KafkaError::kInvalidTxnState);
+      if (e != 0) return {partition, static_cast<KafkaError>(e), -1, log->log_start_offset()};
+    }
     auto base = log->append(rest.first(hdr->total_bytes()));
     if (!base) {
       log_warn("broker: produce to {}[{}] rejected: {}", topic, partition, base.error().message);
@@ -163,7 +176,7 @@ PartitionResult append_records(HandlerContext& ctx, const std::string& topic, in
 
 Response produce(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
   const int16_t v = h.api_version;
-  in.nullable_string();  // transactional id (v3+)
+  const std::optional<std::string> txn_id = in.nullable_string();  // v3+
   const int16_t acks = in.i16();
   in.i32();  // timeout
   std::vector<std::pair<std::string, std::vector<PartitionResult>>> results;
@@ -177,7 +190,7 @@ Response produce(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
       const int32_t index = in.i32();
       const auto records = in.bytes();
       if (in.failed()) break;
-      parts.push_back(append_records(ctx, name, index, records));
+      parts.push_back(append_records(ctx, txn_id, name, index, records));
       appended = appended || parts.back().error == KafkaError::kNone;
     }
     results.emplace_back(std::move(name), std::move(parts));
@@ -219,7 +232,9 @@ Response fetch(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
   const int32_t max_wait_ms = in.i32();
   const int32_t min_bytes = in.i32();
   int32_t max_bytes = v >= 3 ? in.i32() : INT32_MAX;
-  if (v >= 4) in.i8();  // isolation level: no transactions yet, so both levels read the same
+  // read_committed (1) reads only below the last stable offset and is told which aborted
+  // transactions to skip.
+  const bool read_committed = v >= 4 && in.i8() == 1;
   if (v >= 7) {
     in.i32();  // session id
     in.i32();  // session epoch
@@ -258,7 +273,8 @@ Response fetch(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
     for (const auto& [name, parts] : wanted) {
       for (const FetchPartition& fp : parts) {
         std::shared_ptr<PartitionLog> log = ctx.store.partition(name, fp.partition);
-        if (log == nullptr || fp.offset != log->log_end_offset())
+        if (log == nullptr ||
+            fp.offset != (read_committed ? log->last_stable_offset() : log->log_end_offset()))
           bytes += 1;  // data or an error to report
       }
     }
@@ -284,14 +300,19 @@ Response fetch(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
       KafkaError err = KafkaError::kNone;
       std::vector<uint8_t> data;
       int64_t hw = -1;
+      int64_t lso = -1;
       int64_t start_offset = -1;
+      std::vector<PartitionLog::AbortedTxn> aborted;
       if (log == nullptr) {
         err = KafkaError::kUnknownTopicOrPartition;
       } else {
+        lso = log->last_stable_offset();  // before the end: never past it
         hw = log->log_end_offset();
         start_offset = log->log_start_offset();
         const size_t budget = static_cast<size_t>(std::max(0, std::min(fp.max_bytes, max_bytes)));
-        auto read = log->read(fp.offset, budget);
+        auto read = log->read(fp.offset, budget, read_committed ? lso : INT64_MAX);
+        if (read && read_committed && !read->empty())
+          aborted = log->aborted_between(fp.offset, lso);
         if (!read) {
           err = is_out_of_range(read.error()) ? KafkaError::kOffsetOutOfRange
                                               : KafkaError::kUnknownTopicOrPartition;
@@ -304,9 +325,13 @@ Response fetch(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
       w.i32(fp.partition);
       w.i16(code(err));
       w.i64(hw);
-      w.i64(hw);  // last stable offset (v4+): no transactions yet
+      w.i64(lso);  // v4+
       if (v >= 5) w.i64(start_offset);
-      w.array_length(0);       // aborted transactions (v4+)
+      w.array_length(aborted.size());  // v4+
+      for (const PartitionLog::AbortedTxn& a : aborted) {
+        w.i64(a.producer_id);
+        w.i64(a.first_offset);
+      }
       if (v >= 11) w.i32(-1);  // preferred read replica
       w.bytes(data);
     }
@@ -318,7 +343,7 @@ Response fetch(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
 Response list_offsets(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
   const int16_t v = h.api_version;
   in.i32();  // replica id
-  if (v >= 2) in.i8();
+  const bool read_committed = v >= 2 && in.i8() == 1;
   Writer w = start(h);
   if (v >= 2) w.i32(0);
   const int32_t topics = in.array_length();
@@ -342,9 +367,10 @@ Response list_offsets(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
         w.i16(0);
         w.i64(-1);
         // -2 earliest, -1 latest; a time asks for the first offset at or after it.
-        w.i64(timestamp == -2   ? log->log_start_offset()
-              : timestamp == -1 ? log->log_end_offset()
-                                : log->offset_for_timestamp(timestamp));
+        w.i64(timestamp == -2 ? log->log_start_offset()
+              : timestamp == -1
+                  ? (read_committed ? log->last_stable_offset() : log->log_end_offset())
+                  : log->offset_for_timestamp(timestamp));
       }
       if (v >= 4) w.i32(0);
     }
@@ -353,7 +379,7 @@ Response list_offsets(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
   return finish(w);
 }
 
-// --- FindCoordinator, InitProducerId ---------------------------------------
+// --- FindCoordinator ---------------------------------------------------------------------
 Response find_coordinator(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
   in.string();
   if (h.api_version >= 1) in.i8();
@@ -368,37 +394,35 @@ Response find_coordinator(HandlerContext& ctx, const RequestHeader& h, Reader& i
   return finish(w);
 }
 
-// Producer ids must never repeat across restarts (the log keeps their sequence state), so they
-// start from the wall clock in ms, shifted to leave room for 4096 ids per ms.
-std::atomic<int64_t> g_next_producer_id{(wall_now_us() / 1000) << 12};
-
-Response init_producer_id(const RequestHeader& h, Reader& in) {
-  in.nullable_string();
-  in.i32();
-  if (in.failed()) return bad_request(h);
-  Writer w = start(h);
-  w.i32(0);
-  w.i16(0);
-  w.i64(g_next_producer_id.fetch_add(1));
-  w.i16(0);
-  return finish(w);
-}
-
 }  // namespace
 
 const std::vector<ApiRange>& supported_apis() {
-  // Only non-flexible versions: clients negotiate down to these.
+  // Non-flexible versions, except TxnOffsetCommit v3: clients negotiate down to these.
   static const std::vector<ApiRange> kApis = {
-      {kProduce, 3, 8},         {kFetch, 4, 11},
-      {kListOffsets, 1, 5},     {kMetadata, 0, 8},
-      {kFindCoordinator, 0, 2}, {kApiVersions, 0, 2},
-      {kCreateTopics, 0, 4},    {kInitProducerId, 0, 1},
-      {kOffsetCommit, 0, 7},    {kOffsetFetch, 0, 5},
-      {kJoinGroup, 0, 5},       {kHeartbeat, 0, 3},
-      {kLeaveGroup, 0, 3},      {kSyncGroup, 0, 3},
-      {kDescribeGroups, 0, 4},  {kListGroups, 0, 2},
-      {kDeleteTopics, 0, 3},    {kDescribeConfigs, 0, 2},
-      {kAlterConfigs, 0, 1},    {kIncrementalAlterConfigs, 0, 0},
+      {kProduce, 3, 8},
+      {kFetch, 4, 11},
+      {kListOffsets, 1, 5},
+      {kMetadata, 0, 8},
+      {kFindCoordinator, 0, 2},
+      {kApiVersions, 0, 2},
+      {kCreateTopics, 0, 4},
+      {kInitProducerId, 0, 1},
+      {kOffsetCommit, 0, 7},
+      {kOffsetFetch, 0, 5},
+      {kJoinGroup, 0, 5},
+      {kHeartbeat, 0, 3},
+      {kLeaveGroup, 0, 3},
+      {kSyncGroup, 0, 3},
+      {kDescribeGroups, 0, 4},
+      {kListGroups, 0, 2},
+      {kDeleteTopics, 0, 3},
+      {kDescribeConfigs, 0, 2},
+      {kAlterConfigs, 0, 1},
+      {kIncrementalAlterConfigs, 0, 0},
+      {kAddPartitionsToTxn, 0, 2},
+      {kAddOffsetsToTxn, 0, 2},
+      {kEndTxn, 0, 2},
+      {kTxnOffsetCommit, 0, 3},  // v3 (flexible): KIP-447 fencing
   };
   return kApis;
 }
@@ -427,7 +451,15 @@ Result<std::optional<std::vector<uint8_t>>> dispatch(HandlerContext& ctx, const 
     case kFindCoordinator:
       return find_coordinator(ctx, h, in);
     case kInitProducerId:
-      return init_producer_id(h, in);
+      return init_producer_id(ctx, h, in);
+    case kAddPartitionsToTxn:
+      return add_partitions_to_txn(ctx, h, in);
+    case kAddOffsetsToTxn:
+      return add_offsets_to_txn(ctx, h, in);
+    case kTxnOffsetCommit:
+      return txn_offset_commit(ctx, h, in);
+    case kEndTxn:
+      return end_txn(ctx, h, in);
     case kCreateTopics:
       return create_topics(ctx, h, in);
     case kDeleteTopics:

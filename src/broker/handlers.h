@@ -10,6 +10,7 @@
 #include "broker/protocol.h"
 #include "broker/server.h"
 #include "broker/topic_store.h"
+#include "broker/txn_coordinator.h"
 #include "common/result.h"
 
 #include <fmt/format.h>
@@ -26,6 +27,7 @@ struct RequestHeader {
 struct HandlerContext {
   TopicStore& store;
   GroupCoordinator& groups;
+  TxnCoordinator& txns;
   const ServerParams& params;
   int port;
 };
@@ -46,6 +48,7 @@ enum class KafkaError : int16_t {
   kInvalidRequest = 42,
   kOutOfOrderSequence = 45,
   kInvalidProducerEpoch = 47,
+  kInvalidTxnState = 48,
 };
 
 struct ApiRange {
@@ -91,6 +94,12 @@ Response offset_commit(HandlerContext& ctx, const RequestHeader& h, Reader& in);
 Response offset_fetch(HandlerContext& ctx, const RequestHeader& h, Reader& in);
 Response list_groups(HandlerContext& ctx, const RequestHeader& h);
 Response describe_groups(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+// The transaction APIs (txn_handlers.cpp).
+Response init_producer_id(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+Response add_partitions_to_txn(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+Response add_offsets_to_txn(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+Response txn_offset_commit(HandlerContext& ctx, const RequestHeader& h, Reader& in);
+Response end_txn(HandlerContext& ctx, const RequestHeader& h, Reader& in);
 }  // namespace handler_detail
 
 // Decodes the request body from `in` and builds the full response frame (header included).

@@ -141,6 +141,20 @@ Status PartitionLog::recover() {
         if (!pread_exact(seg->log.get(), buf.data(), buf.size(), pos) || !batch_crc_ok(buf)) break;
       }
       const int32_t last_delta = static_cast<int32_t>(load_be32(header + 23));
+      BatchHeader parsed;  // the fields transactions need (the body may not be read)
+      parsed.attributes = static_cast<int16_t>(static_cast<uint16_t>(header[21] << 8 | header[22]));
+      parsed.producer_id = static_cast<int64_t>(load_be64(header + 43));
+      parsed.producer_epoch =
+          static_cast<int16_t>(static_cast<uint16_t>(header[51] << 8 | header[52]));
+      std::optional<bool> commit;
+      if (parsed.is_control()) {
+        if (!active) {
+          buf.resize(static_cast<size_t>(total));
+          if (!pread_exact(seg->log.get(), buf.data(), buf.size(), pos)) break;
+        }
+        commit = control_batch_is_commit(buf);
+      }
+      track_transaction(parsed, base, commit);
       seg->entries.push_back({base, pos});
       const int64_t pid = static_cast<int64_t>(load_be64(header + 43));
       const int32_t first_seq = static_cast<int32_t>(load_be32(header + 53));
@@ -252,6 +266,15 @@ Result<int64_t> PartitionLog::append(std::span<uint8_t> batch) {
       }
     }
   }
+  if (h->is_control()) {
+    auto it = producers_.find(h->producer_id);
+    if (it != producers_.end() && h->producer_epoch < it->second.epoch) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("INVALID_PRODUCER_EPOCH: marker for producer {} epoch {} is "
+                                    "older than {}",
+                                    h->producer_id, h->producer_epoch, it->second.epoch));
+    }
+  }
   const int64_t base = log_end_;
   set_base_offset(batch, base);
   if (Status s = write_file(seg->log.get(), batch.data(), batch.size(), seg->log_path); !s) {
@@ -275,6 +298,8 @@ Result<int64_t> PartitionLog::append(std::span<uint8_t> batch) {
     remember_producer(h->producer_id, h->producer_epoch, h->base_sequence, h->last_offset_delta,
                       base);
   }
+  track_transaction(*h, base,
+                    h->is_control() ? control_batch_is_commit(batch) : std::optional<bool>());
   dirty_ = true;
   const int64_t now_ms = mono_now_us() / 1000;
   if (config_.flush_interval_ms == 0 || now_ms - last_flush_ms_ >= config_.flush_interval_ms) {
@@ -290,14 +315,68 @@ const PartitionLog::Segment* PartitionLog::find_segment(int64_t offset) const {
   return it == segments_.begin() ? nullptr : std::prev(it)->get();
 }
 
-Result<std::vector<uint8_t>> PartitionLog::read(int64_t offset, size_t max_bytes) const {
+Result<int64_t> PartitionLog::append_marker(int64_t producer_id, int16_t producer_epoch,
+                                            bool commit) {
+  std::vector<uint8_t> batch =
+      make_control_batch(producer_id, producer_epoch, commit, wall_now_us() / 1000);
+  return append(batch);
+}
+
+void PartitionLog::track_transaction(const BatchHeader& h, int64_t base,
+                                     std::optional<bool> commit) {
+  if (!h.is_transactional() || h.producer_id < 0) return;
+  if (!h.is_control()) {
+    open_txns_.try_emplace(h.producer_id, base);
+    return;
+  }
+  // A marker: the producer's epoch is now at least the marker's (a fencing abort bumps it).
+  ProducerState& st = producers_[h.producer_id];
+  if (h.producer_epoch > st.epoch) {
+    st.epoch = h.producer_epoch;
+    st.recent.clear();
+  }
+  auto it = open_txns_.find(h.producer_id);
+  if (it == open_txns_.end()) return;
+  if (commit.has_value() && !*commit) aborted_.push_back({h.producer_id, it->second, base});
+  open_txns_.erase(it);
+}
+
+int64_t PartitionLog::last_stable_offset() const {
+  std::lock_guard lock(mu_);
+  int64_t lso = log_end_;
+  for (const auto& [pid, first] : open_txns_) lso = std::min(lso, first);
+  return lso;
+}
+
+std::vector<PartitionLog::AbortedTxn> PartitionLog::aborted_between(int64_t from,
+                                                                    int64_t to) const {
+  std::lock_guard lock(mu_);
+  std::vector<AbortedTxn> out;
+  for (const AbortedTxn& a : aborted_) {
+    if (a.last_offset >= from && a.first_offset < to) out.push_back(a);
+  }
+  return out;
+}
+
+std::vector<std::pair<int64_t, int16_t>> PartitionLog::open_transactions() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<int64_t, int16_t>> out;
+  for (const auto& [pid, first] : open_txns_) {
+    auto it = producers_.find(pid);
+    out.emplace_back(pid, it == producers_.end() ? int16_t{0} : it->second.epoch);
+  }
+  return out;
+}
+
+Result<std::vector<uint8_t>> PartitionLog::read(int64_t offset, size_t max_bytes,
+                                                int64_t upto) const {
   std::lock_guard lock(mu_);
   if (offset < log_start_ || offset > log_end_) {
     return make_error(
         ErrorCode::kNotFound,
         fmt::format("{}: {} is outside [{}, {}]", kOutOfRangeText, offset, log_start_, log_end_));
   }
-  if (offset == log_end_) return std::vector<uint8_t>{};
+  if (offset == log_end_ || offset >= upto) return std::vector<uint8_t>{};
   const Segment* seg = find_segment(offset);
   if (seg == nullptr || seg->entries.empty()) return std::vector<uint8_t>{};
   auto it = std::upper_bound(seg->entries.begin(), seg->entries.end(), offset,
@@ -309,6 +388,7 @@ Result<std::vector<uint8_t>> PartitionLog::read(int64_t offset, size_t max_bytes
     const int64_t batch_end =
         i + 1 < seg->entries.size() ? seg->entries[i + 1].position : seg->size;
     if (i > first && batch_end - start > static_cast<int64_t>(max_bytes)) break;
+    if (i > first && seg->entries[i].base_offset >= upto) break;
     end = batch_end;
   }
   std::vector<uint8_t> out(static_cast<size_t>(end - start));
@@ -395,6 +475,7 @@ int PartitionLog::enforce_retention(int64_t now_ms) {
     total -= oldest.size;
     segments_.erase(segments_.begin());
     log_start_ = segments_.front()->base_offset;
+    std::erase_if(aborted_, [&](const AbortedTxn& a) { return a.last_offset < log_start_; });
     ++deleted;
   }
   return deleted;

@@ -7,9 +7,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <vector>
 
+#include "broker/record_batch.h"
 #include "common/result.h"
 
 namespace kv::broker {
@@ -43,10 +45,29 @@ class PartitionLog {
   // an old epoch one starting "INVALID_PRODUCER_EPOCH".
   Result<int64_t> append(std::span<uint8_t> batch);
 
+  // Writes a transaction marker (a control batch) for the producer's open transaction here.
+  // The epoch may be newer than the producer's (a fencing abort); it becomes the current one.
+  Result<int64_t> append_marker(int64_t producer_id, int16_t producer_epoch, bool commit);
+
   // Whole batches from the one holding `offset`, up to about max_bytes (always at least one
-  // batch). Empty at the log end. An offset outside [log start, log end] is an error for which
+  // batch) and none starting at or after `upto` (the last stable offset for read_committed).
+  // Empty at the log end. An offset outside [log start, log end] is an error for which
   // is_out_of_range() is true (Kafka's OFFSET_OUT_OF_RANGE).
-  Result<std::vector<uint8_t>> read(int64_t offset, size_t max_bytes) const;
+  Result<std::vector<uint8_t>> read(int64_t offset, size_t max_bytes,
+                                    int64_t upto = INT64_MAX) const;
+
+  // Transactions as the log shows them (rebuilt at open from the batches and markers).
+  struct AbortedTxn {
+    int64_t producer_id;
+    int64_t first_offset;
+    int64_t last_offset;  // the abort marker's offset
+  };
+  // The first offset of the oldest open transaction, or the log end if none is open.
+  int64_t last_stable_offset() const;
+  // Aborted transactions that overlap [from, to): what a read_committed fetch must skip.
+  std::vector<AbortedTxn> aborted_between(int64_t from, int64_t to) const;
+  // Producers with a transaction open here, with their epoch.
+  std::vector<std::pair<int64_t, int16_t>> open_transactions() const;
 
   // The base offset of the first batch whose newest timestamp is at or after timestamp_ms (a
   // batch-level answer: earlier records of that batch come too); the log end if none.
@@ -80,6 +101,8 @@ class PartitionLog {
   };
   void remember_producer(int64_t pid, int16_t epoch, int32_t first_seq, int32_t last_delta,
                          int64_t base_offset);
+  // Updates the open and aborted transactions for a batch stored at [base, last].
+  void track_transaction(const BatchHeader& h, int64_t base, std::optional<bool> commit);
   PartitionLog(std::filesystem::path dir, LogConfig config);
   Status recover();
   Status roll(int64_t base_offset);
@@ -96,6 +119,8 @@ class PartitionLog {
   int64_t last_flush_ms_ = 0;
   bool dirty_ = false;
   std::map<int64_t, ProducerState> producers_;  // rebuilt from batch headers at open
+  std::map<int64_t, int64_t> open_txns_;  // producer id -> first offset of its open transaction
+  std::vector<AbortedTxn> aborted_;       // ascending marker offset
 };
 
 // True if an error from read() means the offset is outside the log.

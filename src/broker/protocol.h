@@ -1,5 +1,5 @@
-// Kafka wire primitives: big-endian integers, strings, bytes and arrays (non-flexible
-// encodings; the broker advertises only non-flexible API versions).
+// Kafka wire primitives: big-endian integers, strings, bytes and arrays, and the compact
+// encodings of flexible versions (used only where a client needs one, see supported_apis()).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,14 @@ class Reader {
   int32_t array_length();            // -1 (null) reads as 0; absurd lengths fail
   void skip(size_t n);
 
+  // Flexible versions (KIP-482): unsigned varints, compact strings and arrays (length + 1),
+  // and tagged fields, which this broker reads past.
+  uint32_t uvarint();
+  std::optional<std::string> compact_nullable_string();
+  std::string compact_string();    // null reads as ""
+  int32_t compact_array_length();  // null reads as 0
+  void skip_tagged_fields();
+
   bool failed() const { return failed_; }
   size_t remaining() const { return bytes_.size() - pos_; }
 
@@ -49,6 +57,10 @@ class Writer {
   void bytes(std::span<const uint8_t> b);  // INT32 length + bytes
   void null_bytes() { i32(-1); }
   void array_length(size_t n) { i32(static_cast<int32_t>(n)); }
+  void uvarint(uint32_t v);
+  void compact_string(std::string_view s);
+  void compact_array_length(size_t n) { uvarint(static_cast<uint32_t>(n + 1)); }
+  void no_tagged_fields() { i8(0); }
   void raw(std::span<const uint8_t> b) { out_.insert(out_.end(), b.begin(), b.end()); }
 
   std::vector<uint8_t>& buffer() { return out_; }

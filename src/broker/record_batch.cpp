@@ -47,6 +47,77 @@ bool batch_crc_ok(std::span<const uint8_t> batch) {
   return crc32c(batch.subspan(21, h->total_bytes() - 21)) == h->crc;
 }
 
+namespace {
+
+void put_varint(std::vector<uint8_t>& out, int64_t v) {
+  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);  // zigzag
+  while (z >= 0x80) {
+    out.push_back(static_cast<uint8_t>(z | 0x80));
+    z >>= 7;
+  }
+  out.push_back(static_cast<uint8_t>(z));
+}
+
+std::optional<int64_t> get_varint(std::span<const uint8_t> b, size_t& pos) {
+  uint64_t z = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (pos >= b.size()) return std::nullopt;
+    const uint8_t byte = b[pos++];
+    z |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<uint8_t> make_control_batch(int64_t producer_id, int16_t producer_epoch, bool commit,
+                                        int64_t timestamp_ms) {
+  std::vector<uint8_t> record;
+  record.push_back(0);    // record attributes
+  put_varint(record, 0);  // timestamp delta
+  put_varint(record, 0);  // offset delta
+  put_varint(record, 4);  // key: version, type
+  record.insert(record.end(), {0, 0, 0, static_cast<uint8_t>(commit ? 1 : 0)});
+  put_varint(record, 6);  // value: version, coordinator epoch
+  record.insert(record.end(), {0, 0, 0, 0, 0, 0});
+  put_varint(record, 0);  // no headers
+  std::vector<uint8_t> body;
+  put_varint(body, static_cast<int64_t>(record.size()));
+  body.insert(body.end(), record.begin(), record.end());
+
+  std::vector<uint8_t> b(kBatchHeaderBytes + body.size(), 0);
+  uint8_t* p = b.data();
+  store_be32(p + 8, static_cast<uint32_t>(b.size() - kBatchLengthFieldEnd));
+  p[16] = 2;     // magic
+  p[22] = 0x30;  // attributes: transactional | control
+  store_be64(p + 27, static_cast<uint64_t>(timestamp_ms));
+  store_be64(p + 35, static_cast<uint64_t>(timestamp_ms));
+  store_be64(p + 43, static_cast<uint64_t>(producer_id));
+  p[51] = static_cast<uint8_t>(static_cast<uint16_t>(producer_epoch) >> 8);
+  p[52] = static_cast<uint8_t>(producer_epoch);
+  store_be32(p + 53, 0xffffffffU);  // base sequence -1
+  store_be32(p + 57, 1);            // one record
+  std::copy(body.begin(), body.end(), b.begin() + kBatchHeaderBytes);
+  store_be32(p + 17, crc32c(std::span<const uint8_t>(b).subspan(21)));
+  return b;
+}
+
+std::optional<bool> control_batch_is_commit(std::span<const uint8_t> batch) {
+  auto h = parse_batch_header(batch);
+  if (!h || !h->is_control() || h->record_count < 1) return std::nullopt;
+  const std::span<const uint8_t> records = batch.subspan(0, h->total_bytes());
+  size_t pos = kBatchHeaderBytes;
+  if (!get_varint(records, pos) || pos >= records.size()) return std::nullopt;  // length
+  ++pos;                                                                        // record attributes
+  if (!get_varint(records, pos) || !get_varint(records, pos)) return std::nullopt;
+  auto key_len = get_varint(records, pos);
+  if (!key_len || *key_len < 4 || pos + 4 > records.size()) return std::nullopt;
+  const int16_t type = static_cast<int16_t>(records[pos + 2] << 8 | records[pos + 3]);
+  if (type != 0 && type != 1) return std::nullopt;
+  return type == 1;
+}
+
 void set_base_offset(std::span<uint8_t> batch, int64_t base_offset) {
   store_be64(batch.data(), static_cast<uint64_t>(base_offset));
 }

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <vector>
 
 #include "common/result.h"
 
@@ -43,6 +45,15 @@ bool batch_crc_ok(std::span<const uint8_t> batch);
 
 // Rewrites the base offset in place (the CRC does not cover it).
 void set_base_offset(std::span<uint8_t> batch, int64_t base_offset);
+
+// Transaction markers (KIP-98): a control batch (attributes transactional | control) holding
+// one record whose key is {version 0, type} (type 0 abort, 1 commit) and whose value is
+// {version 0, coordinator epoch}. Built with base offset 0 and a valid CRC.
+std::vector<uint8_t> make_control_batch(int64_t producer_id, int16_t producer_epoch, bool commit,
+                                        int64_t timestamp_ms);
+// For a control batch: true for a commit marker, false for an abort, nullopt if the record in
+// it cannot be read or is of another control type.
+std::optional<bool> control_batch_is_commit(std::span<const uint8_t> batch);
 
 // Big-endian helpers shared by the storage and protocol code.
 inline uint32_t load_be32(const uint8_t* p) {

@@ -74,8 +74,9 @@ std::string ServerStats::requests_by_api_text() const {
 
 Result<std::unique_ptr<BrokerServer>> BrokerServer::start(const ServerParams& params,
                                                           TopicStore& store,
-                                                          GroupCoordinator& groups) {
-  std::unique_ptr<BrokerServer> s(new BrokerServer(params, store, groups));
+                                                          GroupCoordinator& groups,
+                                                          TxnCoordinator& txns) {
+  std::unique_ptr<BrokerServer> s(new BrokerServer(params, store, groups, txns));
   s->listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s->listen_fd_ < 0)
     return make_error(ErrorCode::kIo, fmt::format("socket: {}", std::strerror(errno)));
@@ -205,7 +206,7 @@ Result<std::optional<std::vector<uint8_t>>> BrokerServer::handle(std::span<const
   if (in.failed()) return make_error(ErrorCode::kDecode, "truncated request header");
   if (h.api_key >= 0 && h.api_key < ServerStats::kApiSlots)
     stats_.requests_by_api[static_cast<size_t>(h.api_key)].fetch_add(1);
-  HandlerContext ctx{store_, groups_, params_, port_};
+  HandlerContext ctx{store_, groups_, txns_, params_, port_};
   return dispatch(ctx, h, in);
 }
 

@@ -16,6 +16,7 @@
 
 #include "broker/group_coordinator.h"
 #include "broker/topic_store.h"
+#include "broker/txn_coordinator.h"
 #include "common/result.h"
 
 namespace kv::broker {
@@ -55,7 +56,8 @@ std::string api_name(int16_t api_key);
 class BrokerServer {
  public:
   static Result<std::unique_ptr<BrokerServer>> start(const ServerParams& params, TopicStore& store,
-                                                     GroupCoordinator& groups);
+                                                     GroupCoordinator& groups,
+                                                     TxnCoordinator& txns);
   ~BrokerServer();
   BrokerServer(const BrokerServer&) = delete;
   BrokerServer& operator=(const BrokerServer&) = delete;
@@ -70,14 +72,16 @@ class BrokerServer {
   Result<std::optional<std::vector<uint8_t>>> handle(std::span<const uint8_t> request);
 
  private:
-  BrokerServer(ServerParams params, TopicStore& store, GroupCoordinator& groups)
-      : params_(params), store_(store), groups_(groups) {}
+  BrokerServer(ServerParams params, TopicStore& store, GroupCoordinator& groups,
+               TxnCoordinator& txns)
+      : params_(params), store_(store), groups_(groups), txns_(txns) {}
   void accept_loop();
   void serve(int fd);
 
   ServerParams params_;
   TopicStore& store_;
   GroupCoordinator& groups_;
+  TxnCoordinator& txns_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};

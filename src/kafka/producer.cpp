@@ -50,6 +50,55 @@ Producer::~Producer() {
   }
 }
 
+namespace {
+
+// Takes ownership of a librdkafka transaction error.
+TxnResult txn_result(rd_kafka_error_t* error, const char* what) {
+  if (error == nullptr) return {};
+  TxnResult r;
+  r.kind = rd_kafka_error_is_fatal(error)             ? TxnResult::kFatal
+           : rd_kafka_error_txn_requires_abort(error) ? TxnResult::kAbortable
+           : rd_kafka_error_is_retriable(error)       ? TxnResult::kRetriable
+                                                      : TxnResult::kAbortable;
+  r.message = fmt::format("{}: {}", what, rd_kafka_error_string(error));
+  rd_kafka_error_destroy(error);
+  return r;
+}
+
+}  // namespace
+
+TxnResult Producer::init_transactions(int timeout_ms) {
+  return txn_result(rd_kafka_init_transactions(rk_.get(), timeout_ms), "init transactions");
+}
+
+TxnResult Producer::begin_transaction() {
+  return txn_result(rd_kafka_begin_transaction(rk_.get()), "begin transaction");
+}
+
+TxnResult Producer::send_offsets(
+    rd_kafka_t* consumer, const std::vector<std::tuple<std::string, int32_t, int64_t>>& offsets,
+    int timeout_ms) {
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& [topic, partition, offset] : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = offset;
+  }
+  rd_kafka_consumer_group_metadata_t* meta = rd_kafka_consumer_group_metadata(consumer);
+  if (meta == nullptr) return {TxnResult::kAbortable, "send offsets: not a group consumer"};
+  TxnResult r =
+      txn_result(rd_kafka_send_offsets_to_transaction(rk_.get(), list.get(), meta, timeout_ms),
+                 "send offsets to transaction");
+  rd_kafka_consumer_group_metadata_destroy(meta);
+  return r;
+}
+
+TxnResult Producer::commit_transaction(int timeout_ms) {
+  return txn_result(rd_kafka_commit_transaction(rk_.get(), timeout_ms), "commit transaction");
+}
+
+TxnResult Producer::abort_transaction(int timeout_ms) {
+  return txn_result(rd_kafka_abort_transaction(rk_.get(), timeout_ms), "abort transaction");
+}
+
 void Producer::poll_loop() {
   while (!stop_.load()) rd_kafka_poll(rk_.get(), 50);
 }

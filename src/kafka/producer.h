@@ -5,7 +5,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include "common/result.h"
 #include "kafka/config.h"
@@ -21,7 +24,17 @@ struct Delivery {
   int64_t offset = -1;
 };
 
+// The outcome of a transaction call. kAbortable: abort the transaction and redo its work;
+// kFatal: the producer is fenced (another instance took its transactional id, or the
+// transaction timed out) and must be closed.
+struct TxnResult {
+  enum Kind { kOk, kRetriable, kAbortable, kFatal } kind = kOk;
+  std::string message;
+  bool ok() const { return kind == kOk; }
+};
+
 // An idempotent producer (acks=all) that owns a thread serving delivery reports.
+// With a `transactional.id` it is also a transactional producer (init_transactions() first).
 //
 // Lifecycle: create() -> produce()* -> flush() -> destroy. The destructor flushes for up to
 // `flush_timeout_ms` and then stops the report thread.
@@ -54,6 +67,18 @@ class Producer {
 
   // Records queued or in flight.
   int outstanding() const;
+
+  // Transactions (KIP-98). Thread-safety: call from one thread; produce() may still be called
+  // from others between begin and commit.
+  TxnResult init_transactions(int timeout_ms);
+  TxnResult begin_transaction();
+  // Adds the consumer's offsets (next offset to read, per partition) and its group metadata
+  // (generation and member id, KIP-447) to the transaction.
+  TxnResult send_offsets(rd_kafka_t* consumer,
+                         const std::vector<std::tuple<std::string, int32_t, int64_t>>& offsets,
+                         int timeout_ms);
+  TxnResult commit_transaction(int timeout_ms);
+  TxnResult abort_transaction(int timeout_ms);
 
   rd_kafka_t* handle() const { return rk_.get(); }
 

@@ -29,12 +29,16 @@ class ServerTest : public ::testing::Test {
     ServerParams params;
     params.port = 0;
     params.default_partitions = 2;
-    auto server = BrokerServer::start(params, *store_, *groups_);
+    auto txns = TxnCoordinator::open(dir_, *store_, *groups_);
+    ASSERT_TRUE(txns.ok());
+    txns_ = std::move(*txns);
+    auto server = BrokerServer::start(params, *store_, *groups_, *txns_);
     ASSERT_TRUE(server.ok()) << server.error().message;
     server_ = std::move(*server);
   }
   void TearDown() override {
     server_.reset();
+    txns_.reset();
     groups_.reset();
     store_.reset();
     fs::remove_all(dir_);
@@ -58,6 +62,7 @@ class ServerTest : public ::testing::Test {
   fs::path dir_;
   std::unique_ptr<TopicStore> store_;
   std::unique_ptr<GroupCoordinator> groups_;
+  std::unique_ptr<TxnCoordinator> txns_;
   std::unique_ptr<BrokerServer> server_;
 };
 
