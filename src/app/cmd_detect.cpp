@@ -57,6 +57,23 @@ void add_detect_command(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--input-topic", p.input_topic, "Topic to consume")->capture_default_str();
+  cmd->add_flag("--exactly-once", p.exactly_once,
+                "Commit results and input offsets in one Kafka transaction: no frame is "
+                "processed twice for read_committed consumers (needs a broker with "
+                "transactions: kvision's or Kafka)");
+  cmd->add_option("--transactional-id", p.transactional_id,
+                  "Exactly-once: this worker's transactional id. Give each worker a stable one "
+                  "(e.g. detect-1) so a restarted worker aborts its predecessor's open "
+                  "transaction at once (default: <group>-<host>-<pid>)");
+  cmd->add_option("--transaction-interval-ms", p.transaction_interval_ms,
+                  "Exactly-once: commit a transaction this often")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 60000));
+  cmd->add_option("--transaction-timeout-ms", p.transaction_timeout_ms,
+                  "Exactly-once: the broker aborts a transaction open longer than this (a "
+                  "crashed worker's results stay invisible until then)")
+      ->capture_default_str()
+      ->check(CLI::Range(1000, 900000));
   cmd->callback([o, &action] { action = [o] { return run_detect_command(*o); }; });
 }
 

@@ -31,6 +31,7 @@ struct RunOptions {
   std::string data_dir;  // empty: a temporary directory
   std::string output;
   int drain_timeout_s = 60;
+  bool exactly_once = false;
 };
 
 // Collected from the sink thread.
@@ -62,6 +63,7 @@ int run_all(RunOptions& o) {
   lp.detector = o.detector;
   lp.detectors = o.detectors;
   lp.threads = o.threads;
+  lp.exactly_once = o.exactly_once;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> output(nullptr, &std::fclose);
   if (!o.output.empty()) {
     output.reset(std::fopen(o.output.c_str(), "a"));
@@ -165,6 +167,8 @@ void add_run_command(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
   cmd->add_flag("--realtime", o->ingest.realtime, "Pace the file to its own frame rate");
+  cmd->add_flag("--exactly-once", o->exactly_once,
+                "Detectors commit results and input offsets in Kafka transactions");
   cmd->add_option("--port", o->port, "Embedded broker port on 127.0.0.1 (0: a free one)")
       ->capture_default_str();
   cmd->add_option("--engine", o->engine,

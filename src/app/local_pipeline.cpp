@@ -27,6 +27,11 @@ LocalBroker::~LocalBroker() {
 
 Result<std::unique_ptr<LocalPipeline>> LocalPipeline::start(const LocalPipelineParams& p,
                                                             std::stop_token stop) {
+  if (p.exactly_once && p.engine == "mock") {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--exactly-once needs the durable engine: librdkafka's mock cluster shows "
+                      "aborted and open transactions to read_committed consumers");
+  }
   if (p.detectors < 1 || p.detectors > p.partitions) {
     return make_error(
         ErrorCode::kInvalidArgument,
@@ -48,7 +53,9 @@ Result<std::unique_ptr<LocalPipeline>> LocalPipeline::start(const LocalPipelineP
   dp.detector = p.detector;
   dp.threads = lp->threads_;
   dp.kafka = lp->kafka_;
+  dp.exactly_once = p.exactly_once;
   for (int i = 0; i < p.detectors; ++i) {
+    dp.transactional_id = fmt::format("{}-local-{}", dp.group, i);
     auto stage = pipeline::DetectStage::create(dp);
     if (!stage) return stage.error();
     lp->stages_.push_back(std::move(*stage));

@@ -51,9 +51,10 @@ struct LocalPipelineParams {
   int partitions = 4;
   kafka::KafkaConfig kafka;  // overrides only: the brokers are the embedded ones
   detect::DetectorParams detector;
-  int detectors = 1;      // group members
-  int threads = 0;        // worker threads per member; 0: one per core
-  int infer_threads = 0;  // engine threads per inference; 0: cores / threads
+  int detectors = 1;          // group members
+  int threads = 0;            // worker threads per member; 0: one per core
+  int infer_threads = 0;      // engine threads per inference; 0: cores / threads
+  bool exactly_once = false;  // detectors commit results and offsets in transactions
   // Every result, on the consumer's thread, with the wall time it was received.
   std::function<void(const wire::DetectionRecord&, int64_t receive_us)> on_record;
 };

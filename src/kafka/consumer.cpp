@@ -14,6 +14,9 @@ Properties Consumer::default_properties() {
       {"enable.auto.offset.store", "false"},  // ...and nothing is stored before it is done
       {"auto.commit.interval.ms", "200"},     // fresh commits keep lag-based backpressure accurate
       {"auto.offset.reset", "earliest"},
+      // Results of aborted transactions (exactly-once detectors) are never seen; with
+      // non-transactional producers this reads exactly what read_uncommitted reads.
+      {"isolation.level", "read_committed"},
       {"session.timeout.ms", "6000"},
       {"heartbeat.interval.ms", "1000"},
       // How long the broker may hold a fetch while there is no data. kvision's broker and Kafka

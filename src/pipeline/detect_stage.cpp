@@ -1,5 +1,12 @@
 #include "pipeline/detect_stage.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+#include <shared_mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -21,6 +28,7 @@ namespace {
 struct WorkItem {
   kafka::MessagePtr msg;
   int64_t enqueued_us = 0;
+  uint64_t txn_epoch = 0;  // exactly-once: the work is void if a transaction aborted since
 };
 
 // The outputs of one input record still waiting for their acknowledgements.
@@ -47,9 +55,11 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
 
   void on_assigned(const std::vector<kafka::TopicPartition>& parts) override {
     stats.assigned_partitions.fetch_add(static_cast<int>(parts.size()));
+    assigned_.insert(parts.begin(), parts.end());
   }
   void on_revoking(const std::vector<kafka::TopicPartition>& parts) override {
     stats.assigned_partitions.fetch_sub(static_cast<int>(parts.size()));
+    if (params_.exactly_once && !fatal_) return revoke_transactional(parts);
     // Everything taken from the revoked partitions finishes (and stores its offset) first, so
     // the commit that follows covers it and the next owner does not redo it.
     if (!tracker_.wait_idle(kDrainTimeoutMs)) {
@@ -58,6 +68,7 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
           "next owner",
           tracker_.in_flight());
     }
+    for (const kafka::TopicPartition& tp : parts) assigned_.erase(tp);
   }
 
   DetectStats stats;
@@ -65,7 +76,17 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
  private:
   void worker_loop(detect::Detector& detector);
   void process(detect::Detector& detector, WorkItem item);
-  void reject(const rd_kafka_message_t* msg, const std::string& stage, const std::string& error);
+  void reject(const WorkItem& item, const std::string& stage, const std::string& error);
+  // Queues the outputs of one input record with `publish`. Exactly-once: inside the open
+  // transaction (not while it commits), and not at all for work voided by an abort.
+  void publish(const WorkItem& item, const std::function<Status()>& publish);
+
+  // Exactly-once, on the poll thread: commits the open transaction with the input offsets of
+  // the records whose outputs it holds, and begins the next. An abortable failure aborts it
+  // and rewinds the consumer to the committed offsets, so that work is redone.
+  Status commit_transaction(const std::vector<kafka::TopicPartition>& rewind_skip = {});
+  void abort_and_rewind(const std::vector<kafka::TopicPartition>& skip);
+  void revoke_transactional(const std::vector<kafka::TopicPartition>& parts);
   // Called once all outputs of an input record are acknowledged.
   void finish(const kafka::TopicPartition& tp, int64_t offset);
   kafka::Producer::DeliveryFn on_output(std::shared_ptr<PendingOutputs> pending,
@@ -80,28 +101,68 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   std::unique_ptr<kafka::Consumer> consumer_;
   std::unique_ptr<kafka::Producer> producer_;
   std::atomic<bool> failed_{false};
+
+  // Exactly-once state. Workers publish under a shared lock; the poll thread commits under
+  // the exclusive one, so a transaction holds the outputs of exactly the offsets it commits.
+  std::shared_mutex txn_mu_;
+  std::atomic<uint64_t> txn_epoch_{0};
+  int64_t txn_started_us_ = 0;                     // poll thread only
+  std::set<kafka::TopicPartition> assigned_;       // poll thread only
+  std::map<kafka::TopicPartition, int64_t> sent_;  // offsets committed so far (poll thread)
+  std::optional<Error> fatal_;                     // the producer was fenced
 };
 
 Status DetectStage::Impl::run(std::stop_token stop) {
-  auto producer = kafka::Producer::create(params_.kafka);
+  const bool eos = params_.exactly_once;
+  kafka::Properties producer_props;
+  kafka::Properties consumer_props;
+  std::string txn_id = params_.transactional_id;
+  if (eos) {
+    if (txn_id.empty()) {
+      char host[256] = "host";
+      ::gethostname(host, sizeof host - 1);
+      txn_id = fmt::format("{}-{}-{}", params_.group, host, ::getpid());
+    }
+    producer_props = {{"transactional.id", txn_id},
+                      {"transaction.timeout.ms", std::to_string(params_.transaction_timeout_ms)}};
+    consumer_props = {{"enable.auto.commit", "false"}};  // offsets go with the transactions
+  }
+  auto producer = kafka::Producer::create(params_.kafka, producer_props);
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
   for (const std::string& topic : {params_.processed_topic, params_.detections_topic}) {
     if (Status s = producer_->connect(topic, 30000); !s) return s;
   }
-  auto consumer = kafka::Consumer::create(params_.kafka, params_.group, {}, this);
+  if (eos) {
+    // Fences an older instance with this id and aborts its open transaction.
+    if (kafka::TxnResult r = producer_->init_transactions(30000); !r.ok()) {
+      return make_error(ErrorCode::kKafka, r.message);
+    }
+    if (kafka::TxnResult r = producer_->begin_transaction(); !r.ok()) {
+      return make_error(ErrorCode::kKafka, r.message);
+    }
+    txn_started_us_ = mono_now_us();
+  }
+  auto consumer = kafka::Consumer::create(params_.kafka, params_.group, consumer_props, this);
   if (!consumer) return consumer.error();
   consumer_ = std::move(*consumer);
   if (Status s = consumer_->subscribe({params_.input_topic}); !s) return s;
-  log_info("detect: group '{}' on {}, model {}, {} worker thread(s)", params_.group,
-           params_.input_topic, model_name(), detectors_.size());
+  log_info("detect: group '{}' on {}, model {}, {} worker thread(s), {}", params_.group,
+           params_.input_topic, model_name(), detectors_.size(),
+           eos ? fmt::format("exactly-once (transactional id '{}')", txn_id) : "at-least-once");
 
   std::vector<std::jthread> workers;
   for (auto& d : detectors_) workers.emplace_back([this, &d] { worker_loop(*d); });
 
   Status result;
-  while (!stop.stop_requested() && !failed_.load()) {
-    auto msg = consumer_->poll(100);
+  while (!stop.stop_requested() && !failed_.load() && !fatal_) {
+    if (eos && mono_now_us() - txn_started_us_ >= int64_t{params_.transaction_interval_ms} * 1000) {
+      if (Status s = commit_transaction(); !s) {
+        result = s;
+        break;
+      }
+    }
+    auto msg = consumer_->poll(eos ? std::min(100, params_.transaction_interval_ms) : 100);
     if (!msg) {
       result = msg.error();
       break;
@@ -110,13 +171,17 @@ Status DetectStage::Impl::run(std::stop_token stop) {
     stats.consumed.fetch_add(1);
     if (!tracker_.begin({kafka::message_topic(msg->get()), (*msg)->partition}, (*msg)->offset))
       continue;
-    WorkItem item{std::move(*msg), mono_now_us()};
+    WorkItem item{std::move(*msg), mono_now_us(), txn_epoch_.load()};
     queue_.push(item);
   }
 
   // Orderly stop: finish what was taken, wait for the acknowledgements, then commit and leave.
   queue_.close();
   workers.clear();
+  if (eos && result.ok() && !fatal_) {
+    if (Status s = commit_transaction(); !s) result = s;
+  }
+  if (fatal_ && result.ok()) result = *fatal_;
   if (Status s = producer_->flush(30000); !s) log_error("detect: {}", s.error().message);
   if (!tracker_.wait_idle(5000)) {
     log_warn("detect: {} frames unacknowledged at shutdown; their offsets stay uncommitted",
@@ -142,6 +207,114 @@ void DetectStage::Impl::finish(const kafka::TopicPartition& tp, int64_t offset) 
   }
 }
 
+void DetectStage::Impl::publish(const WorkItem& item, const std::function<Status()>& publish) {
+  if (!params_.exactly_once) {
+    if (Status s = publish(); !s) {
+      log_error("detect: {}", s.error().message);
+      failed_ = true;
+    }
+    return;
+  }
+  std::shared_lock lock(txn_mu_);
+  if (item.txn_epoch != txn_epoch_.load()) return;  // its transaction aborted: read again
+  if (Status s = publish(); !s) {
+    log_error("detect: {}", s.error().message);
+    failed_ = true;
+    return;
+  }
+  const rd_kafka_message_t* m = item.msg.get();
+  tracker_.complete({kafka::message_topic(m), m->partition}, m->offset);
+}
+
+Status DetectStage::Impl::commit_transaction(const std::vector<kafka::TopicPartition>& skip) {
+  constexpr int kTxnTimeoutMs = 30000;
+  std::unique_lock lock(txn_mu_);
+  std::vector<std::tuple<std::string, int32_t, int64_t>> offsets;
+  for (const auto& [tp, next] : tracker_.committable()) {
+    auto sent = sent_.find(tp);
+    if (assigned_.count(tp) == 0 || (sent != sent_.end() && sent->second >= next)) continue;
+    offsets.emplace_back(tp.topic, tp.partition, next);
+  }
+  kafka::TxnResult r;
+  if (!offsets.empty()) r = producer_->send_offsets(consumer_->handle(), offsets, kTxnTimeoutMs);
+  if (r.ok()) r = producer_->commit_transaction(kTxnTimeoutMs);
+  if (r.ok()) {
+    for (const auto& [topic, partition, next] : offsets) sent_[{topic, partition}] = next;
+    stats.transactions_committed.fetch_add(1);
+  } else if (r.kind == kafka::TxnResult::kFatal) {
+    fatal_ = make_error(ErrorCode::kKafka,
+                        fmt::format("{} (fenced: another instance took this transactional id, "
+                                    "or the transaction timed out); its work will be redone",
+                                    r.message));
+    return *fatal_;
+  } else {
+    log_warn("detect: {}; aborting and redoing the transaction's frames", r.message);
+    abort_and_rewind(skip);
+    if (fatal_) return *fatal_;
+  }
+  if (kafka::TxnResult b = producer_->begin_transaction(); !b.ok()) {
+    fatal_ = make_error(ErrorCode::kKafka, b.message);
+    return *fatal_;
+  }
+  txn_started_us_ = mono_now_us();
+  return ok_status();
+}
+
+// Runs under the exclusive transaction lock, on the poll thread.
+void DetectStage::Impl::abort_and_rewind(const std::vector<kafka::TopicPartition>& skip) {
+  if (kafka::TxnResult r = producer_->abort_transaction(30000); !r.ok()) {
+    fatal_ = make_error(ErrorCode::kKafka, r.message);
+    return;
+  }
+  stats.transactions_aborted.fetch_add(1);
+  txn_epoch_.fetch_add(1);  // work still in flight is void
+  tracker_.reset();
+  // Read again from the committed offsets (from the start where nothing is committed).
+  kafka::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  for (const kafka::TopicPartition& tp : assigned_) {
+    if (std::find(skip.begin(), skip.end(), tp) != skip.end()) continue;
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  }
+  if (list->cnt == 0) return;
+  rd_kafka_t* rk = consumer_->handle();
+  if (rd_kafka_committed(rk, list.get(), 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    fatal_ = make_error(ErrorCode::kKafka, "cannot read the committed offsets to redo work");
+    return;
+  }
+  for (int i = 0; i < list->cnt; ++i) {
+    if (list->elems[i].offset < 0) list->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+    sent_.erase({list->elems[i].topic, list->elems[i].partition});
+  }
+  if (rd_kafka_error_t* e = rd_kafka_seek_partitions(rk, list.get(), 10000)) {
+    fatal_ = make_error(ErrorCode::kKafka,
+                        fmt::format("cannot rewind to redo work: {}", rd_kafka_error_string(e)));
+    rd_kafka_error_destroy(e);
+  }
+}
+
+void DetectStage::Impl::revoke_transactional(const std::vector<kafka::TopicPartition>& parts) {
+  // Everything taken is published into the open transaction, which commits with its offsets
+  // before the partitions go: the next owner starts exactly after them.
+  if (!tracker_.wait_idle(kDrainTimeoutMs)) {
+    log_warn("detect: {} frames still in flight at rebalance; aborting their transaction",
+             tracker_.in_flight());
+    std::unique_lock lock(txn_mu_);
+    abort_and_rewind(parts);
+    if (!fatal_) {
+      if (kafka::TxnResult b = producer_->begin_transaction(); !b.ok())
+        fatal_ = make_error(ErrorCode::kKafka, b.message);
+      txn_started_us_ = mono_now_us();
+    }
+  } else if (Status s = commit_transaction(parts); !s) {
+    log_error("detect: {}", s.error().message);
+  }
+  tracker_.forget(parts);
+  for (const kafka::TopicPartition& tp : parts) {
+    assigned_.erase(tp);
+    sent_.erase(tp);
+  }
+}
+
 kafka::Producer::DeliveryFn DetectStage::Impl::on_output(std::shared_ptr<PendingOutputs> pending,
                                                          kafka::TopicPartition tp, int64_t offset,
                                                          bool dead_letter) {
@@ -155,24 +328,23 @@ kafka::Producer::DeliveryFn DetectStage::Impl::on_output(std::shared_ptr<Pending
     }
     if (pending->remaining.fetch_sub(1) != 1 || pending->failed.load()) return;
     (dead_letter ? stats.dead_lettered : stats.processed).fetch_add(1);
-    finish(tp, offset);
+    if (!params_.exactly_once) finish(tp, offset);  // else committed with the transaction
   };
 }
 
-void DetectStage::Impl::reject(const rd_kafka_message_t* msg, const std::string& stage,
+void DetectStage::Impl::reject(const WorkItem& item, const std::string& stage,
                                const std::string& error) {
+  const rd_kafka_message_t* msg = item.msg.get();
   stats.bad_records.fetch_add(1);
   const std::string topic = kafka::message_topic(msg);
   log_warn("detect: skipping {}[{}]@{} ({} stage): {}; sent to {}{}", topic, msg->partition,
            msg->offset, stage, error, topic, wire::kDeadLetterSuffix);
   auto pending = std::make_shared<PendingOutputs>(1);
-  Status s =
-      dead_letter(*producer_, msg, stage, error,
-                  on_output(pending, {topic, msg->partition}, msg->offset, /*dead_letter=*/true));
-  if (!s) {
-    log_error("detect: {}", s.error().message);
-    failed_ = true;
-  }
+  publish(item, [&] {
+    return dead_letter(
+        *producer_, msg, stage, error,
+        on_output(pending, {topic, msg->partition}, msg->offset, /*dead_letter=*/true));
+  });
 }
 
 void DetectStage::Impl::process(detect::Detector& detector, WorkItem item) {
@@ -181,7 +353,7 @@ void DetectStage::Impl::process(detect::Detector& detector, WorkItem item) {
   rec.timings.queue_ms = static_cast<double>(mono_now_us() - item.enqueued_us) / 1000.0;
   const wire::Headers headers = kafka::message_headers(m);
   auto meta = wire::decode_frame_headers(headers);
-  if (!meta) return reject(m, "headers", meta.error().message);
+  if (!meta) return reject(item, "headers", meta.error().message);
   Stopwatch sw;
   // Decoded only as large as the model can use (libjpeg scales inside the IDCT); the boxes
   // are scaled back to the frame.
@@ -189,11 +361,11 @@ void DetectStage::Impl::process(detect::Detector& detector, WorkItem item) {
   auto image = media::decode_jpeg_at_least(
       kafka::message_value(m), [&](cv::Size frame) { return detector.source_size_for(frame); },
       &original);
-  if (!image) return reject(m, "decode", image.error().message);
+  if (!image) return reject(item, "decode", image.error().message);
   rec.timings.decode_ms = sw.lap_ms();
   detect::DetectTimings dt;
   auto dets = detector.detect(*image, &dt);
-  if (!dets) return reject(m, "infer", dets.error().message);
+  if (!dets) return reject(item, "infer", dets.error().message);
   const float sx = static_cast<float>(original.width) / static_cast<float>(image->cols);
   const float sy = static_cast<float>(original.height) / static_cast<float>(image->rows);
   for (detect::Detection& d : *dets) {
@@ -231,13 +403,13 @@ void DetectStage::Impl::process(detect::Detector& detector, WorkItem item) {
   detections.key = rec.frame.camera;
   detections.value = {reinterpret_cast<const uint8_t*>(json.data()), json.size()};
   detections.timestamp_ms = processed.timestamp_ms;
-  for (const kafka::OutRecord* out : {&processed, &detections}) {
-    if (Status s = producer_->produce(*out, on_output(pending, tp, m->offset, false)); !s) {
-      log_error("detect: {}", s.error().message);
-      failed_ = true;
-      return;
+  publish(item, [&]() -> Status {
+    for (const kafka::OutRecord* out : {&processed, &detections}) {
+      if (Status s = producer_->produce(*out, on_output(pending, tp, m->offset, false)); !s)
+        return s;
     }
-  }
+    return ok_status();
+  });
 }
 
 Result<std::unique_ptr<DetectStage>> DetectStage::create(const DetectStageParams& params) {

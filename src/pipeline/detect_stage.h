@@ -21,6 +21,11 @@ struct DetectStageParams {
   std::string detections_topic = "detections";
   detect::DetectorParams detector;
   int threads = 1;  // worker threads, each with its own detector instance
+  // Exactly-once: results, dead letters and input offsets are committed in one transaction.
+  bool exactly_once = false;
+  std::string transactional_id;        // empty: "<group>-<host>-<pid>"
+  int transaction_interval_ms = 250;   // how often a transaction is committed
+  int transaction_timeout_ms = 10000;  // the broker aborts a transaction open longer
 };
 
 // Counters of one stage instance; read from any thread.
@@ -31,11 +36,17 @@ struct DetectStats {
   std::atomic<int64_t> dead_lettered{0};  // of those, acknowledged on the .dlq topic
   std::atomic<int64_t> delivery_failures{0};
   std::atomic<int> assigned_partitions{0};  // currently owned input partitions
+  std::atomic<int64_t> transactions_committed{0};
+  std::atomic<int64_t> transactions_aborted{0};
 };
 
 // A member of the detector consumer group: consumes frames, runs the detector on `threads`
-// workers and publishes each result to processed_images and detections. An input offset is
-// committed only after both results (or its dead letter) are acknowledged: at-least-once.
+// workers and publishes each result to processed_images and detections.
+// At-least-once (default): an input offset is committed only after both results (or its dead
+// letter) are acknowledged. Exactly-once: the outputs and the input offsets are committed
+// together in a Kafka transaction every transaction_interval_ms; an aborted transaction's
+// records are read again and redone, and a member fenced by a rebalance (KIP-447) or by a
+// newer instance of its transactional id cannot commit.
 //
 // Lifecycle: create() loads the model(s) -> run() until the stop token fires -> run() drains
 // in-flight frames, flushes and commits before returning.

@@ -32,6 +32,31 @@ std::optional<int64_t> OffsetTracker::complete(const kafka::TopicPartition& tp, 
   return std::nullopt;
 }
 
+std::map<kafka::TopicPartition, int64_t> OffsetTracker::committable() const {
+  std::lock_guard lock(mu_);
+  std::map<kafka::TopicPartition, int64_t> out;
+  for (const auto& [tp, s] : parts_) out[tp] = s.committable;
+  return out;
+}
+
+void OffsetTracker::forget(const std::vector<kafka::TopicPartition>& partitions) {
+  std::lock_guard lock(mu_);
+  for (const kafka::TopicPartition& tp : partitions) {
+    auto it = parts_.find(tp);
+    if (it == parts_.end()) continue;
+    in_flight_ -= it->second.pending.size();
+    parts_.erase(it);
+  }
+  if (in_flight_ == 0) idle_cv_.notify_all();
+}
+
+void OffsetTracker::reset() {
+  std::lock_guard lock(mu_);
+  parts_.clear();
+  in_flight_ = 0;
+  idle_cv_.notify_all();
+}
+
 size_t OffsetTracker::in_flight() const {
   std::lock_guard lock(mu_);
   return in_flight_;

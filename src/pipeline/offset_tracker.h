@@ -25,6 +25,14 @@ class OffsetTracker {
 
   size_t in_flight() const;
 
+  // The offset to commit for each partition seen (the next one to read), finished or not.
+  std::map<kafka::TopicPartition, int64_t> committable() const;
+
+  // Forgets partitions (revoked), or everything (work to be redone after an aborted
+  // transaction). Records of forgotten partitions must not be completed afterwards.
+  void forget(const std::vector<kafka::TopicPartition>& partitions);
+  void reset();
+
   // Waits until nothing is in flight; false on timeout.
   bool wait_idle(int timeout_ms) const;
 

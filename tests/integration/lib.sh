@@ -31,18 +31,20 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # start_broker [ENGINE [FLAGS...]]: the embedded broker (durable by default, data in $WORK/data)
 # on a free port; sets BROKERS
 start_broker() {
-  local port engine="${1:-durable}"
+  local engine="${1:-durable}"
   shift || true
-  port="$(free_port)"
-  "$KV" broker --engine "$engine" --data-dir "$WORK/data" --port "$port" --partitions 4 "$@" \
-    >"$WORK/broker.log" 2>&1 &
-  PIDS+=($!)
+  BROKER_PORT="${BROKER_PORT:-$(free_port)}"
+  : >"$WORK/broker.log"
+  "$KV" broker --engine "$engine" --data-dir "$WORK/data" --port "$BROKER_PORT" --partitions 4 "$@" \
+    >>"$WORK/broker.log" 2>&1 &
+  BROKER_PID=$!
+  PIDS+=($BROKER_PID)
   for _ in $(seq 100); do
     grep -q "listening on" "$WORK/broker.log" && break
     sleep 0.1
   done
-  grep -q "listening on 127.0.0.1:$port" "$WORK/broker.log" || fail "broker did not start"
-  BROKERS="127.0.0.1:$port"
+  grep -q "listening on 127.0.0.1:$BROKER_PORT" "$WORK/broker.log" || fail "broker did not start"
+  BROKERS="127.0.0.1:$BROKER_PORT"
 }
 
 # count_records TOPIC: records currently in the topic, counted by kcat (0 for a missing topic)

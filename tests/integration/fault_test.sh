@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Fault tests on the durable broker, each ending with `kvision audit`:
+#   FAULT_SCENARIO=kill    two detectors, one killed with SIGKILL mid-stream and started again
+#   FAULT_SCENARIO=storm   detectors added and removed (SIGTERM) every 3 s during 600 frames
+#   FAULT_SCENARIO=broker  the broker killed with SIGKILL and restarted under ingest and detect
+#   FAULT_SCENARIO=poison  bad records mixed into the stream: all of them, and only them, in the DLQ
+# FAULT_MODE=alo (at-least-once: 0 missing) or eos (--exactly-once: 0 missing and 0 duplicates
+# among committed records). The audit's TOTAL line is printed for the closing note's table.
+source "$(dirname "$0")/lib.sh"
+scenario="${FAULT_SCENARIO:?}"
+mode="${FAULT_MODE:-alo}"
+require_file "$MODEL_ONNX"
+require_file "$DATA/vtest.avi"
+start_broker
+
+EOS_FLAGS=()
+AUDIT_FLAGS=()
+if [ "$mode" = eos ]; then
+  EOS_FLAGS=(--exactly-once --transaction-interval-ms 200)
+  AUDIT_FLAGS=(--committed)
+fi
+
+declare -A DPID
+# start_detector NAME: one detector process (stable transactional id detect-NAME in eos mode)
+start_detector() {
+  local txn=()
+  [ "$mode" = eos ] && txn=(--transactional-id "detect-$1")
+  "$KV" detect --brokers "$BROKERS" --model "$MODEL" --threads 1 --infer-threads 1 \
+    "${EOS_FLAGS[@]}" "${txn[@]}" >>"$WORK/detect-$1.log" 2>&1 &
+  DPID[$1]=$!
+  PIDS+=($!)
+}
+wait_assigned() {  # NAME: until the detector owns partitions
+  for _ in $(seq 200); do
+    grep -q "assigned [1-9]" "$WORK/detect-$1.log" && return 0
+    sleep 0.1
+  done
+  fail "detector $1 got no partitions"
+}
+ingest() {  # CAMERA FRAMES RATE: in the background, sets INGEST
+  "$KV" ingest --brokers "$BROKERS" --source "$DATA/vtest.avi" --camera "$1" --max-frames "$2" \
+    --rate "$3" --max-lag 0 --no-progress >"$WORK/ingest-$1.log" 2>&1 &
+  INGEST=$!
+  PIDS+=($INGEST)
+}
+# audit_until EXPECTED_IN TIMEOUT_S: runs the audit until every input is accounted for
+audit_until() {
+  local total=""
+  for _ in $(seq "$2"); do
+    "$KV" audit --brokers "$BROKERS" "${AUDIT_FLAGS[@]}" --timeout 20 >"$WORK/audit.out" 2>"$WORK/audit.err" || true
+    total="$(grep '^TOTAL' "$WORK/audit.out" || true)"
+    if [[ "$total" =~ in=([0-9]+).*missing=0 ]] && [ "${BASH_REMATCH[1]}" -ge "$1" ]; then
+      break
+    fi
+    sleep 1
+  done
+  cat "$WORK/audit.out"
+  echo "FAULT $scenario $mode: $total"
+  [[ "$total" =~ missing=0 ]] || fail "frames missing after the fault: $total"
+  if [ "$mode" = eos ]; then
+    [[ "$total" =~ duplicates=0 ]] || fail "duplicates among committed records: $total"
+  fi
+}
+
+case "$scenario" in
+  kill)
+    start_detector a
+    start_detector b
+    wait_assigned a
+    wait_assigned b
+    ingest lobby 300 25
+    sleep 4
+    kill -9 "${DPID[b]}"
+    echo "killed detector b with SIGKILL"
+    sleep 2
+    start_detector b
+    wait "$INGEST" || fail "ingest"
+    audit_until 300 120
+    ;;
+  storm)
+    start_detector a
+    wait_assigned a
+    ingest lobby 600 25
+    prev=""
+    for i in 1 2 3 4 5 6 7; do
+      start_detector "s$i"
+      sleep 3
+      if [ -n "$prev" ]; then
+        kill -TERM "${DPID[$prev]}"
+        echo "removed detector $prev (SIGTERM)"
+      fi
+      prev="s$i"
+    done
+    wait "$INGEST" || fail "ingest"
+    audit_until 600 120
+    # Removed members handed their partitions back cleanly.
+    for i in 1 2 3 4 5 6; do
+      wait "${DPID[s$i]}" || fail "detector s$i exited with an error after SIGTERM"
+    done
+    ;;
+  broker)
+    start_detector a
+    wait_assigned a
+    ingest lobby 300 25
+    sleep 4
+    kill -9 "$BROKER_PID"
+    echo "killed the broker with SIGKILL"
+    sleep 2
+    start_broker
+    wait "$INGEST" || fail "ingest did not recover from the broker restart"
+    grep -q "300 frames" "$WORK/ingest-lobby.log" || fail "ingest did not publish all 300 frames"
+    audit_until 300 120
+    ;;
+  poison)
+    start_detector a
+    wait_assigned a
+    ingest lobby 100 0
+    # Five kinds of bad record, written with kafka-python (an independent client).
+    /usr/bin/python3 - "$BROKERS" <<'PY' || fail "could not write the poison records"
+import sys
+from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers=sys.argv[1], acks="all")
+def hdr(seq):
+    h = dict(schema="1", camera="yard", session="7", pos_ms="0", capture_us="1", width="768",
+             height="576", format="jpeg", seq=seq)
+    return [("kv." + k, v.encode()) for k, v in h.items()]
+p.send("raw_video_frames", key=b"yard", value=b"this is not a jpeg", headers=hdr("0"))
+p.send("raw_video_frames", key=b"yard", value=b"", headers=hdr("1"))  # 0 bytes
+p.send("raw_video_frames", key=b"yard", value=b"\xff\xd8\xff\xe0garbage after a JPEG start",
+       headers=hdr("2"))
+p.send("raw_video_frames", key=b"yard", value=b"no headers at all")
+p.send("raw_video_frames", key=b"yard", value=b"garbled sequence", headers=hdr("abc"))
+p.flush()
+PY
+    wait "$INGEST" || fail "ingest"
+    audit_until 105 90
+    grep -q "^TOTAL in=105 out=100 missing=0 duplicates=0 dlq=5$" "$WORK/audit.out" ||
+      fail "poison records not all (and only) dead-lettered"
+    grep -Eq "^lobby +100 +100 +0 +0 +0$" "$WORK/audit.out" || fail "good frames affected"
+    [ "$(count_records raw_video_frames.dlq)" -eq 5 ] || fail "DLQ does not hold exactly 5 records"
+    kcat -b "$BROKERS" -C -t raw_video_frames.dlq -o beginning -c 1 -e -q -f '%s|%h\n' >"$WORK/dlq.txt"
+    grep -q "^this is not a jpeg|.*kv.dlq.error=" "$WORK/dlq.txt" || fail "DLQ record lacks bytes or headers"
+    ;;
+  *) fail "unknown scenario $scenario" ;;
+esac
+echo "PASS"
