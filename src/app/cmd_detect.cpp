@@ -57,6 +57,10 @@ void add_detect_command(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--input-topic", p.input_topic, "Topic to consume")->capture_default_str();
+  cmd->add_option("--delay-ms", p.delay_ms,
+                  "Add this many ms to every frame, to test lag and slow-model handling")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 600000));
   cmd->add_flag("--exactly-once", p.exactly_once,
                 "Commit results and input offsets in one Kafka transaction: no frame is "
                 "processed twice for read_committed consumers (needs a broker with "

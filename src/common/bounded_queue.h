@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -21,6 +22,19 @@ class BoundedQueue {
     std::unique_lock lock(mu_);
     not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
     if (closed_) return false;
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return true;
+  }
+
+  // As push(), but gives up after timeout_ms: false if still full (or closed).
+  bool push_for(T& item, int timeout_ms) {
+    std::unique_lock lock(mu_);
+    if (!not_full_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                            [&] { return closed_ || items_.size() < capacity_; }) ||
+        closed_) {
+      return false;
+    }
     items_.push_back(std::move(item));
     not_empty_.notify_one();
     return true;

@@ -105,6 +105,33 @@ void Consumer::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   }
 }
 
+namespace {
+Status pause_or_resume(rd_kafka_t* rk, bool pause) {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_resp_err_t e = rd_kafka_assignment(rk, &raw); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(ErrorCode::kKafka,
+                      fmt::format("cannot read the assignment: {}", rd_kafka_err2str(e)));
+  }
+  PartitionListPtr list(raw);
+  const rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(rk, list.get())
+                                      : rd_kafka_resume_partitions(rk, list.get());
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(
+        ErrorCode::kKafka,
+        fmt::format("cannot {} fetching: {}", pause ? "pause" : "resume", rd_kafka_err2str(e)));
+  }
+  return ok_status();
+}
+}  // namespace
+
+Status Consumer::pause() {
+  return pause_or_resume(rk_.get(), true);
+}
+
+Status Consumer::resume() {
+  return pause_or_resume(rk_.get(), false);
+}
+
 Result<MessagePtr> Consumer::poll(int timeout_ms) {
   MessagePtr msg(rd_kafka_consumer_poll(rk_.get(), timeout_ms));
   if (!msg) return MessagePtr();

@@ -53,6 +53,11 @@ class Consumer {
   // Marks everything before `next_offset` on the partition as done.
   Status store_offset(const std::string& topic, int32_t partition, int64_t next_offset);
 
+  // Stops (resumes) fetching on every assigned partition; poll() keeps serving the group.
+  // Records already fetched for a paused partition are dropped and fetched again on resume.
+  Status pause();
+  Status resume();
+
   // Commits the stored offsets now and waits for the broker's answer.
   Status commit_sync();
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <deque>
 #include <functional>
 #include <map>
 #include <set>
@@ -56,9 +57,11 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   void on_assigned(const std::vector<kafka::TopicPartition>& parts) override {
     stats.assigned_partitions.fetch_add(static_cast<int>(parts.size()));
     assigned_.insert(parts.begin(), parts.end());
+    if (paused_ && !consumer_->pause().ok()) paused_ = false;  // new partitions wait too
   }
   void on_revoking(const std::vector<kafka::TopicPartition>& parts) override {
     stats.assigned_partitions.fetch_sub(static_cast<int>(parts.size()));
+    abandon_held(parts);
     if (params_.exactly_once && !fatal_) return revoke_transactional(parts);
     // Everything taken from the revoked partitions finishes (and stores its offset) first, so
     // the commit that follows covers it and the next owner does not redo it.
@@ -76,6 +79,8 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
  private:
   void worker_loop(detect::Detector& detector);
   void process(detect::Detector& detector, WorkItem item);
+  // Hands back records taken but not started, of `parts` (all if empty).
+  void abandon_held(const std::vector<kafka::TopicPartition>& parts);
   void reject(const WorkItem& item, const std::string& stage, const std::string& error);
   // Queues the outputs of one input record with `publish`. Exactly-once: inside the open
   // transaction (not while it commits), and not at all for work voided by an abort.
@@ -101,6 +106,8 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   std::unique_ptr<kafka::Consumer> consumer_;
   std::unique_ptr<kafka::Producer> producer_;
   std::atomic<bool> failed_{false};
+  bool paused_ = false;        // fetching paused while held_ waits (poll thread)
+  std::deque<WorkItem> held_;  // taken from Kafka, waiting for room in the queue (poll thread)
 
   // Exactly-once state. Workers publish under a shared lock; the poll thread commits under
   // the exclusive one, so a transaction holds the outputs of exactly the offsets it commits.
@@ -162,7 +169,20 @@ Status DetectStage::Impl::run(std::stop_token stop) {
         break;
       }
     }
-    auto msg = consumer_->poll(eos ? std::min(100, params_.transaction_interval_ms) : 100);
+    // Records wait here while the workers are busy. If that lasts (slow inference), fetching
+    // pauses and the loop keeps polling, so the group never sees a member that stopped
+    // polling (max.poll.interval.ms) and no rebalance loop starts.
+    while (!held_.empty() && queue_.push_for(held_.front(), paused_ ? 100 : 500)) held_.pop_front();
+    if (!held_.empty() && !paused_) {
+      paused_ = consumer_->pause().ok();
+      if (paused_) log_debug("detect: workers busy; fetching paused");
+    } else if (held_.empty() && paused_) {
+      paused_ = !consumer_->resume().ok();
+    }
+    const int wait_ms = !held_.empty() ? 0
+                        : eos          ? std::min(100, params_.transaction_interval_ms)
+                                       : 100;
+    auto msg = consumer_->poll(wait_ms);
     if (!msg) {
       result = msg.error();
       break;
@@ -171,11 +191,12 @@ Status DetectStage::Impl::run(std::stop_token stop) {
     stats.consumed.fetch_add(1);
     if (!tracker_.begin({kafka::message_topic(msg->get()), (*msg)->partition}, (*msg)->offset))
       continue;
-    WorkItem item{std::move(*msg), mono_now_us(), txn_epoch_.load()};
-    queue_.push(item);
+    held_.push_back(WorkItem{std::move(*msg), mono_now_us(), txn_epoch_.load()});
   }
 
   // Orderly stop: finish what was taken, wait for the acknowledgements, then commit and leave.
+  // Records never started are handed back (not committed).
+  abandon_held({});
   queue_.close();
   workers.clear();
   if (eos && result.ok() && !fatal_) {
@@ -193,6 +214,18 @@ Status DetectStage::Impl::run(std::stop_token stop) {
                         "results could not be delivered; uncommitted frames will be redelivered");
   }
   return result;
+}
+
+void DetectStage::Impl::abandon_held(const std::vector<kafka::TopicPartition>& parts) {
+  std::map<kafka::TopicPartition, int64_t> lowest;
+  std::erase_if(held_, [&](const WorkItem& item) {
+    const kafka::TopicPartition tp{kafka::message_topic(item.msg.get()), item.msg->partition};
+    if (!parts.empty() && std::find(parts.begin(), parts.end(), tp) == parts.end()) return false;
+    auto [it, created] = lowest.try_emplace(tp, item.msg->offset);
+    if (!created) it->second = std::min(it->second, item.msg->offset);
+    return true;
+  });
+  for (const auto& [tp, offset] : lowest) tracker_.abandon(tp, offset);
 }
 
 void DetectStage::Impl::worker_loop(detect::Detector& detector) {
@@ -269,6 +302,7 @@ void DetectStage::Impl::abort_and_rewind(const std::vector<kafka::TopicPartition
   stats.transactions_aborted.fetch_add(1);
   txn_epoch_.fetch_add(1);  // work still in flight is void
   tracker_.reset();
+  held_.clear();
   // Read again from the committed offsets (from the start where nothing is committed).
   kafka::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
   for (const kafka::TopicPartition& tp : assigned_) {
@@ -363,6 +397,8 @@ void DetectStage::Impl::process(detect::Detector& detector, WorkItem item) {
       &original);
   if (!image) return reject(item, "decode", image.error().message);
   rec.timings.decode_ms = sw.lap_ms();
+  if (params_.delay_ms > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(params_.delay_ms));
   detect::DetectTimings dt;
   auto dets = detector.detect(*image, &dt);
   if (!dets) return reject(item, "infer", dets.error().message);

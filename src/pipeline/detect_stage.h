@@ -20,7 +20,8 @@ struct DetectStageParams {
   std::string processed_topic = "processed_images";
   std::string detections_topic = "detections";
   detect::DetectorParams detector;
-  int threads = 1;  // worker threads, each with its own detector instance
+  int threads = 1;   // worker threads, each with its own detector instance
+  int delay_ms = 0;  // added to every frame (testing: a slow model)
   // Exactly-once: results, dead letters and input offsets are committed in one transaction.
   bool exactly_once = false;
   std::string transactional_id;        // empty: "<group>-<host>-<pid>"

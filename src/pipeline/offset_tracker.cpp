@@ -50,6 +50,19 @@ void OffsetTracker::forget(const std::vector<kafka::TopicPartition>& partitions)
   if (in_flight_ == 0) idle_cv_.notify_all();
 }
 
+void OffsetTracker::abandon(const kafka::TopicPartition& tp, int64_t offset) {
+  std::lock_guard lock(mu_);
+  auto it = parts_.find(tp);
+  if (it == parts_.end()) return;
+  PartitionState& s = it->second;
+  for (auto p = s.pending.lower_bound(offset); p != s.pending.end();) {
+    p = s.pending.erase(p);
+    --in_flight_;
+  }
+  s.max_begun = std::min(s.max_begun, offset - 1);
+  if (in_flight_ == 0) idle_cv_.notify_all();
+}
+
 void OffsetTracker::reset() {
   std::lock_guard lock(mu_);
   parts_.clear();

@@ -31,6 +31,9 @@ class OffsetTracker {
   // Forgets partitions (revoked), or everything (work to be redone after an aborted
   // transaction). Records of forgotten partitions must not be completed afterwards.
   void forget(const std::vector<kafka::TopicPartition>& partitions);
+  // Gives up records from `offset` on (taken but never started: the newest of the partition),
+  // so nothing from there on is committed; they will be read again.
+  void abandon(const kafka::TopicPartition& tp, int64_t offset);
   void reset();
 
   // Waits until nothing is in flight; false on timeout.

@@ -4,6 +4,7 @@
 #   FAULT_SCENARIO=storm   detectors added and removed (SIGTERM) every 3 s during 600 frames
 #   FAULT_SCENARIO=broker  the broker killed with SIGKILL and restarted under ingest and detect
 #   FAULT_SCENARIO=poison  bad records mixed into the stream: all of them, and only them, in the DLQ
+#   FAULT_SCENARIO=slow    inference slower than max.poll.interval.ms allows: no rebalance
 # FAULT_MODE=alo (at-least-once: 0 missing) or eos (--exactly-once: 0 missing and 0 duplicates
 # among committed records). The audit's TOTAL line is printed for the closing note's table.
 source "$(dirname "$0")/lib.sh"
@@ -140,6 +141,20 @@ PY
     [ "$(count_records raw_video_frames.dlq)" -eq 5 ] || fail "DLQ does not hold exactly 5 records"
     kcat -b "$BROKERS" -C -t raw_video_frames.dlq -o beginning -c 1 -e -q -f '%s|%h\n' >"$WORK/dlq.txt"
     grep -q "^this is not a jpeg|.*kv.dlq.error=" "$WORK/dlq.txt" || fail "DLQ record lacks bytes or headers"
+    ;;
+  slow)
+    # Inference slower than max.poll.interval.ms allows for a full queue: fetching pauses and
+    # polling goes on, so the member is never kicked out and nothing is redone.
+    "$KV" detect --brokers "$BROKERS" --model "$MODEL" --threads 1 --infer-threads 1 \
+      --delay-ms 4000 -X session.timeout.ms=3000 -X max.poll.interval.ms=3500 \
+      >"$WORK/detect-slow.log" 2>&1 &
+    PIDS+=($!)
+    wait_assigned slow
+    ingest lobby 5 0
+    wait "$INGEST" || fail "ingest"
+    audit_until 5 60
+    grep -q "^TOTAL in=5 out=5 missing=0 duplicates=0" "$WORK/audit.out" || fail "slow frames redone"
+    ! grep -Eiq "poll interval|revoking" "$WORK/detect-slow.log" || fail "the slow member left the group"
     ;;
   *) fail "unknown scenario $scenario" ;;
 esac
