@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and runs each for
 # N seconds (default 30) from the seed corpus in fuzz/corpus/. Crashes land in build-fuzz/.
+# FUZZ_RUNS=1000000 scripts/fuzz.sh runs each target for that many iterations instead.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-30}"
@@ -19,7 +20,9 @@ for t in frame_headers detection_record jpeg broker_request; do
   echo "fuzz: $t for ${seconds}s"
   # In CI the run is reproducible (fixed seed and run count), so a red build always means a bug
   # that can be replayed; by hand it explores for the given time.
-  if [ "${CI:-}" = "true" ]; then
+  if [ -n "${FUZZ_RUNS:-}" ]; then  # a fixed number of iterations per target
+    budget=(-runs="$FUZZ_RUNS")
+  elif [ "${CI:-}" = "true" ]; then
     budget=(-seed=1 -runs="$((seconds * 15000))" -max_total_time="$((seconds * 3))")
   else
     budget=(-max_total_time="$seconds")

@@ -29,8 +29,11 @@ int run_detect_command(DetectOptions& o) {
   SignalBridge bridge(stop);
   const Status s = (*stage)->run(stop.get_token());
   const pipeline::DetectStats& st = (*stage)->stats();
-  log_info("detect: consumed {}, processed {}, bad records {} (dead-lettered {})",
-           st.consumed.load(), st.processed.load(), st.bad_records.load(), st.dead_lettered.load());
+  log_info(
+      "detect: consumed {}, processed {}, bad records {} (dead-lettered {}); sequence gaps {} "
+      "frame(s), duplicates {}",
+      st.consumed.load(), st.processed.load(), st.bad_records.load(), st.dead_lettered.load(),
+      st.sequence_missing.load(), st.sequence_duplicates.load());
   if (!s.ok()) return report_error("detect", s.error());
   return kExitOk;
 }

@@ -20,6 +20,7 @@
 #include "media/jpeg.h"
 #include "pipeline/dead_letter.h"
 #include "pipeline/offset_tracker.h"
+#include "pipeline/sequence_monitor.h"
 #include "wire/detection_record.h"
 #include "wire/topics.h"
 
@@ -62,6 +63,7 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   void on_revoking(const std::vector<kafka::TopicPartition>& parts) override {
     stats.assigned_partitions.fetch_sub(static_cast<int>(parts.size()));
     abandon_held(parts);
+    sequences_.forget(parts);
     if (params_.exactly_once && !fatal_) return revoke_transactional(parts);
     // Everything taken from the revoked partitions finishes (and stores its offset) first, so
     // the commit that follows covers it and the next owner does not redo it.
@@ -81,6 +83,8 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   void process(detect::Detector& detector, WorkItem item);
   // Hands back records taken but not started, of `parts` (all if empty).
   void abandon_held(const std::vector<kafka::TopicPartition>& parts);
+  // Notes gaps and duplicates in the camera's sequence numbers (poll thread).
+  void check_sequence(const rd_kafka_message_t* m);
   void reject(const WorkItem& item, const std::string& stage, const std::string& error);
   // Queues the outputs of one input record with `publish`. Exactly-once: inside the open
   // transaction (not while it commits), and not at all for work voided by an abort.
@@ -106,8 +110,10 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   std::unique_ptr<kafka::Consumer> consumer_;
   std::unique_ptr<kafka::Producer> producer_;
   std::atomic<bool> failed_{false};
-  bool paused_ = false;        // fetching paused while held_ waits (poll thread)
-  std::deque<WorkItem> held_;  // taken from Kafka, waiting for room in the queue (poll thread)
+  bool paused_ = false;  // fetching paused while held_ waits (poll thread)
+  std::deque<WorkItem> held_;
+  SequenceMonitor
+      sequences_;  // poll thread  // taken from Kafka, waiting for room in the queue (poll thread)
 
   // Exactly-once state. Workers publish under a shared lock; the poll thread commits under
   // the exclusive one, so a transaction holds the outputs of exactly the offsets it commits.
@@ -191,6 +197,7 @@ Status DetectStage::Impl::run(std::stop_token stop) {
     stats.consumed.fetch_add(1);
     if (!tracker_.begin({kafka::message_topic(msg->get()), (*msg)->partition}, (*msg)->offset))
       continue;
+    check_sequence(msg->get());
     held_.push_back(WorkItem{std::move(*msg), mono_now_us(), txn_epoch_.load()});
   }
 
@@ -226,6 +233,23 @@ void DetectStage::Impl::abandon_held(const std::vector<kafka::TopicPartition>& p
     return true;
   });
   for (const auto& [tp, offset] : lowest) tracker_.abandon(tp, offset);
+}
+
+void DetectStage::Impl::check_sequence(const rd_kafka_message_t* m) {
+  auto meta = wire::decode_frame_headers(kafka::message_headers(m));
+  if (!meta) return;  // dead-lettered by a worker
+  const auto o = sequences_.observe({kafka::message_topic(m), m->partition}, meta->camera,
+                                    meta->session_us, meta->seq);
+  const std::string line = describe(o, "detect", meta->camera, meta->seq);
+  if (line.empty()) return;
+  if (o.event == SequenceMonitor::Event::kNewSession) {
+    log_info("{}", line);
+  } else {
+    log_warn("{}", line);
+  }
+  const SequenceCounts total = sequences_.total();
+  stats.sequence_missing = total.missing;
+  stats.sequence_duplicates = total.duplicates;
 }
 
 void DetectStage::Impl::worker_loop(detect::Detector& detector) {
@@ -303,6 +327,7 @@ void DetectStage::Impl::abort_and_rewind(const std::vector<kafka::TopicPartition
   txn_epoch_.fetch_add(1);  // work still in flight is void
   tracker_.reset();
   held_.clear();
+  sequences_.reset();  // what is read again is not a duplicate
   // Read again from the committed offsets (from the start where nothing is committed).
   kafka::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
   for (const kafka::TopicPartition& tp : assigned_) {

@@ -36,7 +36,9 @@ struct DetectStats {
   std::atomic<int64_t> bad_records{0};    // records that could not be processed
   std::atomic<int64_t> dead_lettered{0};  // of those, acknowledged on the .dlq topic
   std::atomic<int64_t> delivery_failures{0};
-  std::atomic<int> assigned_partitions{0};  // currently owned input partitions
+  std::atomic<int> assigned_partitions{0};      // currently owned input partitions
+  std::atomic<int64_t> sequence_missing{0};     // frames a camera's sequence skipped
+  std::atomic<int64_t> sequence_duplicates{0};  // frames that arrived again
   std::atomic<int64_t> transactions_committed{0};
   std::atomic<int64_t> transactions_aborted{0};
 };

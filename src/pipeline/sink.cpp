@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "kafka/consumer.h"
 #include "kafka/record.h"
+#include "pipeline/sequence_monitor.h"
 #include "wire/topics.h"
 
 namespace kv::pipeline {
@@ -35,14 +36,18 @@ Result<std::string> record_json(const rd_kafka_message_t* msg) {
 
 class AssignmentListener final : public kafka::RebalanceListener {
  public:
-  explicit AssignmentListener(const std::function<void()>& fn) : fn_(fn) {}
+  AssignmentListener(const std::function<void()>& fn, SequenceMonitor& sequences)
+      : fn_(fn), sequences_(sequences) {}
   void on_assigned(const std::vector<kafka::TopicPartition>&) override {
     if (fn_) fn_();
   }
-  void on_revoking(const std::vector<kafka::TopicPartition>&) override {}
+  void on_revoking(const std::vector<kafka::TopicPartition>& parts) override {
+    sequences_.forget(parts);
+  }
 
  private:
   const std::function<void()>& fn_;
+  SequenceMonitor& sequences_;
 };
 
 }  // namespace
@@ -58,7 +63,8 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
         return make_error(ErrorCode::kIo, fmt::format("cannot open '{}' for appending", p.output));
     }
   }
-  AssignmentListener listener(p.on_assigned);
+  SequenceMonitor sequences;
+  AssignmentListener listener(p.on_assigned, sequences);
   auto consumer = kafka::Consumer::create(p.kafka, p.group, {}, &listener);
   if (!consumer) return consumer.error();
   if (Status s = (*consumer)->subscribe({p.topic}); !s) return s.error();
@@ -94,6 +100,12 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
       }
       if (p.on_record) p.on_record(*record, receive_us);
       ++stats.records;
+      const wire::FrameMeta& f = record->frame;
+      const auto o =
+          sequences.observe({kafka::message_topic(m), m->partition}, f.camera, f.session_us, f.seq);
+      if (const std::string line = describe(o, "sink", f.camera, f.seq); !line.empty()) {
+        log_warn("{}", line);
+      }
     }
     if (Status s = (*consumer)->store_offset(kafka::message_topic(m), m->partition, m->offset + 1);
         !s) {
@@ -101,6 +113,13 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
     }
   }
   (*consumer)->close();
+  const SequenceCounts seq = sequences.total();
+  stats.sequence_missing = seq.missing;
+  stats.sequence_duplicates = seq.duplicates;
+  if (seq.missing > 0 || seq.duplicates > 0) {
+    log_warn("sink: {} frame(s) missing and {} duplicate(s) in the cameras' sequences", seq.missing,
+             seq.duplicates);
+  }
   if (!status.ok()) return status.error();
   return stats;
 }

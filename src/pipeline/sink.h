@@ -27,6 +27,8 @@ struct SinkParams {
 struct SinkStats {
   int64_t records = 0;
   int64_t bad_records = 0;
+  int64_t sequence_missing = 0;     // frames skipped in a camera's sequence
+  int64_t sequence_duplicates = 0;  // frames seen twice
 };
 
 // Consumes results and writes one JSON line per result. Offsets are committed only after

@@ -212,5 +212,79 @@ TEST_F(ServerTest, MalformedRequestsAreErrorsNotCrashes) {
   EXPECT_FALSE(server_->handle(huge_array.buffer()).ok());
 }
 
+// KIP-447: TxnOffsetCommit v3 (a flexible version) carries the member's generation, and a
+// member the group does not know cannot commit offsets with its transaction.
+TEST_F(ServerTest, TxnOffsetCommitV3FencesUnknownMembers) {
+  ASSERT_TRUE(store_->create_topic("t", 1).ok());
+  Writer init = header(22, 1, 1);
+  init.string("tx");
+  init.i32(10000);
+  const auto init_resp = call(init);
+  Reader ir(init_resp);
+  ir.i32();
+  ir.i32();
+  ASSERT_EQ(ir.i16(), 0);
+  const int64_t pid = ir.i64();
+  const int16_t epoch = ir.i16();
+
+  Writer add = header(25, 1, 2);
+  add.string("tx");
+  add.i64(pid);
+  add.i16(epoch);
+  add.string("g");
+  const auto add_resp = call(add);
+  Reader ar(add_resp);
+  ar.i32();
+  ar.i32();
+  EXPECT_EQ(ar.i16(), 0);
+
+  auto commit = [&](int32_t generation, const std::string& member) {
+    Writer w = header(28, 3, 3);
+    w.no_tagged_fields();  // request header v2
+    w.compact_string("tx");
+    w.compact_string("g");
+    w.i64(pid);
+    w.i16(epoch);
+    w.i32(generation);
+    w.compact_string(member);
+    w.uvarint(0);  // group instance id: null
+    w.compact_array_length(1);
+    w.compact_string("t");
+    w.compact_array_length(1);
+    w.i32(0);
+    w.i64(5);
+    w.i32(-1);
+    w.uvarint(0);  // metadata: null
+    w.no_tagged_fields();
+    w.no_tagged_fields();
+    w.no_tagged_fields();
+    const auto resp = call(w);
+    Reader r(resp);
+    EXPECT_EQ(r.i32(), 3);
+    r.skip_tagged_fields();  // response header v1
+    r.i32();
+    EXPECT_EQ(r.compact_array_length(), 1);
+    EXPECT_EQ(r.compact_string(), "t");
+    EXPECT_EQ(r.compact_array_length(), 1);
+    EXPECT_EQ(r.i32(), 0);
+    const int16_t error = r.i16();
+    EXPECT_FALSE(r.failed());
+    return error;
+  };
+  EXPECT_EQ(commit(4, "zombie"), kErrUnknownMemberId);
+  EXPECT_EQ(commit(-1, ""), 0);  // outside the group protocol: accepted
+
+  Writer end = header(26, 1, 4);
+  end.string("tx");
+  end.i64(pid);
+  end.i16(static_cast<int16_t>(epoch + 1));  // a stale or future epoch is fenced
+  end.i8(1);
+  const auto end_resp = call(end);
+  Reader er(end_resp);
+  er.i32();
+  er.i32();
+  EXPECT_EQ(er.i16(), kErrInvalidProducerEpoch);
+}
+
 }  // namespace
 }  // namespace kv::broker

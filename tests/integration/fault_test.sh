@@ -4,6 +4,7 @@
 #   FAULT_SCENARIO=storm   detectors added and removed (SIGTERM) every 3 s during 600 frames
 #   FAULT_SCENARIO=broker  the broker killed with SIGKILL and restarted under ingest and detect
 #   FAULT_SCENARIO=poison  bad records mixed into the stream: all of them, and only them, in the DLQ
+#   FAULT_SCENARIO=gaps    a camera's sequence with a gap, a duplicate and a restart: reported
 #   FAULT_SCENARIO=slow    inference slower than max.poll.interval.ms allows: no rebalance
 # FAULT_MODE=alo (at-least-once: 0 missing) or eos (--exactly-once: 0 missing and 0 duplicates
 # among committed records). The audit's TOTAL line is printed for the closing note's table.
@@ -155,6 +156,45 @@ PY
     audit_until 5 60
     grep -q "^TOTAL in=5 out=5 missing=0 duplicates=0" "$WORK/audit.out" || fail "slow frames redone"
     ! grep -Eiq "poll interval|revoking" "$WORK/detect-slow.log" || fail "the slow member left the group"
+    ;;
+  gaps)
+    # A camera's sequence with a gap, a duplicate and a restart (new session): the detector
+    # and a sink each notice and log them; the restart is not a gap.
+    require_file "$DATA/dog.jpg"
+    start_detector a
+    "$KV" sink --brokers "$BROKERS" --topic detections -o "$WORK/results.jsonl" >"$WORK/sink.log" 2>&1 &
+    SINK=$!
+    PIDS+=($SINK)
+    wait_assigned a
+    /usr/bin/python3 - "$BROKERS" "$DATA/dog.jpg" <<'PY' || fail "could not write the frames"
+import sys
+from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers=sys.argv[1], acks="all")
+jpeg = open(sys.argv[2], "rb").read()
+def send(session, seq):
+    h = dict(schema="1", camera="gapcam", session=str(session), pos_ms="0", capture_us="1",
+             width="768", height="576", format="jpeg", seq=str(seq))
+    p.send("raw_video_frames", key=b"gapcam", value=jpeg,
+           headers=[("kv." + k, v.encode()) for k, v in h.items()])
+for seq in (0, 1, 2, 5, 2):
+    send(9, seq)
+send(10, 0)
+p.flush()
+PY
+    wait_records detections 6 60
+    sleep 1
+    kill -TERM "$SINK"
+    wait "$SINK" || true
+    for log in detect-a sink; do
+      grep -q "camera 'gapcam' skipped 2 frame(s): expected seq 3, got 5" "$WORK/$log.log" ||
+        fail "$log did not report the gap"
+      grep -q "camera 'gapcam' frame seq 2 arrived again" "$WORK/$log.log" ||
+        fail "$log did not report the duplicate"
+    done
+    grep -q "camera 'gapcam' restarted" "$WORK/detect-a.log" || fail "restart not recognised"
+    ! grep -q "skipped.*got 0" "$WORK/detect-a.log" || fail "the restart was taken for a gap"
+    grep -q "sink: 2 frame(s) missing and 1 duplicate(s)" "$WORK/sink.log" || fail "sink totals"
+    echo "FAULT gaps: detector and sink reported the gap of 2, the duplicate and the restart"
     ;;
   *) fail "unknown scenario $scenario" ;;
 esac
