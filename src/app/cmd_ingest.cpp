@@ -58,6 +58,11 @@ void add_ingest_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(1, 100));
   cmd->add_flag("--realtime", p.realtime,
                 "Pace a file source to its own frame rate, like a live camera");
+  cmd->add_option("--reconnect", p.reconnect_attempts,
+                  "Stream URLs: retries (0.5 s backoff, doubling to 8 s) when the stream cannot "
+                  "be opened or drops mid-way; then the run fails")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
   cmd->add_option("--rate", p.rate,
                   "Publish at most this many frames per second, whatever the source's own rate "
                   "(0: as fast as possible)")

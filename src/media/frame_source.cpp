@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -30,9 +32,20 @@ bool has_image_extension(const fs::path& p) {
 // Video files, streams and devices, decoded by FFmpeg (V4L2 for devices).
 class CaptureSource final : public FrameSource {
  public:
+  explicit CaptureSource(const ReconnectPolicy& reconnect) : reconnect_(reconnect) {}
+
   Status open(const std::string& uri, SourceKind kind) {
     info_.kind = kind;
     info_.uri = uri;
+    if (kind == SourceKind::kStream) {
+      if (!open_stream("cannot open")) {
+        return make_error(ErrorCode::kIo,
+                          fmt::format("cannot open stream '{}' (tried {} time(s)): unreachable, "
+                                      "or not a video stream FFmpeg can read",
+                                      uri, reconnect_.attempts + 1));
+      }
+      return read_properties();
+    }
     const int api = kind == SourceKind::kDevice ? cv::CAP_V4L2 : cv::CAP_FFMPEG;
     try {
       if (!cap_.open(uri, api)) {
@@ -49,6 +62,11 @@ class CaptureSource final : public FrameSource {
     } catch (const cv::Exception& e) {
       return make_error(ErrorCode::kIo, fmt::format("cannot open '{}': {}", uri, e.what()));
     }
+    return read_properties();
+  }
+
+  Status read_properties() {
+    const SourceKind kind = info_.kind;
     info_.fps = cap_.get(cv::CAP_PROP_FPS);
     if (!(info_.fps > 0 && info_.fps < 1000)) info_.fps = 0;
     info_.width = static_cast<int>(cap_.get(cv::CAP_PROP_FRAME_WIDTH));
@@ -67,6 +85,27 @@ class CaptureSource final : public FrameSource {
     } catch (const cv::Exception& e) {
       return make_error(ErrorCode::kDecode,
                         fmt::format("decoding '{}' failed: {}", info_.uri, e.what()));
+    }
+    if ((!got || frame.bgr.empty()) && info_.kind == SourceKind::kStream) {
+      // A live stream does not end: it dropped. Reconnect and go on with the next frame.
+      log_warn("ingest: stream '{}' dropped after {} frames; reconnecting", info_.uri, next_index_);
+      cap_.release();
+      if (!open_stream("cannot reconnect to")) {
+        return make_error(ErrorCode::kIo,
+                          fmt::format("stream '{}' dropped and did not come back after {} "
+                                      "attempt(s)",
+                                      info_.uri, reconnect_.attempts + 1));
+      }
+      log_info("ingest: stream '{}' reconnected", info_.uri);
+      try {
+        got = cap_.read(frame.bgr);
+      } catch (const cv::Exception&) {
+        got = false;
+      }
+      if (!got || frame.bgr.empty()) {
+        return make_error(ErrorCode::kIo,
+                          fmt::format("stream '{}' reconnected but sends no frames", info_.uri));
+      }
     }
     if (!got || frame.bgr.empty()) return end_of_stream();
     frame.capture_us = wall_now_us();
@@ -98,13 +137,33 @@ class CaptureSource final : public FrameSource {
     if (info_.frame_count > 0 && next_index_ + 2 < info_.frame_count) {
       return make_error(
           ErrorCode::kDecode,
-          fmt::format("'{}' is truncated or corrupt: decoding stopped after {} of the {} "
-                      "frames its header declares",
+          fmt::format("'{}' is truncated or corrupt: only {} of the {} frames its header "
+                      "declares could be decoded",
                       info_.uri, next_index_, info_.frame_count));
     }
     return false;
   }
 
+  // Opens the stream, retrying with a doubling backoff; false once the attempts are spent.
+  bool open_stream(const char* what) {
+    int backoff_ms = reconnect_.initial_backoff_ms;
+    const std::vector<int> params = {cv::CAP_PROP_OPEN_TIMEOUT_MSEC, reconnect_.io_timeout_ms,
+                                     cv::CAP_PROP_READ_TIMEOUT_MSEC, reconnect_.io_timeout_ms};
+    for (int attempt = 0;; ++attempt) {
+      try {
+        if (cap_.open(info_.uri, cv::CAP_FFMPEG, params)) return true;
+      } catch (const cv::Exception& e) {
+        log_debug("ingest: {}", e.what());
+      }
+      if (attempt >= reconnect_.attempts) return false;
+      log_warn("ingest: {} stream '{}' (attempt {} of {}); retrying in {:.1f} s", what, info_.uri,
+               attempt + 1, reconnect_.attempts + 1, backoff_ms / 1000.0);
+      std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+      backoff_ms = std::min(backoff_ms * 2, reconnect_.max_backoff_ms);
+    }
+  }
+
+  const ReconnectPolicy reconnect_;
   cv::VideoCapture cap_;
   int64_t next_index_ = 0;
   bool started_ = false;
@@ -188,7 +247,8 @@ SourceKind classify_source(const std::string& uri) {
   return SourceKind::kFile;
 }
 
-Result<std::unique_ptr<FrameSource>> FrameSource::open(const std::string& uri) {
+Result<std::unique_ptr<FrameSource>> FrameSource::open(const std::string& uri,
+                                                       const ReconnectPolicy& reconnect) {
   if (uri.empty()) return make_error(ErrorCode::kInvalidArgument, "no source given");
   const SourceKind kind = classify_source(uri);
   std::error_code ec;
@@ -209,7 +269,7 @@ Result<std::unique_ptr<FrameSource>> FrameSource::open(const std::string& uri) {
     if (fs::file_size(uri, ec) == 0)
       return make_error(ErrorCode::kDecode, fmt::format("'{}' is empty", uri));
   }
-  auto src = std::make_unique<CaptureSource>();
+  auto src = std::make_unique<CaptureSource>(reconnect);
   if (Status s = src->open(uri, kind); !s) return s.error();
   return std::unique_ptr<FrameSource>(std::move(src));
 }

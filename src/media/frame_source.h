@@ -32,6 +32,14 @@ struct RawFrame {
   int64_t capture_us = 0;  // wall time at which the frame was grabbed
 };
 
+// How a stream URL is retried: when it cannot be opened, and when it drops mid-way.
+struct ReconnectPolicy {
+  int attempts = 5;  // retries before giving up; 0: none
+  int initial_backoff_ms = 500;
+  int max_backoff_ms = 8000;  // the wait doubles up to this
+  int io_timeout_ms = 10000;  // FFmpeg's open and read timeouts for streams
+};
+
 // Owns one decoder. Used by one thread at a time.
 class FrameSource {
  public:
@@ -39,12 +47,15 @@ class FrameSource {
 
   // Opens `uri`. Errors: kNotFound for a missing path, kDecode for a file FFmpeg cannot
   // decode as video or a folder without images, kIo for devices and streams that do not open.
-  static Result<std::unique_ptr<FrameSource>> open(const std::string& uri);
+  // Stream URLs are retried per `reconnect`, with a warning for each attempt.
+  static Result<std::unique_ptr<FrameSource>> open(const std::string& uri,
+                                                   const ReconnectPolicy& reconnect = {});
 
   const SourceInfo& info() const { return info_; }
 
   // Reads the next frame. Returns false at the end of the source. A file that ends well
-  // before the frame count its container declares is reported as a kDecode error.
+  // before the frame count its container declares is reported as a kDecode error. A stream
+  // that drops is reconnected; one that does not come back is a kIo error.
   virtual Result<bool> read(RawFrame& frame) = 0;
 
  protected:

@@ -1,9 +1,27 @@
 #include "pipeline/dead_letter.h"
 
+#include <cstdlib>
+
 #include "common/clock.h"
 #include "wire/topics.h"
 
 namespace kv::pipeline {
+namespace {
+
+// The producer's message.max.bytes less room for the key, headers and batch framing.
+size_t value_limit(kafka::Producer& producer) {
+  constexpr size_t kHeadroom = 64 * 1024;
+  char buf[32];
+  size_t size = sizeof buf;
+  const rd_kafka_conf_t* conf = rd_kafka_conf(producer.handle());
+  long long max = 1000000;  // librdkafka's default
+  if (rd_kafka_conf_get(conf, "message.max.bytes", buf, &size) == RD_KAFKA_CONF_OK)
+    max = std::atoll(buf);
+  return max > static_cast<long long>(2 * kHeadroom) ? static_cast<size_t>(max) - kHeadroom
+                                                     : static_cast<size_t>(max) / 2;
+}
+
+}  // namespace
 
 Status dead_letter(kafka::Producer& producer, const rd_kafka_message_t* msg,
                    const std::string& stage, const std::string& error,
@@ -14,6 +32,11 @@ Status dead_letter(kafka::Producer& producer, const rd_kafka_message_t* msg,
   rec.key = std::string(kafka::message_key(msg));
   rec.value = kafka::message_value(msg);
   rec.headers = kafka::message_headers(msg);
+  const size_t limit = value_limit(producer);
+  if (rec.value.size() > limit) {
+    rec.headers.emplace_back(kHdrDlqTruncated, std::to_string(rec.value.size()));
+    rec.value = rec.value.first(limit);
+  }
   rec.headers.emplace_back(kHdrDlqError, error);
   rec.headers.emplace_back(kHdrDlqStage, stage);
   rec.headers.emplace_back(kHdrDlqTopic, topic);

@@ -14,9 +14,14 @@ inline constexpr const char* kHdrDlqTopic = "kv.dlq.topic";
 inline constexpr const char* kHdrDlqPartition = "kv.dlq.partition";
 inline constexpr const char* kHdrDlqOffset = "kv.dlq.offset";
 inline constexpr const char* kHdrDlqTime = "kv.dlq.time_us";
+// Only on a value too large for the producer's message.max.bytes: its original size. The
+// value is then cut to what fits.
+inline constexpr const char* kHdrDlqTruncated = "kv.dlq.truncated_from";
 
 // Sends a consumed record that could not be processed, with its original key, value and
-// headers, to "<topic>.dlq", with headers naming the error, the stage and the source.
+// headers, to "<topic>.dlq", with headers naming the error, the stage and the source. A value
+// larger than the producer may send is cut to fit (kHdrDlqTruncated gives its size), so an
+// oversized record cannot stop the pipeline.
 Status dead_letter(kafka::Producer& producer, const rd_kafka_message_t* msg,
                    const std::string& stage, const std::string& error,
                    kafka::Producer::DeliveryFn on_delivery);

@@ -53,7 +53,9 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
                       fmt::format("--jpeg-quality {} is outside 1..100", p.jpeg_quality));
   }
   if (p.fps < 0) return make_error(ErrorCode::kInvalidArgument, "--fps must not be negative");
-  auto source = media::FrameSource::open(p.source);
+  media::ReconnectPolicy reconnect;
+  reconnect.attempts = p.reconnect_attempts;
+  auto source = media::FrameSource::open(p.source, reconnect);
   if (!source) return source.error();
   const media::SourceInfo& info = (*source)->info();
   log_info("ingest: {} '{}' {}x{} at {:.2f} fps, {} frames -> topic {} as camera '{}'",

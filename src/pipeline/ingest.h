@@ -14,6 +14,7 @@ struct IngestParams {
   kafka::KafkaConfig kafka;
   std::string source;           // file, image folder, /dev/videoN or URL
   std::string camera = "cam0";  // record key
+  int reconnect_attempts = 5;   // stream URLs: retries when unreachable or dropped
   std::string topic = "raw_video_frames";
   double fps = 0;          // sample to this rate; 0 keeps the source rate
   int64_t max_frames = 0;  // stop after publishing this many; 0: no limit

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Bad input gets a clear message and the right exit code, and loses nothing:
-# missing/non-video/truncated sources, bad flags, and records in raw_video_frames that are not
-# JPEG or carry garbled headers (dead-lettered while the detector keeps going).
+# Bad input gets a clear message and the right exit code, and loses nothing: missing, empty,
+# non-video, truncated (AVI and MP4) and damaged sources, unreachable and dropping streams,
+# bad flags, broken models, a broker that cannot be reached, and records in raw_video_frames
+# that are not JPEG, carry garbled headers or weigh 50 MB (dead-lettered while the detector
+# keeps going). Image folders holding non-images are in sources_test.sh, empty records and
+# missing headers in fault_test.sh (poison).
 source "$(dirname "$0")/lib.sh"
 require_file "$DATA/vtest.avi"
 
@@ -28,6 +31,42 @@ expect_exit "2" "jpeg-quality" "$KV" ingest --brokers "$BROKERS" --source "$DATA
 expect_exit "2" "no.such.property" "$KV" ingest --brokers "$BROKERS" --source "$DATA/vtest.avi" -X no.such.property=1
 expect_exit "2" "model file not found" "$KV" detect --brokers "$BROKERS" --model "$WORK/none.onnx"
 expect_exit "2" "required" "$KV" ingest
+expect_exit "2" "not expected: --no-such-flag" "$KV" detect --no-such-flag
+expect_exit "2" "--fps" "$KV" ingest --source "$DATA/vtest.avi" --fps -3
+: >"$WORK/empty.avi"
+expect_exit "1" "is empty" "$KV" ingest --brokers "$BROKERS" --source "$WORK/empty.avi"
+# (Frames of these sources go to a scratch topic, so the detectors below do not see them.)
+# A real MP4 cut short (its index is lost), and an AVI with 400 KB of noise in the middle:
+# FFmpeg skips the damaged frames, the rest are published, and the run says what was lost.
+"$(dirname "$CHECK")/make_video" "$DATA/vtest.avi" "$WORK/clip.mp4" 60 || fail "make_video"
+head -c 200000 "$WORK/clip.mp4" >"$WORK/cut.mp4"
+expect_exit "1 2" "not a video" "$KV" ingest --brokers "$BROKERS" --source "$WORK/cut.mp4"
+{ head -c 3000000 "$DATA/vtest.avi"; head -c 400000 /dev/urandom; tail -c +3400001 "$DATA/vtest.avi"; } >"$WORK/mid.avi"
+expect_exit "1" "could be decoded" "$KV" ingest --brokers "$BROKERS" --source "$WORK/mid.avi" --camera mid --topic scratch --max-lag 0 --no-progress
+mid="$(kcat -b "$BROKERS" -C -t scratch -o beginning -e -q -f '%k\n' | grep -c '^mid$' || true)"
+[ "$mid" -gt 700 ] || fail "only $mid frames of the damaged video were published (frames after the damage lost)"
+echo "ok: $mid of 795 frames of the damaged video published"
+# Models: truncated, and of another family than declared.
+head -c 100000 "$MODEL_ONNX" >"$WORK/trunc.onnx"
+expect_exit "1 2" "cannot load model" "$KV" detect --brokers "$BROKERS" --model "$WORK/trunc.onnx" --family yolox --input-size 416
+expect_exit "1 2" "expected output" "$KV" detect --brokers "$BROKERS" --model "$MODEL_ONNX" --family fastestdet --input-size 352
+# Streams: unreachable (bounded retries with backoff), and one that drops twice.
+dead="$(free_port)"
+expect_exit "1" "cannot open stream" "$KV" ingest --brokers "$BROKERS" --source "http://127.0.0.1:$dead/cam.mjpg" --reconnect 2
+grep -q "attempt 2 of 3); retrying in 1.0 s" "$WORK/out.txt" || fail "no backoff between stream retries"
+cam="$(free_port)"
+python3 "$SRC/tests/integration/mjpeg_server.py" "$cam" "$DATA/dog.jpg" 15 2 >"$WORK/mjpeg.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do grep -q listening "$WORK/mjpeg.log" && break; sleep 0.1; done
+expect_exit "1" "did not come back after 3 attempt" "$KV" ingest --brokers "$BROKERS" --source "http://127.0.0.1:$cam/cam.mjpg" \
+  --camera flaky --topic scratch --reconnect 2 --max-lag 0 --no-progress
+grep -q "reconnected" "$WORK/out.txt" || fail "the dropped stream was not reconnected"
+flaky="$(kcat -b "$BROKERS" -C -t scratch -o beginning -e -q -f '%k\n' | grep -c '^flaky$' || true)"
+[ "$flaky" -ge 28 ] || fail "only $flaky of the stream's 30 frames were published across the reconnect"
+echo "ok: $flaky frames published across a dropped and reconnected stream"
+# A broker that cannot be reached at start-up: a clear error, not a hang (checked at the end).
+"$KV" ingest --brokers 127.0.0.1:1 --source "$DATA/vtest.avi" -n 1 >"$WORK/nobroker.log" 2>&1 &
+NOBROKER=$!
 # The truncated file's frames before the damage were still published.
 [ "$(kcat -b "$BROKERS" -C -t raw_video_frames -o beginning -e -q -f '%k\n' | grep -c '^trunc$')" -gt 0 ] \
   || fail "frames before the truncation were not published"
@@ -54,4 +93,29 @@ grep -q "skipping raw_video_frames" "$WORK/detect.log" || fail "bad record not l
 kill -TERM "$DETECT"
 wait "$DETECT" || fail "detect exited with $? after SIGTERM"
 grep -q "bad records 2 (dead-lettered 2)" "$WORK/detect.log" || fail "bad records not counted: $(tail -n 2 "$WORK/detect.log")"
+
+# A 50 MB record: dead-lettered (cut to what the producer may send, its size in a header) and
+# the detector goes on with the next frame.
+"$KV" detect --brokers "$BROKERS" --group bad-input --model "$MODEL" >"$WORK/detect2.log" 2>&1 &
+PIDS+=($!)
+/usr/bin/python3 - "$BROKERS" <<'PY' || fail "could not write the 50 MB record"
+import os, sys
+from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers=sys.argv[1], acks="all", max_request_size=60 << 20,
+                  buffer_memory=128 << 20)
+h = dict(schema="1", camera="huge", session="7", pos_ms="0", capture_us="1", width="768",
+         height="576", format="jpeg", seq="0")
+p.send("raw_video_frames", key=b"huge", value=os.urandom(50 << 20),
+       headers=[("kv." + k, v.encode()) for k, v in h.items()]).get(timeout=60)
+PY
+before="$(count_records processed_images)"
+"$KV" ingest --brokers "$BROKERS" --source "$DATA/vtest.avi" --camera after-huge --max-frames 2 --max-lag 0 \
+  >"$WORK/ingest3.log" 2>&1 || fail "ingest after the 50 MB record"
+wait_records processed_images $((before + 2)) 120
+kcat -b "$BROKERS" -C -t raw_video_frames.dlq -o beginning -e -q -f '%S %h\n' | grep "kv.camera=huge" >"$WORK/huge.txt" || true
+grep -q "kv.dlq.truncated_from=52428800" "$WORK/huge.txt" || fail "the 50 MB record was not dead-lettered"
+
+wait "$NOBROKER" && fail "ingest with no reachable broker exited 0"
+grep -q "cannot reach the Kafka cluster" "$WORK/nobroker.log" || fail "no clear message for an unreachable broker: $(tail -n 1 "$WORK/nobroker.log")"
+echo "ok: unreachable broker -> $(tail -n 1 "$WORK/nobroker.log")"
 echo "PASS"
