@@ -81,3 +81,19 @@ int available_cores() {
 }
 
 }  // namespace kv::app
+
+namespace kv::app {
+
+void add_metrics_option(CLI::App* cmd, std::string& address) {
+  cmd->add_option("--metrics", address,
+                  "Serve Prometheus metrics at http://ADDR/metrics, with /healthz and /readyz "
+                  "(ADDR: HOST:PORT, :PORT or PORT; loopback unless a host is given)");
+}
+
+Result<std::unique_ptr<metrics::HttpServer>> start_metrics(const std::string& address,
+                                                           metrics::ReadinessFn ready) {
+  if (address.empty()) return std::unique_ptr<metrics::HttpServer>();
+  return metrics::HttpServer::start(address, metrics::global(), std::move(ready));
+}
+
+}  // namespace kv::app

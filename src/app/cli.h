@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "common/result.h"
 #include "detect/detector.h"
 #include "kafka/config.h"
+#include "metrics/http_server.h"
 
 namespace kv::app {
 
@@ -51,6 +53,12 @@ class SignalBridge {
 
 // Number of CPU cores this process may use.
 int available_cores();
+
+// --metrics ADDR: serve Prometheus /metrics, /healthz and /readyz.
+void add_metrics_option(CLI::App* cmd, std::string& address);
+// Starts the endpoint when an address was given (nullptr otherwise).
+Result<std::unique_ptr<metrics::HttpServer>> start_metrics(const std::string& address,
+                                                           metrics::ReadinessFn ready);
 
 void add_broker_command(CLI::App& app, Action& action);
 void add_ingest_command(CLI::App& app, Action& action);

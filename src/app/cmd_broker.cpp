@@ -19,6 +19,7 @@ struct BrokerOptions {
   kafka::BrokerParams params;
   std::vector<std::string> topics;
   std::string engine = "durable";
+  std::string metrics;
   std::string host = "127.0.0.1";
   std::string advertised_host;
   std::string data_dir = "kvision-data";
@@ -42,6 +43,8 @@ int run_durable_broker(const BrokerOptions& o, const std::vector<kafka::TopicSpe
   for (const kafka::TopicSpec& t : extra) config.topics.emplace_back(t.name, t.partitions);
   auto broker = broker::DurableBroker::start(config);
   if (!broker) return report_error("broker", broker.error());
+  auto server = start_metrics(o.metrics, [] { return std::string(); });
+  if (!server) return report_error("broker", server.error());
   const std::string bootstrap = (*broker)->bootstrap();
   std::printf("kvision broker listening on %s:%d (advertised as %s), data in %s\n", o.host.c_str(),
               (*broker)->port(), bootstrap.c_str(), o.data_dir.c_str());
@@ -131,6 +134,7 @@ void add_broker_command(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--topic", o->topics, "Extra topic NAME[:PARTITIONS] to create (repeatable)");
+  add_metrics_option(cmd, o->metrics);
   cmd->add_option("--engine", o->engine,
                   "durable: kvision's own broker, logs on disk under --data-dir; mock: "
                   "librdkafka's in-memory mock cluster (5 MiB per partition, nothing kept), "

@@ -10,6 +10,7 @@ namespace {
 
 struct DetectOptions {
   KafkaOptions kafka;
+  std::string metrics;
   pipeline::DetectStageParams params;
   int threads = 0;
   int infer_threads = 0;
@@ -25,6 +26,11 @@ int run_detect_command(DetectOptions& o) {
                                                     : std::max(1, cores / o.params.threads));
   auto stage = pipeline::DetectStage::create(o.params);
   if (!stage) return report_error("detect", stage.error());
+  pipeline::DetectStage* raw = stage->get();
+  auto server = start_metrics(o.metrics, [raw]() -> std::string {
+    return raw->stats().assigned_partitions.load() > 0 ? "" : "no input partitions assigned yet";
+  });
+  if (!server) return report_error("detect", server.error());
   std::stop_source stop;
   SignalBridge bridge(stop);
   const Status s = (*stage)->run(stop.get_token());
@@ -46,6 +52,7 @@ void add_detect_command(CLI::App& app, Action& action) {
       "detect",
       "Consume raw_video_frames, run the detector, publish processed_images and detections");
   add_kafka_options(cmd, o->kafka);
+  add_metrics_option(cmd, o->metrics);
   auto& p = o->params;
   add_model_options(cmd, p.detector);
   cmd->add_option("--group,-g", p.group,

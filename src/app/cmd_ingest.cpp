@@ -12,6 +12,7 @@ namespace {
 
 struct IngestOptions {
   KafkaOptions kafka;
+  std::string metrics;
   pipeline::IngestParams params;
   bool no_progress = false;
 };
@@ -21,6 +22,8 @@ int run_ingest_command(IngestOptions& o) {
   if (!config) return report_error("ingest", config.error());
   o.params.kafka = *config;
   o.params.progress = !o.no_progress && isatty(STDERR_FILENO) != 0;
+  auto server = start_metrics(o.metrics, [] { return std::string(); });
+  if (!server) return report_error("ingest", server.error());
   std::stop_source stop;
   SignalBridge bridge(stop);
   auto stats = pipeline::run_ingest(o.params, stop.get_token());
@@ -40,6 +43,7 @@ void add_ingest_command(CLI::App& app, Action& action) {
   CLI::App* cmd =
       app.add_subcommand("ingest", "Publish frames of a video source to raw_video_frames as JPEG");
   add_kafka_options(cmd, o->kafka);
+  add_metrics_option(cmd, o->metrics);
   auto& p = o->params;
   cmd->add_option("--source,-s", p.source,
                   "Video file, image folder, /dev/videoN, or rtsp:// / http:// URL")

@@ -32,6 +32,7 @@ struct RunOptions {
   std::string output;
   int drain_timeout_s = 60;
   bool exactly_once = false;
+  std::string metrics;
 };
 
 // Collected from the sink thread.
@@ -93,6 +94,8 @@ int run_all(RunOptions& o) {
   };
   auto pipeline = LocalPipeline::start(lp, stop.get_token());
   if (!pipeline) return report_error("run", pipeline.error());
+  auto server = start_metrics(o.metrics, [] { return std::string(); });
+  if (!server) return report_error("run", server.error());
 
   o.ingest.progress = isatty(STDERR_FILENO) != 0;
   const int64_t start_us = wall_now_us();
@@ -171,6 +174,7 @@ void add_run_command(CLI::App& app, Action& action) {
                 "Detectors commit results and input offsets in Kafka transactions");
   cmd->add_option("--port", o->port, "Embedded broker port on 127.0.0.1 (0: a free one)")
       ->capture_default_str();
+  add_metrics_option(cmd, o->metrics);
   cmd->add_option("--engine", o->engine,
                   "Embedded broker: durable (kvision's own, on disk) or mock (librdkafka's "
                   "in-memory mock cluster, 5 MiB per partition)")

@@ -10,6 +10,7 @@ namespace {
 
 struct SinkOptions {
   KafkaOptions kafka;
+  std::string metrics;
   pipeline::SinkParams params;
   std::string format = "jsonl";
 };
@@ -18,6 +19,12 @@ int run_sink_command(SinkOptions& o) {
   auto config = make_kafka_config(o.kafka);
   if (!config) return report_error("sink", config.error());
   o.params.kafka = *config;
+  auto assigned = std::make_shared<std::atomic<bool>>(false);
+  o.params.on_assigned = [assigned] { *assigned = true; };
+  auto server = start_metrics(o.metrics, [assigned]() -> std::string {
+    return assigned->load() ? "" : "no partitions assigned yet";
+  });
+  if (!server) return report_error("sink", server.error());
   std::stop_source stop;
   SignalBridge bridge(stop);
   auto stats = pipeline::run_sink(o.params, stop.get_token());
@@ -33,6 +40,7 @@ void add_sink_command(CLI::App& app, Action& action) {
   CLI::App* cmd =
       app.add_subcommand("sink", "Write one JSON line per detection result (stdout or a file)");
   add_kafka_options(cmd, o->kafka);
+  add_metrics_option(cmd, o->metrics);
   auto& p = o->params;
   cmd->add_option("--topic", p.topic,
                   "detections, or processed_images (results read from its header)")

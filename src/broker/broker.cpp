@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "metrics/stage_metrics.h"
 
 namespace kv::broker {
 
@@ -30,6 +31,9 @@ Result<std::unique_ptr<DurableBroker>> DurableBroker::start(const BrokerConfig& 
   auto server = BrokerServer::start(config.server, *b->store_, *b->groups_, *b->txns_);
   if (!server) return server.error();
   b->server_ = std::move(*server);
+  DurableBroker* self = b.get();
+  metrics::build_info("broker", "");
+  b->metrics_collector_ = metrics::global().on_collect([self] { self->collect_metrics(); });
   TopicStore* topics = b->store_.get();
   TxnCoordinator* txn = b->txns_.get();
   const int retention_ms = std::max(10, config.retention_check_ms);
@@ -55,7 +59,55 @@ Result<std::unique_ptr<DurableBroker>> DurableBroker::start(const BrokerConfig& 
   return b;
 }
 
+void DurableBroker::collect_metrics() {
+  metrics::Registry& r = metrics::global();
+  const ServerStats& st = server_->stats();
+  for (int api = 0; api < ServerStats::kApiSlots; ++api) {
+    const int64_t n = st.requests_by_api[static_cast<size_t>(api)].load();
+    if (n == 0) continue;
+    r.counter("kvision_broker_requests_total", "Requests served, by Kafka API",
+              {{"api", api_name(static_cast<int16_t>(api))}})
+        .set_total(static_cast<double>(n));
+  }
+  r.counter("kvision_broker_bytes_total", "Bytes received and sent", {{"direction", "in"}})
+      .set_total(static_cast<double>(st.bytes_in.load()));
+  r.counter("kvision_broker_bytes_total", "Bytes received and sent", {{"direction", "out"}})
+      .set_total(static_cast<double>(st.bytes_out.load()));
+  r.counter("kvision_broker_request_errors_total", "Malformed or unsupported requests")
+      .set_total(static_cast<double>(st.errors.load()));
+  r.gauge("kvision_broker_connections", "Open client connections")
+      .set(static_cast<double>(st.open_connections.load()));
+  for (const std::string& topic : store_->topic_names()) {
+    for (int p = 0; p < store_->partition_count(topic); ++p) {
+      std::shared_ptr<PartitionLog> log = store_->partition(topic, p);
+      if (log == nullptr) continue;
+      const metrics::Labels labels{{"topic", topic}, {"partition", std::to_string(p)}};
+      r.gauge("kvision_broker_log_size_bytes", "Bytes on disk per partition", labels)
+          .set(static_cast<double>(log->size_bytes()));
+      r.gauge("kvision_broker_log_end_offset", "Next offset to be written per partition", labels)
+          .set(static_cast<double>(log->log_end_offset()));
+      r.gauge("kvision_broker_log_start_offset", "First offset kept per partition", labels)
+          .set(static_cast<double>(log->log_start_offset()));
+    }
+  }
+  for (const auto& [group, type] : groups_->list_groups()) {
+    const auto d = groups_->describe(group);
+    r.gauge("kvision_broker_group_members", "Members of a consumer group", {{"group", group}})
+        .set(d ? static_cast<double>(d->members.size()) : 0.0);
+  }
+  const TxnCoordinator::Stats t = txns_->stats();
+  r.counter("kvision_broker_transactions_total", "Transactions ended, by result",
+            {{"result", "committed"}})
+      .set_total(static_cast<double>(t.committed));
+  r.counter("kvision_broker_transactions_total", "Transactions ended, by result",
+            {{"result", "aborted"}})
+      .set_total(static_cast<double>(t.aborted));
+  r.gauge("kvision_broker_open_transactions", "Transactions open now")
+      .set(static_cast<double>(t.open));
+}
+
 DurableBroker::~DurableBroker() {
+  if (metrics_collector_ != 0) metrics::global().remove_collector(metrics_collector_);
   if (retention_.joinable()) {
     retention_.request_stop();
     retention_.join();

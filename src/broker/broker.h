@@ -47,6 +47,8 @@ class DurableBroker {
   std::unique_ptr<TxnCoordinator> txns_;
   std::unique_ptr<BrokerServer> server_;
   std::jthread retention_;
+  uint64_t metrics_collector_ = 0;
+  void collect_metrics();
 };
 
 }  // namespace kv::broker

@@ -18,6 +18,8 @@
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
 #include "media/jpeg.h"
+#include "metrics/kafka_metrics.h"
+#include "metrics/stage_metrics.h"
 #include "pipeline/dead_letter.h"
 #include "pipeline/offset_tracker.h"
 #include "pipeline/sequence_monitor.h"
@@ -98,8 +100,10 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   void revoke_transactional(const std::vector<kafka::TopicPartition>& parts);
   // Called once all outputs of an input record are acknowledged.
   void finish(const kafka::TopicPartition& tp, int64_t offset);
+  // capture_us: the frame's capture time, for the latency metric (0 for a dead letter).
   kafka::Producer::DeliveryFn on_output(std::shared_ptr<PendingOutputs> pending,
-                                        kafka::TopicPartition tp, int64_t offset, bool dead_letter);
+                                        kafka::TopicPartition tp, int64_t offset, bool dead_letter,
+                                        int64_t capture_us = 0);
 
   DetectStageParams params_;
   std::vector<std::unique_ptr<detect::Detector>> detectors_;
@@ -160,6 +164,23 @@ Status DetectStage::Impl::run(std::stop_token stop) {
   if (!consumer) return consumer.error();
   consumer_ = std::move(*consumer);
   if (Status s = consumer_->subscribe({params_.input_topic}); !s) return s;
+  metrics::build_info("detect", model_name());
+  metrics::ConsumerLagGauge lag(metrics::global(), params_.group);
+  const metrics::Registry::CollectorId collector = metrics::global().on_collect([this, &lag] {
+    lag.update(consumer_->handle());
+    metrics::global()
+        .gauge("kvision_producer_queue_messages", "Records queued or in flight in a producer",
+               {{"stage", "detect"}})
+        .set(producer_->outstanding());
+    metrics::global()
+        .gauge("kvision_assigned_partitions", "Input partitions a stage owns",
+               {{"stage", "detect"}})
+        .set(stats.assigned_partitions.load());
+  });
+  struct CollectorGuard {
+    metrics::Registry::CollectorId id;
+    ~CollectorGuard() { metrics::global().remove_collector(id); }
+  } collector_guard{collector};
   log_info("detect: group '{}' on {}, model {}, {} worker thread(s), {}", params_.group,
            params_.input_topic, model_name(), detectors_.size(),
            eos ? fmt::format("exactly-once (transactional id '{}')", txn_id) : "at-least-once");
@@ -240,6 +261,10 @@ void DetectStage::Impl::check_sequence(const rd_kafka_message_t* m) {
   if (!meta) return;  // dead-lettered by a worker
   const auto o = sequences_.observe({kafka::message_topic(m), m->partition}, meta->camera,
                                     meta->session_us, meta->seq);
+  if (o.event == SequenceMonitor::Event::kGap)
+    metrics::count_sequence("detect", "gap", static_cast<double>(o.frames));
+  if (o.event == SequenceMonitor::Event::kDuplicate)
+    metrics::count_sequence("detect", "duplicate", 1);
   const std::string line = describe(o, "detect", meta->camera, meta->seq);
   if (line.empty()) return;
   if (o.event == SequenceMonitor::Event::kNewSession) {
@@ -298,6 +323,10 @@ Status DetectStage::Impl::commit_transaction(const std::vector<kafka::TopicParti
   if (r.ok()) {
     for (const auto& [topic, partition, next] : offsets) sent_[{topic, partition}] = next;
     stats.transactions_committed.fetch_add(1);
+    metrics::global()
+        .counter("kvision_transactions_total", "Exactly-once transactions, by result",
+                 {{"result", "committed"}})
+        .inc();
   } else if (r.kind == kafka::TxnResult::kFatal) {
     fatal_ = make_error(ErrorCode::kKafka,
                         fmt::format("{} (fenced: another instance took this transactional id, "
@@ -324,6 +353,10 @@ void DetectStage::Impl::abort_and_rewind(const std::vector<kafka::TopicPartition
     return;
   }
   stats.transactions_aborted.fetch_add(1);
+  metrics::global()
+      .counter("kvision_transactions_total", "Exactly-once transactions, by result",
+               {{"result", "aborted"}})
+      .inc();
   txn_epoch_.fetch_add(1);  // work still in flight is void
   tracker_.reset();
   held_.clear();
@@ -376,17 +409,23 @@ void DetectStage::Impl::revoke_transactional(const std::vector<kafka::TopicParti
 
 kafka::Producer::DeliveryFn DetectStage::Impl::on_output(std::shared_ptr<PendingOutputs> pending,
                                                          kafka::TopicPartition tp, int64_t offset,
-                                                         bool dead_letter) {
-  return [this, pending = std::move(pending), tp = std::move(tp), offset,
-          dead_letter](const kafka::Delivery& d) {
+                                                         bool dead_letter, int64_t capture_us) {
+  return [this, pending = std::move(pending), tp = std::move(tp), offset, dead_letter,
+          capture_us](const kafka::Delivery& d) {
     if (!d.status.ok()) {
       pending->failed = true;
       stats.delivery_failures.fetch_add(1);
+      metrics::count_delivery_failure("detect");
       log_error("detect: {}", d.status.error().message);
       failed_ = true;
     }
     if (pending->remaining.fetch_sub(1) != 1 || pending->failed.load()) return;
     (dead_letter ? stats.dead_lettered : stats.processed).fetch_add(1);
+    if (dead_letter) {
+      metrics::count_dead_letter("detect", tp.topic + std::string(wire::kDeadLetterSuffix));
+    } else if (capture_us > 0) {
+      metrics::observe_latency("detect", static_cast<double>(wall_now_us() - capture_us) / 1e6);
+    }
     if (!params_.exactly_once) finish(tp, offset);  // else committed with the transaction
   };
 }
@@ -395,6 +434,7 @@ void DetectStage::Impl::reject(const WorkItem& item, const std::string& stage,
                                const std::string& error) {
   const rd_kafka_message_t* msg = item.msg.get();
   stats.bad_records.fetch_add(1);
+  metrics::count_error("detect", stage);
   const std::string topic = kafka::message_topic(msg);
   log_warn("detect: skipping {}[{}]@{} ({} stage): {}; sent to {}{}", topic, msg->partition,
            msg->offset, stage, error, topic, wire::kDeadLetterSuffix);
@@ -464,13 +504,26 @@ void DetectStage::Impl::process(detect::Detector& detector, WorkItem item) {
   detections.key = rec.frame.camera;
   detections.value = {reinterpret_cast<const uint8_t*>(json.data()), json.size()};
   detections.timestamp_ms = processed.timestamp_ms;
+  const int64_t capture_us = rec.frame.capture_us;
+  Stopwatch produce_time;
   publish(item, [&]() -> Status {
     for (const kafka::OutRecord* out : {&processed, &detections}) {
-      if (Status s = producer_->produce(*out, on_output(pending, tp, m->offset, false)); !s)
+      if (Status s = producer_->produce(*out, on_output(pending, tp, m->offset, false, capture_us));
+          !s)
         return s;
     }
     return ok_status();
   });
+  metrics::count_frame("detect", rec.frame.camera, processed.value.size());
+  metrics::observe_step("detect", "decode", rec.timings.decode_ms / 1000.0);
+  metrics::observe_step("detect", "preprocess", dt.preprocess_ms / 1000.0);
+  metrics::observe_step("detect", "infer", dt.infer_ms / 1000.0);
+  metrics::observe_step("detect", "postprocess", dt.postprocess_ms / 1000.0);
+  metrics::observe_step("detect", "produce", produce_time.elapsed_ms() / 1000.0);
+  metrics::global()
+      .histogram("kvision_inference_seconds", "Model inference time per frame",
+                 {{"model", detector.name()}})
+      .observe(dt.infer_ms / 1000.0);
 }
 
 Result<std::unique_ptr<DetectStage>> DetectStage::create(const DetectStageParams& params) {

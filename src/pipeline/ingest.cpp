@@ -1,4 +1,5 @@
 #include "pipeline/ingest.h"
+#include "metrics/stage_metrics.h"
 
 #include <atomic>
 #include <cstdio>
@@ -72,6 +73,19 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
     backpressure = std::make_unique<Backpressure>(std::move(*probe), p.lag_group, p.max_lag);
   }
 
+  metrics::build_info("ingest", "");
+  kafka::Producer* prod = producer->get();
+  const metrics::Registry::CollectorId collector = metrics::global().on_collect([prod] {
+    metrics::global()
+        .gauge("kvision_producer_queue_messages", "Records queued or in flight in a producer",
+               {{"stage", "ingest"}})
+        .set(prod->outstanding());
+  });
+  struct CollectorGuard {
+    metrics::Registry::CollectorId id;
+    ~CollectorGuard() { metrics::global().remove_collector(id); }
+  } collector_guard{collector};
+
   auto counters = std::make_shared<DeliveryCounters>();
   media::FpsSampler sampler(p.fps);
   IngestStats stats;
@@ -101,6 +115,7 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
   while (!stop.stop_requested() && (p.max_frames <= 0 || seq < p.max_frames)) {
     auto got = (*source)->read(frame);
     if (!got) {
+      metrics::count_error("ingest", "source");
       source_status = got.error();
       break;
     }
@@ -133,8 +148,11 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
           [&] { refresh(true); });
     }
 
+    Stopwatch encode_time;
     auto jpeg = media::encode_jpeg(frame.bgr, p.jpeg_quality);
+    metrics::observe_step("ingest", "encode", encode_time.elapsed_ms() / 1000.0);
     if (!jpeg) {
+      metrics::count_error("ingest", "encode");
       source_status = jpeg.error();
       break;
     }
@@ -153,16 +171,19 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
     rec.headers = wire::encode_frame_headers(meta);
     rec.timestamp_ms = frame.capture_us / 1000;
     const auto size = static_cast<int64_t>(jpeg->size());
-    Status s = (*producer)->produce(rec, [counters, size](const kafka::Delivery& d) {
-      if (d.status.ok()) {
-        counters->acked.fetch_add(1);
-        counters->bytes.fetch_add(size);
-        counters->partition.store(d.partition);
-      } else {
-        counters->failed.fetch_add(1);
-        log_error("ingest: {}", d.status.error().message);
-      }
-    });
+    Status s =
+        (*producer)->produce(rec, [counters, size, camera = p.camera](const kafka::Delivery& d) {
+          if (d.status.ok()) {
+            counters->acked.fetch_add(1);
+            counters->bytes.fetch_add(size);
+            counters->partition.store(d.partition);
+            metrics::count_frame("ingest", camera, static_cast<size_t>(size));
+          } else {
+            counters->failed.fetch_add(1);
+            metrics::count_delivery_failure("ingest");
+            log_error("ingest: {}", d.status.error().message);
+          }
+        });
     if (!s) {
       source_status = s;
       break;

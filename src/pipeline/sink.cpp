@@ -9,6 +9,8 @@
 #include "common/log.h"
 #include "kafka/consumer.h"
 #include "kafka/record.h"
+#include "metrics/kafka_metrics.h"
+#include "metrics/stage_metrics.h"
 #include "pipeline/sequence_monitor.h"
 #include "wire/topics.h"
 
@@ -71,6 +73,16 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
   log_info("sink: group '{}' on {} -> {}", p.group, p.topic,
            !p.write_lines ? "summary" : (out.get() == stdout ? "stdout" : p.output));
 
+  metrics::build_info("sink", "");
+  metrics::ConsumerLagGauge lag(metrics::global(), p.group);
+  rd_kafka_t* handle = (*consumer)->handle();
+  const metrics::Registry::CollectorId collector =
+      metrics::global().on_collect([&lag, handle] { lag.update(handle); });
+  struct CollectorGuard {
+    metrics::Registry::CollectorId id;
+    ~CollectorGuard() { metrics::global().remove_collector(id); }
+  } collector_guard{collector};
+
   SinkStats stats;
   Status status;
   while (!stop.stop_requested() && (p.max_records <= 0 || stats.records < p.max_records)) {
@@ -87,6 +99,7 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
         json ? wire::decode_detection_record(*json) : Result<wire::DetectionRecord>(json.error());
     if (!record) {
       ++stats.bad_records;
+      metrics::count_error("sink", "record");
       log_warn("sink: skipping {}[{}]@{}: {}", kafka::message_topic(m), m->partition, m->offset,
                record.error().message);
     } else {
@@ -101,8 +114,15 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
       if (p.on_record) p.on_record(*record, receive_us);
       ++stats.records;
       const wire::FrameMeta& f = record->frame;
+      metrics::count_frame("sink", f.camera, m->len);
+      if (f.capture_us > 0)
+        metrics::observe_latency("sink", static_cast<double>(receive_us - f.capture_us) / 1e6);
       const auto o =
           sequences.observe({kafka::message_topic(m), m->partition}, f.camera, f.session_us, f.seq);
+      if (o.event == SequenceMonitor::Event::kGap)
+        metrics::count_sequence("sink", "gap", static_cast<double>(o.frames));
+      if (o.event == SequenceMonitor::Event::kDuplicate)
+        metrics::count_sequence("sink", "duplicate", 1);
       if (const std::string line = describe(o, "sink", f.camera, f.seq); !line.empty()) {
         log_warn("{}", line);
       }

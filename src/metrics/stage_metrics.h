@@ -1,0 +1,74 @@
+// The metrics every pipeline stage reports, under one set of names (see docs/monitoring.md).
+// `stage` is ingest, detect or sink; `camera` is the record key (bounded by the registry).
+#pragma once
+
+#include <string>
+
+#include "metrics/registry.h"
+
+namespace kv::metrics {
+
+inline void count_frame(const std::string& stage, const std::string& camera, size_t bytes) {
+  Registry& r = global();
+  r.counter("kvision_frames_total", "Frames handled, by stage and camera",
+            {{"stage", stage}, {"camera", camera}})
+      .inc();
+  r.counter("kvision_bytes_total", "Frame bytes handled (JPEG), by stage and camera",
+            {{"stage", stage}, {"camera", camera}})
+      .inc(static_cast<double>(bytes));
+}
+
+inline void count_error(const std::string& stage, const std::string& kind) {
+  global()
+      .counter("kvision_errors_total", "Errors by stage and kind",
+               {{"stage", stage}, {"kind", kind}})
+      .inc();
+}
+
+inline void count_dead_letter(const std::string& stage, const std::string& topic) {
+  global()
+      .counter("kvision_dead_letters_total", "Records sent to a dead-letter topic (acknowledged)",
+               {{"stage", stage}, {"topic", topic}})
+      .inc();
+}
+
+inline void count_delivery_failure(const std::string& stage) {
+  global()
+      .counter("kvision_delivery_failures_total", "Records the producer could not deliver",
+               {{"stage", stage}})
+      .inc();
+}
+
+// Time of one step of a stage: decode, encode, preprocess, infer, postprocess, produce.
+inline void observe_step(const std::string& stage, const std::string& step, double seconds) {
+  global()
+      .histogram("kvision_step_seconds", "Time per frame in each step of a stage",
+                 {{"stage", stage}, {"step", step}})
+      .observe(seconds);
+}
+
+// From the frame's capture time to the stage's result: acknowledged (detect) or consumed (sink).
+inline void observe_latency(const std::string& stage, double seconds) {
+  global()
+      .histogram("kvision_end_to_end_latency_seconds",
+                 "Capture time to result acknowledged (detect) or consumed (sink)",
+                 {{"stage", stage}}, {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})
+      .observe(seconds);
+}
+
+inline void count_sequence(const std::string& stage, const std::string& what, double frames) {
+  global()
+      .counter("kvision_sequence_anomalies_total",
+               "Frames missing from or repeated in a camera's sequence (kind gap or duplicate)",
+               {{"stage", stage}, {"kind", what}})
+      .inc(frames);
+}
+
+inline void build_info(const std::string& component, const std::string& model) {
+  global()
+      .gauge("kvision_build_info", "kvision version, component and model",
+             {{"version", KV_VERSION}, {"component", component}, {"model", model}})
+      .set(1);
+}
+
+}  // namespace kv::metrics
