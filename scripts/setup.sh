@@ -16,6 +16,7 @@ packages=(
   kcat                     # an independent Kafka client, used by the integration tests
   python3-kafka            # kafka-python: a pure-Python Kafka client, for the broker tests
   python3 clang-format
+  prometheus curl          # promtool and a real Prometheus server for the monitoring test
 )
 # Node.js runs kafkajs (a pure-JavaScript Kafka client) in the broker tests; an existing
 # installation (for example from NodeSource) is used as it is.

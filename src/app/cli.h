@@ -68,5 +68,6 @@ void add_run_command(CLI::App& app, Action& action);
 void add_eval_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);
 void add_audit_command(CLI::App& app, Action& action);
+void add_status_command(CLI::App& app, Action& action);
 
 }  // namespace kv::app

@@ -21,6 +21,7 @@
 #include "kafka/record.h"
 #include "media/frame_source.h"
 #include "media/jpeg.h"
+#include "metrics/registry.h"
 #include "wire/topics.h"
 
 namespace kv::app {
@@ -318,6 +319,17 @@ int run_bench(const BenchOptions& o) {
     }
   }
   std::printf("  lowest p99: %s\n\n", latency_layout.text().c_str());
+
+  // What the Prometheus metrics cost: the default layout again with them off, then on.
+  metrics::set_enabled(false);
+  auto no_metrics = pipeline_rate(o, {0, 0}, o.frames, Feed::kBacklog);
+  metrics::set_enabled(true);
+  if (!no_metrics) return report_error("bench", no_metrics.error());
+  auto with_metrics = pipeline_rate(o, {0, 0}, o.frames, Feed::kBacklog);
+  if (!with_metrics) return report_error("bench", with_metrics.error());
+  const double metrics_cost = no_metrics->fps > 0 ? 1.0 - with_metrics->fps / no_metrics->fps : 0;
+  std::printf("Metrics (default layout, backlog): %.1f fps without, %.1f fps with: cost %.1f%%\n\n",
+              no_metrics->fps, with_metrics->fps, 100.0 * metrics_cost);
   const PipelineResult* paced = &lowest;
 
   const double vs_bare = best_bare.fps > 0 ? dflt->fps / best_bare.fps : 0;
@@ -336,8 +348,9 @@ int run_bench(const BenchOptions& o) {
               p99_ratio);
   std::printf(
       "BENCH bare_fps=%.2f plain_fps=%.2f pipeline_fps=%.2f best_pipeline_fps=%.2f "
-      "live_fps=%.2f p99_ms=%.1f single_frame_ms=%.1f\n",
-      best_bare.fps, *plain, dflt->fps, best.fps, live->fps, paced->p99_ms, single_frame_ms);
+      "live_fps=%.2f p99_ms=%.1f single_frame_ms=%.1f metrics_cost=%.3f\n",
+      best_bare.fps, *plain, dflt->fps, best.fps, live->fps, paced->p99_ms, single_frame_ms,
+      metrics_cost);
   return kExitOk;
 }
 

@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <string>
 
 namespace kv {
 
@@ -15,6 +18,17 @@ inline int64_t wall_now_us() {
 inline int64_t mono_now_us() {
   using namespace std::chrono;
   return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+// "2026-11-25 02:31:04.123 UTC" for a wall time in µs since the epoch.
+inline std::string format_wall_time(int64_t us) {
+  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03d UTC", static_cast<int>((us / 1000) % 1000));
+  return buf;
 }
 
 // Measures an interval on the monotonic clock.

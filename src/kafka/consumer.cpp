@@ -1,5 +1,7 @@
 #include "kafka/consumer.h"
 
+#include <unistd.h>
+
 #include <cstring>
 
 #include <fmt/format.h>
@@ -43,6 +45,11 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config,
                                                    const Properties& extra,
                                                    RebalanceListener* listener) {
   Properties defaults = default_properties();
+  // Named after the group, host and process, so `kvision status` and Kafka tools show who
+  // owns which partitions.
+  char host[256] = "host";
+  ::gethostname(host, sizeof host - 1);
+  defaults.emplace_back("client.id", fmt::format("{}@{}-{}", group, host, ::getpid()));
   defaults.emplace_back("group.id", group);
   defaults.insert(defaults.end(), extra.begin(), extra.end());
   auto conf = make_conf(config, defaults);

@@ -180,6 +180,18 @@ std::string Registry::render() {
   return out;
 }
 
+namespace {
+std::atomic<bool> g_enabled{true};
+}  // namespace
+
+void set_enabled(bool on) {
+  g_enabled = on;
+}
+
+bool enabled() {
+  return g_enabled.load(std::memory_order_relaxed);
+}
+
 Registry& global() {
   static Registry registry;
   return registry;

@@ -111,6 +111,11 @@ class Registry {
 // The process-wide registry that every stage reports to.
 Registry& global();
 
+// Stage metrics are on by default; off makes the helpers in stage_metrics.h no-ops (for
+// measuring what they cost: `kvision bench`).
+void set_enabled(bool on);
+bool enabled();
+
 // Label values are escaped per the exposition format (backslash, quote, newline).
 std::string escape_label(const std::string& v);
 

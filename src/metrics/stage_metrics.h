@@ -9,6 +9,7 @@
 namespace kv::metrics {
 
 inline void count_frame(const std::string& stage, const std::string& camera, size_t bytes) {
+  if (!enabled()) return;
   Registry& r = global();
   r.counter("kvision_frames_total", "Frames handled, by stage and camera",
             {{"stage", stage}, {"camera", camera}})
@@ -19,6 +20,7 @@ inline void count_frame(const std::string& stage, const std::string& camera, siz
 }
 
 inline void count_error(const std::string& stage, const std::string& kind) {
+  if (!enabled()) return;
   global()
       .counter("kvision_errors_total", "Errors by stage and kind",
                {{"stage", stage}, {"kind", kind}})
@@ -26,6 +28,7 @@ inline void count_error(const std::string& stage, const std::string& kind) {
 }
 
 inline void count_dead_letter(const std::string& stage, const std::string& topic) {
+  if (!enabled()) return;
   global()
       .counter("kvision_dead_letters_total", "Records sent to a dead-letter topic (acknowledged)",
                {{"stage", stage}, {"topic", topic}})
@@ -33,6 +36,7 @@ inline void count_dead_letter(const std::string& stage, const std::string& topic
 }
 
 inline void count_delivery_failure(const std::string& stage) {
+  if (!enabled()) return;
   global()
       .counter("kvision_delivery_failures_total", "Records the producer could not deliver",
                {{"stage", stage}})
@@ -41,6 +45,7 @@ inline void count_delivery_failure(const std::string& stage) {
 
 // Time of one step of a stage: decode, encode, preprocess, infer, postprocess, produce.
 inline void observe_step(const std::string& stage, const std::string& step, double seconds) {
+  if (!enabled()) return;
   global()
       .histogram("kvision_step_seconds", "Time per frame in each step of a stage",
                  {{"stage", stage}, {"step", step}})
@@ -49,6 +54,7 @@ inline void observe_step(const std::string& stage, const std::string& step, doub
 
 // From the frame's capture time to the stage's result: acknowledged (detect) or consumed (sink).
 inline void observe_latency(const std::string& stage, double seconds) {
+  if (!enabled()) return;
   global()
       .histogram("kvision_end_to_end_latency_seconds",
                  "Capture time to result acknowledged (detect) or consumed (sink)",
@@ -57,6 +63,7 @@ inline void observe_latency(const std::string& stage, double seconds) {
 }
 
 inline void count_sequence(const std::string& stage, const std::string& what, double frames) {
+  if (!enabled()) return;
   global()
       .counter("kvision_sequence_anomalies_total",
                "Frames missing from or repeated in a camera's sequence (kind gap or duplicate)",

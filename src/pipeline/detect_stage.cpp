@@ -520,10 +520,12 @@ void DetectStage::Impl::process(detect::Detector& detector, WorkItem item) {
   metrics::observe_step("detect", "infer", dt.infer_ms / 1000.0);
   metrics::observe_step("detect", "postprocess", dt.postprocess_ms / 1000.0);
   metrics::observe_step("detect", "produce", produce_time.elapsed_ms() / 1000.0);
-  metrics::global()
-      .histogram("kvision_inference_seconds", "Model inference time per frame",
-                 {{"model", detector.name()}})
-      .observe(dt.infer_ms / 1000.0);
+  if (metrics::enabled()) {
+    metrics::global()
+        .histogram("kvision_inference_seconds", "Model inference time per frame",
+                   {{"model", detector.name()}})
+        .observe(dt.infer_ms / 1000.0);
+  }
 }
 
 Result<std::unique_ptr<DetectStage>> DetectStage::create(const DetectStageParams& params) {

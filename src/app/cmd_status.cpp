@@ -1,0 +1,208 @@
+// kvision status: the operator's one-screen view of a cluster (topics, groups and their lag,
+// throughput, each camera's newest frame) with a verdict per group: OK, LAGGING or STALLED.
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "app/cli.h"
+#include "common/clock.h"
+#include "kafka/cluster_status.h"
+#include "wire/topics.h"
+
+namespace kv::app {
+namespace {
+
+struct StatusOptions {
+  KafkaOptions kafka;
+  double interval_s = 2;
+  bool json = false;
+  bool watch = false;
+  int timeout_ms = 10000;
+};
+
+// Exit codes beyond the usual ones, for scripts and health checks.
+constexpr int kExitLagging = 3;
+constexpr int kExitStalled = 4;
+
+struct Report {
+  kafka::ClusterSnapshot before;
+  kafka::ClusterSnapshot after;
+  double seconds = 0;
+  std::vector<std::pair<const kafka::GroupStatus*, kafka::GroupHealth>> groups;
+  kafka::Verdict overall = kafka::Verdict::kOk;
+};
+
+Report make_report(kafka::ClusterSnapshot before, kafka::ClusterSnapshot after) {
+  Report r{std::move(before), std::move(after), 0, {}, kafka::Verdict::kOk};
+  r.seconds = static_cast<double>(r.after.taken_us - r.before.taken_us) / 1e6;
+  for (const kafka::GroupStatus& g : r.after.groups) {
+    kafka::GroupStatus none;
+    const kafka::GroupStatus* was = &none;
+    for (const kafka::GroupStatus& b : r.before.groups)
+      if (b.group == g.group) was = &b;
+    kafka::GroupHealth h = kafka::judge(*was, g, r.seconds);
+    if (static_cast<int>(h.verdict) > static_cast<int>(r.overall)) r.overall = h.verdict;
+    r.groups.emplace_back(&g, h);
+  }
+  return r;
+}
+
+double topic_rate(const Report& r, const std::string& topic) {
+  int64_t delta = 0;
+  for (const auto& p : r.after.partitions) {
+    if (p.topic != topic) continue;
+    for (const auto& b : r.before.partitions)
+      if (b.topic == p.topic && b.partition == p.partition) delta += p.end - b.end;
+  }
+  return r.seconds > 0 ? static_cast<double>(delta) / r.seconds : 0;
+}
+
+std::string render_table(const Report& r) {
+  std::string out;
+  const int64_t now = r.after.taken_us;
+  out += fmt::format("kvision status  {}  (throughput over the last {:.1f} s)\n\n",
+                     format_wall_time(now), r.seconds);
+  out += fmt::format("{:<28} {:>5} {:>12} {:>12} {:>10}\n", "TOPIC", "PARTS", "RECORDS",
+                     "END OFFSETS", "RECORDS/S");
+  std::map<std::string, std::vector<const kafka::PartitionStatus*>> topics;
+  for (const auto& p : r.after.partitions) topics[p.topic].push_back(&p);
+  for (const auto& [name, parts] : topics) {
+    int64_t records = 0;
+    int64_t ends = 0;
+    for (const auto* p : parts) {
+      records += p->end - p->start;
+      ends += p->end;
+    }
+    out += fmt::format("{:<28} {:>5} {:>12} {:>12} {:>10.1f}\n", name, parts.size(), records, ends,
+                       topic_rate(r, name));
+  }
+  for (const auto& [g, h] : r.groups) {
+    out += fmt::format("\nGROUP {}  state {}  {} member(s)  lag {}  committed {:.1f}/s  {}: {}\n",
+                       g->group, g->state, g->members.size(), g->total_lag, h.committed_per_s,
+                       kafka::verdict_name(h.verdict), h.reason);
+    out += fmt::format("  {:<24} {:>4} {:>10} {:>10} {:>8}  {}\n", "TOPIC", "PART", "COMMITTED",
+                       "END", "LAG", "MEMBER");
+    for (const auto& p : g->partitions) {
+      out += fmt::format("  {:<24} {:>4} {:>10} {:>10} {:>8}  {}\n", p.topic, p.partition,
+                         p.committed >= 0 ? std::to_string(p.committed) : "-", p.end, p.lag,
+                         p.member.empty() ? "-" : p.member);
+    }
+  }
+  if (!r.after.cameras.empty()) {
+    out += fmt::format("\n{:<20} {:<20} {:>8} {:>26} {:>9}\n", "CAMERA", "TOPIC", "SEQ",
+                       "NEWEST FRAME CAPTURED", "AGE");
+    for (const auto& c : r.after.cameras) {
+      out += fmt::format("{:<20} {:<20} {:>8} {:>26} {:>8.1f}s\n", c.camera, c.topic, c.seq,
+                         format_wall_time(c.capture_us),
+                         static_cast<double>(now - c.capture_us) / 1e6);
+    }
+  }
+  out += fmt::format("\nVERDICT {}\n", kafka::verdict_name(r.overall));
+  return out;
+}
+
+nlohmann::json render_json(const Report& r) {
+  nlohmann::json j;
+  j["time_us"] = r.after.taken_us;
+  j["interval_s"] = r.seconds;
+  j["verdict"] = kafka::verdict_name(r.overall);
+  for (const auto& p : r.after.partitions) {
+    j["topics"][p.topic]["partitions"].push_back(
+        {{"partition", p.partition}, {"start", p.start}, {"end", p.end}});
+    j["topics"][p.topic]["records_per_s"] = topic_rate(r, p.topic);
+  }
+  for (const auto& [g, h] : r.groups) {
+    nlohmann::json jg{{"group", g->group},
+                      {"state", g->state},
+                      {"total_lag", g->total_lag},
+                      {"lag_before", h.lag_before},
+                      {"committed_per_s", h.committed_per_s},
+                      {"verdict", kafka::verdict_name(h.verdict)},
+                      {"reason", h.reason}};
+    for (const auto& m : g->members) {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& [t, p] : m.assignment) a.push_back({{"topic", t}, {"partition", p}});
+      jg["members"].push_back({{"member_id", m.member_id},
+                               {"client_id", m.client_id},
+                               {"host", m.host},
+                               {"assignment", a}});
+    }
+    for (const auto& p : g->partitions) {
+      jg["partitions"].push_back({{"topic", p.topic},
+                                  {"partition", p.partition},
+                                  {"committed", p.committed},
+                                  {"end", p.end},
+                                  {"lag", p.lag},
+                                  {"member", p.member}});
+    }
+    j["groups"].push_back(jg);
+  }
+  for (const auto& c : r.after.cameras) {
+    j["cameras"].push_back({{"camera", c.camera},
+                            {"topic", c.topic},
+                            {"seq", c.seq},
+                            {"capture_us", c.capture_us},
+                            {"age_s", static_cast<double>(r.after.taken_us - c.capture_us) / 1e6}});
+  }
+  return j;
+}
+
+int run_status(const StatusOptions& o) {
+  auto config = make_kafka_config(o.kafka);
+  if (!config) return report_error("status", config.error());
+  auto reader = kafka::StatusReader::create(*config);
+  if (!reader) return report_error("status", reader.error());
+  const std::vector<std::string> frame_topics = {std::string(wire::kRawFramesTopic),
+                                                 std::string(wire::kProcessedTopic)};
+  std::stop_source stop;
+  SignalBridge bridge(stop);
+  auto before = (*reader)->snapshot(frame_topics, o.timeout_ms);
+  if (!before) return report_error("status", before.error());
+  for (;;) {
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(static_cast<int>(o.interval_s * 1000));
+    while (!stop.stop_requested() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (stop.stop_requested()) return kExitOk;
+    auto after = (*reader)->snapshot(frame_topics, o.timeout_ms);
+    if (!after) return report_error("status", after.error());
+    const Report r = make_report(*before, *after);
+    if (o.watch && !o.json) std::printf("\033[H\033[2J");  // redraw in place
+    const std::string text = o.json ? render_json(r).dump() + "\n" : render_table(r);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    if (!o.watch) {
+      return r.overall == kafka::Verdict::kOk        ? kExitOk
+             : r.overall == kafka::Verdict::kLagging ? kExitLagging
+                                                     : kExitStalled;
+    }
+    before = std::move(after);
+  }
+}
+
+}  // namespace
+
+void add_status_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<StatusOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "status",
+      "One-screen view of a cluster: topics, consumer groups with lag, throughput, each "
+      "camera's newest frame, and a verdict (OK, LAGGING, STALLED). Exit code 0 OK, 3 "
+      "LAGGING, 4 STALLED");
+  add_kafka_options(cmd, o->kafka);
+  cmd->add_option("--interval", o->interval_s,
+                  "Seconds between the two samples that give throughput and the verdict")
+      ->capture_default_str()
+      ->check(CLI::Range(0.2, 3600.0));
+  cmd->add_flag("--json", o->json, "One JSON object per report instead of the table");
+  cmd->add_flag("--watch", o->watch, "Refresh in place every --interval until Ctrl-C");
+  cmd->callback([o, &action] { action = [o] { return run_status(*o); }; });
+}
+
+}  // namespace kv::app

@@ -1,0 +1,166 @@
+#include "kafka/cluster_status.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "common/clock.h"
+#include "kafka/record.h"
+#include "wire/frame_headers.h"
+
+namespace kv::kafka {
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::kOk:
+      return "OK";
+    case Verdict::kLagging:
+      return "LAGGING";
+    case Verdict::kStalled:
+      return "STALLED";
+  }
+  return "?";
+}
+
+GroupHealth judge(const GroupStatus& before, const GroupStatus& after, double seconds) {
+  GroupHealth h;
+  h.lag_before = before.total_lag;
+  h.lag_after = after.total_lag;
+  std::map<std::pair<std::string, int32_t>, int64_t> was;
+  for (const auto& p : before.partitions)
+    was[{p.topic, p.partition}] = std::max<int64_t>(p.committed, 0);
+  for (const auto& p : after.partitions) {
+    auto it = was.find({p.topic, p.partition});
+    const int64_t then = it != was.end() ? it->second : 0;
+    h.progress += std::max<int64_t>(0, std::max<int64_t>(p.committed, 0) - then);
+  }
+  h.committed_per_s = seconds > 0 ? static_cast<double>(h.progress) / seconds : 0;
+  if (h.lag_after == 0) {
+    h.reason = "caught up";
+  } else if (h.progress == 0) {
+    h.verdict = Verdict::kStalled;
+    h.reason =
+        fmt::format("{} records behind and nothing committed in {:.0f} s", h.lag_after, seconds);
+  } else if (h.lag_after > h.lag_before) {
+    h.verdict = Verdict::kLagging;
+    h.reason =
+        fmt::format("lag grew from {} to {} in {:.0f} s", h.lag_before, h.lag_after, seconds);
+  } else {
+    h.reason = fmt::format("lag {} (was {}), keeping up", h.lag_after, h.lag_before);
+  }
+  return h;
+}
+
+Result<std::unique_ptr<StatusReader>> StatusReader::create(const KafkaConfig& config) {
+  std::unique_ptr<StatusReader> r(new StatusReader());
+  auto admin = Admin::create(config);
+  if (!admin) return admin.error();
+  r->admin_ = std::move(*admin);
+  auto conf = make_conf(config, {{"group.id", "kvision-status"},
+                                 {"enable.auto.commit", "false"},
+                                 {"fetch.wait.max.ms", "50"},
+                                 {"fetch.message.max.bytes", "16777216"}});
+  if (!conf) return conf.error();
+  auto rk = new_handle(RD_KAFKA_CONSUMER, *conf, "status reader");
+  if (!rk) return rk.error();
+  r->rk_ = std::move(*rk);
+  return r;
+}
+
+Result<ClusterSnapshot> StatusReader::snapshot(const std::vector<std::string>& frame_topics,
+                                               int timeout_ms) {
+  ClusterSnapshot s;
+  s.taken_us = wall_now_us();
+  const rd_kafka_metadata_t* md = nullptr;
+  if (rd_kafka_resp_err_t e = rd_kafka_metadata(rk_.get(), 1, nullptr, &md, timeout_ms);
+      e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(ErrorCode::kKafka,
+                      fmt::format("cannot read the cluster's metadata: {}: check --brokers",
+                                  rd_kafka_err2str(e)));
+  }
+  for (int t = 0; t < md->topic_cnt; ++t) {
+    const rd_kafka_metadata_topic_t& topic = md->topics[t];
+    if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR || std::string(topic.topic).rfind("__", 0) == 0)
+      continue;
+    for (int p = 0; p < topic.partition_cnt; ++p) {
+      PartitionStatus ps{topic.topic, topic.partitions[p].id, 0, 0};
+      rd_kafka_query_watermark_offsets(rk_.get(), topic.topic, ps.partition, &ps.start, &ps.end,
+                                       timeout_ms);
+      s.partitions.push_back(ps);
+    }
+  }
+  rd_kafka_metadata_destroy(md);
+  std::sort(s.partitions.begin(), s.partitions.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+  });
+  std::map<std::pair<std::string, int32_t>, const PartitionStatus*> by_tp;
+  for (const auto& p : s.partitions) by_tp[{p.topic, p.partition}] = &p;
+
+  auto groups = admin_->list_groups(timeout_ms);
+  if (!groups) return groups.error();
+  for (const GroupListing& g : *groups) {
+    if (g.group_id == "kvision-status") continue;
+    GroupStatus gs;
+    gs.group = g.group_id;
+    gs.state = g.state;
+    std::map<std::pair<std::string, int32_t>, std::string> owner;
+    if (auto d = admin_->describe_group(g.group_id, timeout_ms); d) {
+      gs.members = d->members;
+      if (!d->state.empty()) gs.state = d->state;
+      for (const GroupMember& m : d->members)
+        for (const auto& tp : m.assignment) owner[tp] = m.client_id;
+    }
+    Admin::Partitions all;
+    for (const auto& p : s.partitions) all.emplace_back(p.topic, p.partition);
+    auto committed = admin_->committed_offsets(g.group_id, all, timeout_ms);
+    if (!committed) return committed.error();
+    for (const auto& p : s.partitions) {
+      auto c = committed->find({p.topic, p.partition});
+      const bool owned = owner.count({p.topic, p.partition}) > 0;
+      if (c == committed->end() && !owned) continue;  // not a partition this group reads
+      GroupPartitionStatus gp;
+      gp.topic = p.topic;
+      gp.partition = p.partition;
+      gp.committed = c != committed->end() ? c->second : -1;
+      gp.end = p.end;
+      gp.lag = std::max<int64_t>(0, p.end - (gp.committed >= 0 ? gp.committed : p.start));
+      gp.member = owned ? owner[{p.topic, p.partition}] : "";
+      gs.total_lag += gp.lag;
+      gs.partitions.push_back(gp);
+    }
+    s.groups.push_back(std::move(gs));
+  }
+
+  // The newest frame per camera: the last record of each non-empty frame partition.
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(8));
+  int wanted = 0;
+  for (const auto& p : s.partitions) {
+    if (std::find(frame_topics.begin(), frame_topics.end(), p.topic) == frame_topics.end() ||
+        p.end <= p.start)
+      continue;
+    rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset = p.end - 1;
+    ++wanted;
+  }
+  if (wanted > 0) {
+    rd_kafka_assign(rk_.get(), list.get());
+    std::map<std::pair<std::string, std::string>, CameraStatus> newest;
+    const int64_t deadline = mono_now_us() + int64_t{timeout_ms} * 1000;
+    int got = 0;
+    while (got < wanted && mono_now_us() < deadline) {
+      MessagePtr m(rd_kafka_consumer_poll(rk_.get(), 50));
+      if (!m || m->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+      ++got;
+      auto meta = wire::decode_frame_headers(message_headers(m.get()));
+      if (!meta) continue;
+      const std::string topic = message_topic(m.get());
+      CameraStatus& c = newest[{meta->camera, topic}];
+      if (meta->capture_us >= c.capture_us) c = {meta->camera, topic, meta->capture_us, meta->seq};
+    }
+    rd_kafka_assign(rk_.get(), nullptr);
+    for (auto& [key, c] : newest) s.cameras.push_back(c);
+  }
+  return s;
+}
+
+}  // namespace kv::kafka

@@ -1,0 +1,84 @@
+// What `kvision status` shows: a snapshot of a cluster through standard Kafka APIs only
+// (metadata, watermarks, group listing and description, committed offsets, the last record of
+// each frame partition), and the verdict from two snapshots taken some seconds apart.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "kafka/admin.h"
+#include "kafka/config.h"
+
+namespace kv::kafka {
+
+struct PartitionStatus {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t start = 0;  // log start offset
+  int64_t end = 0;    // high watermark
+};
+
+struct GroupPartitionStatus {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t committed = -1;  // -1: nothing committed
+  int64_t end = 0;
+  int64_t lag = 0;     // end - committed (end - start without a commit)
+  std::string member;  // client id of the owner, "" if unassigned
+};
+
+struct GroupStatus {
+  std::string group;
+  std::string state;
+  std::vector<GroupMember> members;
+  std::vector<GroupPartitionStatus> partitions;
+  int64_t total_lag = 0;
+};
+
+// The newest frame of a camera seen on a topic (from the last record of each partition).
+struct CameraStatus {
+  std::string camera;
+  std::string topic;
+  int64_t capture_us = 0;
+  int64_t seq = 0;
+};
+
+struct ClusterSnapshot {
+  int64_t taken_us = 0;
+  std::vector<PartitionStatus> partitions;
+  std::vector<GroupStatus> groups;
+  std::vector<CameraStatus> cameras;
+};
+
+// Thread-safety: one thread at a time.
+class StatusReader {
+ public:
+  static Result<std::unique_ptr<StatusReader>> create(const KafkaConfig& config);
+  // frame_topics: topics whose records carry kvision frame headers (their cameras are shown).
+  Result<ClusterSnapshot> snapshot(const std::vector<std::string>& frame_topics, int timeout_ms);
+
+ private:
+  StatusReader() = default;
+  std::unique_ptr<Admin> admin_;
+  KafkaHandle rk_;  // a consumer handle for metadata, watermarks and the last records
+};
+
+enum class Verdict { kOk, kLagging, kStalled };
+const char* verdict_name(Verdict v);
+
+struct GroupHealth {
+  Verdict verdict = Verdict::kOk;
+  int64_t lag_before = 0;
+  int64_t lag_after = 0;
+  int64_t progress = 0;        // records committed between the snapshots
+  double committed_per_s = 0;  // the group's throughput
+  std::string reason;
+};
+
+// OK: no lag, or lag not growing while the group commits; LAGGING: lag grew; STALLED: lag
+// and no commit at all between the snapshots.
+GroupHealth judge(const GroupStatus& before, const GroupStatus& after, double seconds);
+
+}  // namespace kv::kafka
