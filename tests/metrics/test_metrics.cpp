@@ -1,0 +1,136 @@
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+
+#include "kafka/cluster_status.h"
+#include "metrics/http_server.h"
+#include "metrics/registry.h"
+
+namespace kv::metrics {
+namespace {
+
+TEST(Registry, RendersTheTextExpositionFormat) {
+  Registry r;
+  r.counter("kv_frames_total", "Frames", {{"stage", "detect"}, {"camera", "a\"b"}}).inc(3);
+  r.gauge("kv_lag", "Lag").set(7);
+  Histogram& h = r.histogram("kv_seconds", "Time", {{"step", "infer"}}, {0.1, 1});
+  h.observe(0.05);
+  h.observe(0.5);
+  h.observe(5);
+  const std::string text = r.render();
+  EXPECT_NE(text.find("# HELP kv_frames_total Frames\n# TYPE kv_frames_total counter\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("kv_frames_total{stage=\"detect\",camera=\"a\\\"b\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("# TYPE kv_lag gauge\nkv_lag 7\n"), std::string::npos);
+  EXPECT_NE(text.find("kv_seconds_bucket{step=\"infer\",le=\"0.1\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("kv_seconds_bucket{step=\"infer\",le=\"1\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("kv_seconds_bucket{step=\"infer\",le=\"+Inf\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("kv_seconds_sum{step=\"infer\"} 5.55\n"), std::string::npos);
+  EXPECT_NE(text.find("kv_seconds_count{step=\"infer\"} 3\n"), std::string::npos);
+}
+
+TEST(Registry, KeepsLabelCardinalityBounded) {
+  Registry r;
+  for (size_t i = 0; i < Registry::kMaxSeriesPerFamily + 50; ++i)
+    r.counter("kv_total", "x", {{"camera", "cam" + std::to_string(i)}}).inc();
+  const std::string text = r.render();
+  size_t lines = 0;
+  for (size_t pos = 0; (pos = text.find("\nkv_total{", pos)) != std::string::npos; ++pos) ++lines;
+  EXPECT_EQ(lines, Registry::kMaxSeriesPerFamily);
+  EXPECT_NE(text.find("kv_total{camera=\"_other\"} 51\n"), std::string::npos);
+}
+
+TEST(Registry, CollectorsRunAtRenderUntilRemoved) {
+  Registry r;
+  int runs = 0;
+  const auto id = r.on_collect([&] {
+    ++runs;
+    r.gauge("kv_queue", "q", {{"p", "0"}}).set(runs);
+  });
+  EXPECT_NE(r.render().find("kv_queue{p=\"0\"} 1\n"), std::string::npos);
+  r.remove_collector(id);
+  r.remove_gauge("kv_queue", {{"p", "0"}});
+  EXPECT_EQ(r.render().find("kv_queue"), std::string::npos);
+  EXPECT_EQ(runs, 1);
+}
+
+std::string http_get(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(static_cast<uint16_t>(port));
+  in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&in), sizeof in) != 0) {
+    ::close(fd);
+    return {};
+  }
+  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  ::send(fd, req.data(), req.size(), 0);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+TEST(HttpServer, ServesMetricsHealthAndReadiness) {
+  Registry r;
+  r.counter("kv_up_total", "up").inc();
+  std::atomic<bool> ready{false};
+  auto s = HttpServer::start(":0", r, [&] { return ready ? std::string() : "no partitions"; });
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ((*s)->host(), "127.0.0.1");  // loopback unless told otherwise
+  const int port = (*s)->port();
+  const std::string metrics = http_get(port, "/metrics");
+  EXPECT_EQ(metrics.rfind("HTTP/1.1 200 OK\r\n", 0), 0U) << metrics;
+  EXPECT_NE(metrics.find("text/plain; version=0.0.4"), std::string::npos);
+  EXPECT_NE(metrics.find("kv_up_total 1\n"), std::string::npos);
+  EXPECT_NE(http_get(port, "/healthz").find("200 OK"), std::string::npos);
+  const std::string not_ready = http_get(port, "/readyz");
+  EXPECT_NE(not_ready.find("503"), std::string::npos);
+  EXPECT_NE(not_ready.find("not ready: no partitions"), std::string::npos);
+  ready = true;
+  EXPECT_NE(http_get(port, "/readyz").find("200 OK"), std::string::npos);
+  EXPECT_NE(http_get(port, "/nope").find("404"), std::string::npos);
+}
+
+TEST(HttpServer, RejectsBadAddresses) {
+  Registry r;
+  EXPECT_FALSE(HttpServer::start("127.0.0.1:99999", r, {}).ok());
+  EXPECT_FALSE(HttpServer::start("localhost:9464", r, {}).ok());  // an IPv4 address is needed
+  EXPECT_FALSE(HttpServer::start("x", r, {}).ok());
+  auto p = parse_listen_address("0.0.0.0:9464");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->first, "0.0.0.0");
+  EXPECT_EQ(p->second, 9464);
+}
+
+kafka::GroupStatus group(int64_t committed, int64_t end) {
+  kafka::GroupStatus g;
+  g.group = "g";
+  g.partitions.push_back({"t", 0, committed, end, end - committed, "m"});
+  g.total_lag = end - committed;
+  return g;
+}
+
+TEST(StatusVerdict, OkLaggingStalled) {
+  EXPECT_EQ(kafka::judge(group(10, 10), group(50, 50), 2).verdict, kafka::Verdict::kOk);
+  const auto catching_up = kafka::judge(group(10, 40), group(35, 45), 2);
+  EXPECT_EQ(catching_up.verdict, kafka::Verdict::kOk);
+  EXPECT_DOUBLE_EQ(catching_up.committed_per_s, 12.5);
+  const auto lagging = kafka::judge(group(10, 20), group(14, 40), 2);
+  EXPECT_EQ(lagging.verdict, kafka::Verdict::kLagging);
+  EXPECT_EQ(lagging.reason, "lag grew from 10 to 26 in 2 s");
+  EXPECT_EQ(kafka::judge(group(10, 20), group(10, 20), 2).verdict, kafka::Verdict::kStalled);
+}
+
+}  // namespace
+}  // namespace kv::metrics
