@@ -12,6 +12,7 @@ packages=(
   libjpeg-dev              # libjpeg-turbo: JPEG decoding scaled in the IDCT
   librdkafka-dev           # the Kafka client, and its mock cluster for the embedded broker
   libcli11-dev nlohmann-json3-dev libfmt-dev
+  libsqlite3-dev           # kvision store
   libgtest-dev libgmock-dev libbenchmark-dev
   kcat                     # an independent Kafka client, used by the integration tests
   python3-kafka            # kafka-python: a pure-Python Kafka client, for the broker tests

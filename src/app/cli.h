@@ -69,5 +69,6 @@ void add_eval_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);
 void add_audit_command(CLI::App& app, Action& action);
 void add_status_command(CLI::App& app, Action& action);
+void add_store_command(CLI::App& app, Action& action);  // store and query
 
 }  // namespace kv::app

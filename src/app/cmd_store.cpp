@@ -1,0 +1,248 @@
+// kvision store: results into a database (SQLite), written idempotently, offsets committed
+// only once the write is durable. kvision query: search it, one JSON object per line.
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "app/cli.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "kafka/consumer.h"
+#include "kafka/record.h"
+#include "metrics/stage_metrics.h"
+#include "store/detection_store.h"
+#include "wire/detection_record.h"
+#include "wire/topics.h"
+
+namespace kv::app {
+namespace {
+
+struct StoreOptions {
+  KafkaOptions kafka;
+  std::string db = "kvision-detections.db";
+  std::string topic = "detections";
+  std::string group = "kvision-store";
+  int batch = 100;
+  int batch_ms = 200;
+  std::string metrics;
+};
+
+// The detection record's JSON: the value on `detections`, a header on `processed_images`.
+std::optional<std::string> record_json(const rd_kafka_message_t* m) {
+  if (kafka::message_topic(m) == wire::kProcessedTopic) {
+    const wire::Headers headers = kafka::message_headers(m);
+    const std::string* json = wire::find_header(headers, wire::kHdrDetections);
+    if (json == nullptr) return std::nullopt;
+    return *json;
+  }
+  const auto v = kafka::message_value(m);
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size());
+}
+
+int run_store(const StoreOptions& o) {
+  auto config = make_kafka_config(o.kafka);
+  if (!config) return report_error("store", config.error());
+  auto db = store::DetectionStore::open(o.db);
+  if (!db) return report_error("store", db.error());
+  auto consumer = kafka::Consumer::create(*config, o.group);
+  if (!consumer) return report_error("store", consumer.error());
+  if (Status s = (*consumer)->subscribe({o.topic}); !s) return report_error("store", s.error());
+  auto server = start_metrics(o.metrics, [] { return std::string(); });
+  if (!server) return report_error("store", server.error());
+  metrics::build_info("store", "");
+  log_info("store: group '{}' on {} -> {}", o.group, o.topic, o.db);
+  std::stop_source stop;
+  SignalBridge bridge(stop);
+
+  std::vector<wire::DetectionRecord> batch;
+  std::vector<kafka::MessagePtr> taken;
+  int64_t first_us = 0;
+  int64_t frames = 0;
+  int64_t bad = 0;
+  int64_t new_frames = 0;
+  auto flush = [&]() -> Status {
+    if (taken.empty()) return ok_status();
+    auto added = (*db)->write(batch);
+    if (!added) return added.error();
+    new_frames += *added;
+    // Durable now: only then are the offsets handed to the consumer for committing.
+    for (const kafka::MessagePtr& m : taken) {
+      (void)(*consumer)->store_offset(kafka::message_topic(m.get()), m->partition, m->offset + 1);
+    }
+    batch.clear();
+    taken.clear();
+    return ok_status();
+  };
+  Status status;
+  while (!stop.stop_requested()) {
+    auto msg = (*consumer)->poll(50);
+    if (!msg) {
+      status = msg.error();
+      break;
+    }
+    if (*msg) {
+      const rd_kafka_message_t* m = msg->get();
+      auto json = record_json(m);
+      auto rec = json ? wire::decode_detection_record(*json)
+                      : Result<wire::DetectionRecord>(make_error(ErrorCode::kDecode, "no record"));
+      if (!rec) {
+        ++bad;
+        metrics::count_error("store", "record");
+        log_warn("store: skipping {}[{}]@{}: {}", kafka::message_topic(m), m->partition, m->offset,
+                 rec.error().message);
+      } else {
+        metrics::count_frame("store", rec->frame.camera, m->len);
+        batch.push_back(std::move(*rec));
+        ++frames;
+      }
+      if (taken.empty()) first_us = mono_now_us();
+      taken.push_back(std::move(*msg));
+    }
+    if (!taken.empty() && (static_cast<int>(taken.size()) >= o.batch ||
+                           mono_now_us() - first_us >= int64_t{o.batch_ms} * 1000)) {
+      if (status = flush(); !status) break;
+    }
+  }
+  if (status.ok()) status = flush();
+  (*consumer)->close();
+  log_info("store: {} records read ({} new frames stored, {} bad)", frames, new_frames, bad);
+  if (!status) return report_error("store", status.error());
+  return kExitOk;
+}
+
+struct QueryOptions {
+  std::string db = "kvision-detections.db";
+  std::string camera;
+  std::string label;
+  std::string from;
+  std::string to;
+  double min_score = 0;
+  std::string zone;
+  bool normalised = false;
+  int64_t limit = 1000;
+};
+
+// "2026-11-25T02:31:04Z" (UTC, seconds optional fraction ignored) or milliseconds since the
+// epoch.
+Result<int64_t> parse_time(const std::string& text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
+    return std::stoll(text) * 1000;
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr || (*end != '\0' && *end != 'Z' && *end != '.')) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("bad time '{}': use 2026-11-25T02:31:04Z or milliseconds "
+                                  "since the epoch",
+                                  text));
+  }
+  return static_cast<int64_t>(timegm(&tm)) * 1000000;
+}
+
+Result<std::vector<store::Point>> parse_zone(const std::string& text) {
+  std::vector<store::Point> zone;
+  std::istringstream in(text);
+  std::string pair;
+  while (in >> pair) {
+    store::Point p;
+    char comma = 0;
+    std::istringstream ps(pair);
+    if (!(ps >> p.x >> comma >> p.y) || comma != ',' || !ps.eof()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("bad zone point '{}': use \"x,y x,y x,y ...\"", pair));
+    }
+    zone.push_back(p);
+  }
+  if (zone.size() < 3)
+    return make_error(ErrorCode::kInvalidArgument, "a zone needs at least 3 points");
+  return zone;
+}
+
+int run_query(const QueryOptions& o) {
+  store::Query q;
+  if (!o.camera.empty()) q.camera = o.camera;
+  if (!o.label.empty()) q.label = o.label;
+  if (!o.from.empty()) {
+    auto t = parse_time(o.from);
+    if (!t) return report_error("query", t.error());
+    q.from_us = *t;
+  }
+  if (!o.to.empty()) {
+    auto t = parse_time(o.to);
+    if (!t) return report_error("query", t.error());
+    q.to_us = *t;
+  }
+  if (!o.zone.empty()) {
+    auto z = parse_zone(o.zone);
+    if (!z) return report_error("query", z.error());
+    q.zone = *z;
+    q.zone_normalised = o.normalised;
+  }
+  q.min_score = o.min_score;
+  q.limit = o.limit;
+  auto db = store::DetectionStore::open(o.db);
+  if (!db) return report_error("query", db.error());
+  auto rows = (*db)->query(q);
+  if (!rows) return report_error("query", rows.error());
+  for (const store::StoredDetection& d : *rows) {
+    const nlohmann::json j{
+        {"camera", d.frame.camera},
+        {"time", format_wall_time(d.frame.capture_us)},
+        {"capture_us", d.frame.capture_us},
+        {"session_us", d.frame.session_us},
+        {"seq", d.frame.seq},
+        {"label", d.object.label},
+        {"score", d.object.score},
+        {"box", {d.object.box.x, d.object.box.y, d.object.box.w, d.object.box.h}},
+        {"frame",
+         {{"topic", d.source.topic},
+          {"partition", d.source.partition},
+          {"offset", d.source.offset},
+          {"width", d.frame.width},
+          {"height", d.frame.height}}}};
+    std::printf("%s\n", j.dump().c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_store_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<StoreOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "store",
+      "Store results in a SQLite database for search (kvision query); idempotent, offsets "
+      "committed only after the write is durable");
+  add_kafka_options(cmd, o->kafka);
+  add_metrics_option(cmd, o->metrics);
+  cmd->add_option("--db", o->db, "SQLite file (or sqlite:PATH)")->capture_default_str();
+  cmd->add_option("--topic", o->topic, "detections, or processed_images")->capture_default_str();
+  cmd->add_option("--group,-g", o->group, "Consumer group")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Records per database transaction (at most)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmd->callback([o, &action] { action = [o] { return run_store(*o); }; });
+
+  auto q = std::make_shared<QueryOptions>();
+  CLI::App* qc = app.add_subcommand(
+      "query", "Search stored detections; one JSON object per line, with the frame reference");
+  qc->add_option("--db", q->db, "SQLite file written by kvision store")->capture_default_str();
+  qc->add_option("--camera", q->camera, "Only this camera");
+  qc->add_option("--label", q->label, "Only this label (person, car, ...)");
+  qc->add_option("--from", q->from, "Captured at or after (2026-11-25T02:31:04Z or epoch ms)");
+  qc->add_option("--to", q->to, "Captured before (same forms)");
+  qc->add_option("--min-score", q->min_score, "Minimum score")->check(CLI::Range(0.0, 1.0));
+  qc->add_option("--zone", q->zone,
+                 "Polygon \"x,y x,y x,y ...\" the box's bottom centre must lie in (pixels)");
+  qc->add_flag("--normalised", q->normalised, "--zone is in 0..1 of the frame's size");
+  qc->add_option("--limit", q->limit, "At most this many results")->capture_default_str();
+  qc->callback([q, &action] { action = [q] { return run_query(*q); }; });
+}
+
+}  // namespace kv::app

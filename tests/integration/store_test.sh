@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# kvision store and kvision query on vtest.avi: every frame stored once, a full redelivery
+# (a second group reading from the start) adds nothing, and queries filter by camera, label,
+# score, time and zone, returning frame references.
+source "$(dirname "$0")/lib.sh"
+require_file "$MODEL_ONNX"
+require_file "$DATA/vtest.avi"
+start_broker
+"$KV" detect --brokers "$BROKERS" --model "$MODEL" >"$WORK/detect.log" 2>&1 &
+PIDS+=($!)
+"$KV" ingest --brokers "$BROKERS" --source "$DATA/vtest.avi" --camera lobby --max-frames 40 --max-lag 0 \
+  --no-progress >"$WORK/ingest.log" 2>&1 || fail "ingest"
+wait_records detections 40 120
+DB="$WORK/detections.db"
+frames() { /usr/bin/python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from frames").fetchone()[0])' "$DB"; }
+run_store() {  # GROUP: store until all 40 frames are in, then stop it with SIGTERM
+  "$KV" store --brokers "$BROKERS" --db "$DB" --group "$1" >"$WORK/store-$1.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 120); do
+    [ -f "$DB" ] && [ "$(frames)" -ge 40 ] && grep -q "assigned" "$WORK/store-$1.log" && break
+    sleep 0.5
+  done
+  sleep 1
+  kill -TERM "$pid"
+  wait "$pid" || fail "store exited with an error: $(tail -n 3 "$WORK/store-$1.log")"
+}
+run_store first
+[ "$(frames)" -eq 40 ] || fail "expected 40 frames stored, got $(frames)"
+run_store again  # reads everything again from the start
+[ "$(frames)" -eq 40 ] || fail "a redelivery created rows: $(frames) frames"
+grep -q "40 records read (0 new frames stored" "$WORK/store-again.log" || fail "the second store wrote new frames"
+
+"$KV" query --db "$DB" --label person --min-score 0.5 >"$WORK/persons.jsonl" || fail "query"
+n="$(wc -l <"$WORK/persons.jsonl")"
+[ "$n" -gt 100 ] || fail "only $n persons found in 40 frames of vtest"
+/usr/bin/python3 - "$WORK/persons.jsonl" <<'PY' || fail "query results are not as asked"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert all(r["label"] == "person" and r["score"] >= 0.5 and r["camera"] == "lobby" for r in rows)
+assert all(r["frame"]["topic"] == "raw_video_frames" and r["frame"]["offset"] >= 0 for r in rows)
+PY
+"$KV" query --db "$DB" --label person --min-score 0.5 --zone "0,0.5 1,0.5 1,1 0,1" --normalised >"$WORK/lower.jsonl"
+lower="$(wc -l <"$WORK/lower.jsonl")"
+[ "$lower" -gt 0 ] && [ "$lower" -lt "$n" ] || fail "the zone kept $lower of $n"
+/usr/bin/python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l); x, y, w, h = r["box"]
+    assert y + h >= 0.5 * r["frame"]["height"], r' "$WORK/lower.jsonl" || fail "a result outside the zone"
+[ "$("$KV" query --db "$DB" --camera nobody | wc -l)" -eq 0 ] || fail "camera filter"
+first="$(head -n 1 "$WORK/persons.jsonl" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["capture_us"] // 1000 + 1)')"
+before="$("$KV" query --db "$DB" --label person --min-score 0.5 --to "$first" | wc -l)"
+[ "$before" -gt 0 ] && [ "$before" -lt "$n" ] || fail "time filter kept $before of $n"
+set +e
+"$KV" query --db "$DB" --zone "0,0 1" >"$WORK/bad.txt" 2>&1; rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "bad zone point" "$WORK/bad.txt" || fail "a bad zone gave $rc: $(cat "$WORK/bad.txt")"
+set +e
+"$KV" store --brokers "$BROKERS" --db postgresql://localhost/kv >"$WORK/pg.txt" 2>&1; rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "PostgreSQL is not supported yet" "$WORK/pg.txt" || fail "postgresql URL gave $rc"
+echo "store: 40 frames, $n persons (score >= 0.5), $lower in the lower half, $before before $first ms"
+echo "PASS"
