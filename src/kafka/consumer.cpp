@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace kv::kafka {
@@ -67,6 +68,8 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config,
 
 Consumer::~Consumer() {
   close();
+  // A close that timed out must not be waited for again by rd_kafka_destroy().
+  if (abandoned_) rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }
 
 Status Consumer::subscribe(const std::vector<std::string>& topics) {
@@ -177,8 +180,30 @@ Status Consumer::commit_sync() {
 void Consumer::close() {
   if (closed_ || !rk_) return;
   closed_ = true;
-  const rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_.get());
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) log_warn("consumer: close: {}", rd_kafka_err2str(err));
+  // rd_kafka_consumer_close() waits for the group coordinator without a limit, so a broker
+  // that is gone would hang the process at exit. Closing through a queue bounds the wait; the
+  // revocation (and its commit) still runs through on_rebalance.
+  rd_kafka_t* rk = rk_.get();
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  if (rd_kafka_error_t* e = rd_kafka_consumer_close_queue(rk, q)) {
+    log_warn("consumer: close: {}", rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+  }
+  const int64_t deadline = mono_now_us() + int64_t{kCloseTimeoutMs} * 1000;
+  while (!rd_kafka_consumer_closed(rk) && mono_now_us() < deadline) {
+    rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 100);
+    if (ev == nullptr) continue;
+    if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
+      on_rebalance(rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), this);
+    }
+    rd_kafka_event_destroy(ev);
+  }
+  if (!rd_kafka_consumer_closed(rk)) {
+    log_warn("consumer: the group coordinator did not answer within {} s; leaving without it",
+             kCloseTimeoutMs / 1000);
+    abandoned_ = true;
+  }
+  rd_kafka_queue_destroy(q);
 }
 
 }  // namespace kv::kafka

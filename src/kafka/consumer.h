@@ -61,7 +61,8 @@ class Consumer {
   // Commits the stored offsets now and waits for the broker's answer.
   Status commit_sync();
 
-  // Commits stored offsets and leaves the group. Idempotent.
+  // Commits stored offsets and leaves the group, waiting at most 10 s for the group
+  // coordinator (a broker that is gone does not hang the process). Idempotent.
   void close();
 
   rd_kafka_t* handle() const { return rk_.get(); }
@@ -72,8 +73,10 @@ class Consumer {
                            rd_kafka_topic_partition_list_t* parts, void* opaque);
 
   KafkaHandle rk_;
+  static constexpr int kCloseTimeoutMs = 10000;
   RebalanceListener* listener_ = nullptr;
   bool closed_ = false;
+  bool abandoned_ = false;  // close() gave up waiting for the group coordinator
 };
 
 std::vector<TopicPartition> to_partitions(const rd_kafka_topic_partition_list_t* list);
