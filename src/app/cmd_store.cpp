@@ -17,6 +17,7 @@
 #include "kafka/consumer.h"
 #include "kafka/record.h"
 #include "metrics/stage_metrics.h"
+#include "pipeline/sink.h"
 #include "store/detection_store.h"
 #include "wire/detection_record.h"
 #include "wire/topics.h"
@@ -33,18 +34,6 @@ struct StoreOptions {
   int batch_ms = 200;
   std::string metrics;
 };
-
-// The detection record's JSON: the value on `detections`, a header on `processed_images`.
-std::optional<std::string> record_json(const rd_kafka_message_t* m) {
-  if (kafka::message_topic(m) == wire::kProcessedTopic) {
-    const wire::Headers headers = kafka::message_headers(m);
-    const std::string* json = wire::find_header(headers, wire::kHdrDetections);
-    if (json == nullptr) return std::nullopt;
-    return *json;
-  }
-  const auto v = kafka::message_value(m);
-  return std::string(reinterpret_cast<const char*>(v.data()), v.size());
-}
 
 int run_store(const StoreOptions& o) {
   auto config = make_kafka_config(o.kafka);
@@ -89,9 +78,9 @@ int run_store(const StoreOptions& o) {
     }
     if (*msg) {
       const rd_kafka_message_t* m = msg->get();
-      auto json = record_json(m);
-      auto rec = json ? wire::decode_detection_record(*json)
-                      : Result<wire::DetectionRecord>(make_error(ErrorCode::kDecode, "no record"));
+      auto json = pipeline::detection_json(m);
+      auto rec =
+          json ? wire::decode_detection_record(*json) : Result<wire::DetectionRecord>(json.error());
       if (!rec) {
         ++bad;
         metrics::count_error("store", "record");

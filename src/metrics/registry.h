@@ -108,6 +108,20 @@ class Registry {
   std::map<std::string, Family> families_;
 };
 
+// Registers a collector for the lifetime of this object.
+class ScopedCollector {
+ public:
+  ScopedCollector(Registry& registry, std::function<void()> fn)
+      : registry_(registry), id_(registry.on_collect(std::move(fn))) {}
+  ~ScopedCollector() { registry_.remove_collector(id_); }
+  ScopedCollector(const ScopedCollector&) = delete;
+  ScopedCollector& operator=(const ScopedCollector&) = delete;
+
+ private:
+  Registry& registry_;
+  Registry::CollectorId id_;
+};
+
 // The process-wide registry that every stage reports to.
 Registry& global();
 

@@ -166,7 +166,7 @@ Status DetectStage::Impl::run(std::stop_token stop) {
   if (Status s = consumer_->subscribe({params_.input_topic}); !s) return s;
   metrics::build_info("detect", model_name());
   metrics::ConsumerLagGauge lag(metrics::global(), params_.group);
-  const metrics::Registry::CollectorId collector = metrics::global().on_collect([this, &lag] {
+  const metrics::ScopedCollector collector(metrics::global(), [this, &lag] {
     lag.update(consumer_->handle());
     metrics::global()
         .gauge("kvision_producer_queue_messages", "Records queued or in flight in a producer",
@@ -177,10 +177,6 @@ Status DetectStage::Impl::run(std::stop_token stop) {
                {{"stage", "detect"}})
         .set(stats.assigned_partitions.load());
   });
-  struct CollectorGuard {
-    metrics::Registry::CollectorId id;
-    ~CollectorGuard() { metrics::global().remove_collector(id); }
-  } collector_guard{collector};
   log_info("detect: group '{}' on {}, model {}, {} worker thread(s), {}", params_.group,
            params_.input_topic, model_name(), detectors_.size(),
            eos ? fmt::format("exactly-once (transactional id '{}')", txn_id) : "at-least-once");

@@ -75,16 +75,12 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
 
   metrics::build_info("ingest", "");
   kafka::Producer* prod = producer->get();
-  const metrics::Registry::CollectorId collector = metrics::global().on_collect([prod] {
+  const metrics::ScopedCollector collector(metrics::global(), [prod] {
     metrics::global()
         .gauge("kvision_producer_queue_messages", "Records queued or in flight in a producer",
                {{"stage", "ingest"}})
         .set(prod->outstanding());
   });
-  struct CollectorGuard {
-    metrics::Registry::CollectorId id;
-    ~CollectorGuard() { metrics::global().remove_collector(id); }
-  } collector_guard{collector};
 
   auto counters = std::make_shared<DeliveryCounters>();
   media::FpsSampler sampler(p.fps);

@@ -23,19 +23,6 @@ struct FileCloser {
   }
 };
 
-// The detection record's JSON: the value on `detections`, a header on `processed_images`.
-Result<std::string> record_json(const rd_kafka_message_t* msg) {
-  if (kafka::message_topic(msg) == wire::kProcessedTopic) {
-    const wire::Headers headers = kafka::message_headers(msg);
-    const std::string* json = wire::find_header(headers, wire::kHdrDetections);
-    if (json == nullptr)
-      return make_error(ErrorCode::kDecode, fmt::format("no '{}' header", wire::kHdrDetections));
-    return *json;
-  }
-  const auto value = kafka::message_value(msg);
-  return std::string(reinterpret_cast<const char*>(value.data()), value.size());
-}
-
 class AssignmentListener final : public kafka::RebalanceListener {
  public:
   AssignmentListener(const std::function<void()>& fn, SequenceMonitor& sequences)
@@ -53,6 +40,19 @@ class AssignmentListener final : public kafka::RebalanceListener {
 };
 
 }  // namespace
+
+// The detection record's JSON: the value on `detections`, a header on `processed_images`.
+Result<std::string> detection_json(const rd_kafka_message_t* msg) {
+  if (kafka::message_topic(msg) == wire::kProcessedTopic) {
+    const wire::Headers headers = kafka::message_headers(msg);
+    const std::string* json = wire::find_header(headers, wire::kHdrDetections);
+    if (json == nullptr)
+      return make_error(ErrorCode::kDecode, fmt::format("no '{}' header", wire::kHdrDetections));
+    return *json;
+  }
+  const auto value = kafka::message_value(msg);
+  return std::string(reinterpret_cast<const char*>(value.data()), value.size());
+}
 
 Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
   std::unique_ptr<std::FILE, FileCloser> out;
@@ -76,12 +76,8 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
   metrics::build_info("sink", "");
   metrics::ConsumerLagGauge lag(metrics::global(), p.group);
   rd_kafka_t* handle = (*consumer)->handle();
-  const metrics::Registry::CollectorId collector =
-      metrics::global().on_collect([&lag, handle] { lag.update(handle); });
-  struct CollectorGuard {
-    metrics::Registry::CollectorId id;
-    ~CollectorGuard() { metrics::global().remove_collector(id); }
-  } collector_guard{collector};
+  const metrics::ScopedCollector collector(metrics::global(),
+                                           [&lag, handle] { lag.update(handle); });
 
   SinkStats stats;
   Status status;
@@ -94,7 +90,7 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
     if (!*msg) continue;
     const rd_kafka_message_t* m = msg->get();
     const int64_t receive_us = wall_now_us();
-    auto json = record_json(m);
+    auto json = detection_json(m);
     auto record =
         json ? wire::decode_detection_record(*json) : Result<wire::DetectionRecord>(json.error());
     if (!record) {

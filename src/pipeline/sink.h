@@ -5,6 +5,8 @@
 #include <stop_token>
 #include <string>
 
+#include <librdkafka/rdkafka.h>
+
 #include "common/result.h"
 #include "kafka/config.h"
 #include "wire/detection_record.h"
@@ -30,6 +32,10 @@ struct SinkStats {
   int64_t sequence_missing = 0;     // frames skipped in a camera's sequence
   int64_t sequence_duplicates = 0;  // frames seen twice
 };
+
+// The detection record's JSON of a result: the value on `detections`, the header on
+// `processed_images`.
+Result<std::string> detection_json(const rd_kafka_message_t* msg);
 
 // Consumes results and writes one JSON line per result. Offsets are committed only after
 // the line has been written and flushed.
