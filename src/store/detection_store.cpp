@@ -33,16 +33,6 @@ CREATE INDEX IF NOT EXISTS detections_by_label ON detections(label, capture_us);
 
 }  // namespace
 
-bool inside(const std::vector<Point>& polygon, Point p) {
-  bool in = false;
-  for (size_t i = 0, j = polygon.size() - 1; i < polygon.size(); j = i++) {
-    const Point& a = polygon[i];
-    const Point& b = polygon[j];
-    if ((a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x) in = !in;
-  }
-  return in;
-}
-
 Result<std::unique_ptr<DetectionStore>> DetectionStore::open(const std::string& url) {
   std::string path = url;
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/geometry.h"
 #include "common/result.h"
 #include "wire/detection_record.h"
 
@@ -16,10 +17,7 @@ struct sqlite3;
 
 namespace kv::store {
 
-struct Point {
-  double x = 0;
-  double y = 0;
-};
+using kv::Point;
 
 struct Query {
   std::optional<std::string> camera;
@@ -63,7 +61,5 @@ class DetectionStore {
   Status exec(const char* sql);
   sqlite3* db_ = nullptr;
 };
-
-bool inside(const std::vector<Point>& polygon, Point p);
 
 }  // namespace kv::store

@@ -8,6 +8,7 @@ namespace kv::wire {
 inline constexpr std::string_view kRawFramesTopic = "raw_video_frames";
 inline constexpr std::string_view kProcessedTopic = "processed_images";
 inline constexpr std::string_view kDetectionsTopic = "detections";
+inline constexpr std::string_view kAlertsTopic = "alerts";  // kvision alert
 // Records that could not be processed go, unchanged, to "<topic>" + kDeadLetterSuffix.
 inline constexpr std::string_view kDeadLetterSuffix = ".dlq";
 

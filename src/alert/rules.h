@@ -1,0 +1,63 @@
+// Alert rules: what `kvision alert` watches for, parsed from a small declarative file.
+//
+//   # comments start with '#'
+//   [person-at-the-door]            one section per rule; the name is the rule's id
+//   labels    = person, dog         required: the labels that count
+//   min_score = 0.5                 default 0.5
+//   cameras   = lobby, gate         default: every camera
+//   units     = normalised          zone and line coordinates: pixels (default) or normalised
+//   zone      = 0,0.5 1,0.5 1,1 0,1 optional polygon; an object is in it when the bottom centre
+//                                   of its box (where it stands) lies inside
+//   when      = present for 3 frames
+//   cooldown  = 60s                 per camera: no second alert from this rule sooner
+//
+// Conditions (`when`):
+//   present [for N frames | for S s]        at least one object, for N frames / S seconds running
+//   count >= K [for N frames | for S s]     at least K objects in one frame (and running)
+//   crosses X1,Y1 X2,Y2 [up|down|left|right|any]
+//                                           a tracked object's bottom centre crosses the segment,
+//                                           moving in that direction (default any)
+// Durations take ms, s, m or h. A rule file with a mistake is refused with its line and why.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/geometry.h"
+#include "common/result.h"
+
+namespace kv::alert {
+
+using kv::Point;
+
+enum class Condition { kPresent, kCount, kCrosses };
+enum class Direction { kAny, kUp, kDown, kLeft, kRight };
+
+struct Rule {
+  std::string name;
+  int line = 0;  // where its section starts, for messages
+  std::vector<std::string> labels;
+  double min_score = 0.5;
+  std::vector<std::string> cameras;  // empty: every camera
+  bool normalised = false;
+  std::vector<Point> zone;  // empty: the whole frame
+  Condition condition = Condition::kPresent;
+  int min_count = 1;     // objects in one frame
+  int for_frames = 1;    // consecutive frames the count must hold
+  int64_t for_us = 0;    // or: how long it must hold (capture time); 0: use for_frames
+  Point line_a, line_b;  // kCrosses
+  Direction direction = Direction::kAny;
+  int64_t cooldown_us = 0;
+  std::string when;  // the condition as written, for the alert
+};
+
+// Parses a rule file's text; `source` names it in errors ("rules.conf:7: ...").
+Result<std::vector<Rule>> parse_rules(std::string_view text, const std::string& source);
+Result<std::vector<Rule>> load_rules(const std::string& path);
+
+// "250ms", "3s", "2m", "1h", "0": microseconds.
+Result<int64_t> parse_duration(std::string_view text);
+
+}  // namespace kv::alert

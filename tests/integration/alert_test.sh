@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# kvision alert end to end on vtest.avi: a zone on the lower part of the scene with "person for
+# 3 frames" fires once under a long cooldown, the same rule without a cooldown fires again and
+# again, an impossible rule never fires, every alert reaches the `alerts` topic and the webhook
+# (whose first answer is a 500, so one retry), and bad rule files are refused with their line.
+source "$(dirname "$0")/lib.sh"
+require_file "$MODEL_ONNX"
+require_file "$DATA/vtest.avi"
+FRAMES=120
+cat >"$WORK/rules.conf" <<'RULES'
+# the lower part of the scene (the near pavement), normalised to the frame
+[lower-person]
+labels    = person
+min_score = 0.5
+units     = normalised
+zone      = 0,0.6 1,0.6 1,1 0,1
+when      = present for 3 frames
+cooldown  = 1h
+
+[lower-person-no-cooldown]
+labels    = person
+min_score = 0.5
+units     = normalised
+zone      = 0,0.6 1,0.6 1,1 0,1
+when      = present for 3 frames
+cooldown  = 0
+
+[crowd-of-40]           # impossible: vtest never has 40 people in a frame
+labels = person
+when   = count >= 40
+RULES
+"$KV" alert --rules "$WORK/rules.conf" --check >"$WORK/check.txt" || fail "--check: $(cat "$WORK/check.txt")"
+grep -q "3 rule(s), all valid" "$WORK/check.txt" || fail "--check said $(cat "$WORK/check.txt")"
+printf '[a]\nlabels = person\nwhen = present for 3 frames\nzone = 0,0 1,0\n' >"$WORK/bad.conf"
+set +e
+"$KV" alert --rules "$WORK/bad.conf" --brokers 127.0.0.1:1 >"$WORK/bad.txt" 2>&1; rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "bad.conf:4: a zone needs at least 3 points" "$WORK/bad.txt" ||
+  fail "a bad rule file gave exit $rc: $(cat "$WORK/bad.txt")"
+
+start_broker
+HOOK_PORT="$(free_port)"
+/usr/bin/python3 "$SRC/tests/integration/webhook_receiver.py" "$HOOK_PORT" "$WORK/hook.jsonl" 1 &
+PIDS+=($!)
+"$KV" detect --brokers "$BROKERS" --model "$MODEL" >"$WORK/detect.log" 2>&1 &
+PIDS+=($!)
+"$KV" alert --brokers "$BROKERS" --rules "$WORK/rules.conf" --webhook "http://127.0.0.1:$HOOK_PORT/hook" \
+  --webhook-backoff-ms 200 >"$WORK/alert.log" 2>&1 &
+ALERT_PID=$!
+PIDS+=($ALERT_PID)
+"$KV" ingest --brokers "$BROKERS" --source "$DATA/vtest.avi" --camera lobby --max-frames $FRAMES \
+  --max-lag 0 --no-progress >"$WORK/ingest.log" 2>&1 || fail "ingest"
+wait_records detections $FRAMES 180
+for _ in $(seq 60); do
+  grep -q "alert: group" "$WORK/alert.log" && [ "$(grep -c "ALERT " "$WORK/alert.log")" -ge 2 ] && break
+  sleep 0.5
+done
+sleep 3  # the last records and the webhook's retry
+kill -TERM "$ALERT_PID"
+wait "$ALERT_PID" || fail "alert exited with an error"
+kcat -b "$BROKERS" -C -t alerts -o beginning -e -q >"$WORK/alerts.jsonl" 2>/dev/null
+/usr/bin/python3 - "$WORK/alerts.jsonl" "$WORK/hook.jsonl" $FRAMES <<'PY' >"$WORK/summary.txt" || fail "alerts: $(cat "$WORK/summary.txt")"
+import collections, json, sys
+alerts = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+hooks = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+by_rule = collections.Counter(a["rule"] for a in alerts)
+print("alerts by rule:", dict(by_rule), "webhook:", len(hooks))
+assert by_rule["lower-person"] == 1, by_rule
+assert by_rule["lower-person-no-cooldown"] > 5, by_rule
+assert by_rule["crowd-of-40"] == 0, by_rule
+for a in alerts:
+    assert a["camera"] == "lobby" and a["frame"]["topic"] == "raw_video_frames", a
+    assert a["detections"], a
+    for d in a["detections"]:  # every triggering person stands in the lower 40 %
+        x, y, w, h = d["box"]
+        assert d["label"] == "person" and d["score"] >= 0.5, d
+        assert y + h >= 0.6 * a["frame"]["height"], d
+first = [a for a in alerts if a["rule"] == "lower-person"][0]
+assert first["frame"]["seq"] >= 2, first  # three frames running, at the earliest the third
+assert sorted(h["id"] for h in hooks) == sorted(a["id"] for a in alerts), "webhook != topic"
+PY
+grep -q "attempt 1 failed (HTTP 500)" "$WORK/alert.log" || fail "the webhook's 500 was not retried"
+grep -q "held back by cooldowns" "$WORK/alert.log" || fail "no summary"
+cat "$WORK/summary.txt"
+grep "alert: $FRAMES frames" "$WORK/alert.log" || fail "alert did not see $FRAMES frames"
+echo "PASS"
