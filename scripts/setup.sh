@@ -18,6 +18,8 @@ packages=(
   python3-kafka            # kafka-python: a pure-Python Kafka client, for the broker tests
   python3 clang-format
   prometheus curl          # promtool and a real Prometheus server for the monitoring test
+  chromium fonts-dejavu-core  # a real browser for the live-view test (kvision web)
+  postgresql libpq-dev     # kvision store --db postgresql://... and its test server
 )
 # Node.js runs kafkajs (a pure-JavaScript Kafka client) in the broker tests; an existing
 # installation (for example from NodeSource) is used as it is.
@@ -33,9 +35,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# kafkajs, pinned in tests/clients/package-lock.json.
-if [ ! -f "$root/tests/clients/node_modules/kafkajs/package.json" ]; then
-  echo "setup: installing kafkajs for the client tests (npm)"
+# kafkajs and playwright-core, pinned in tests/clients/package-lock.json.
+if [ ! -f "$root/tests/clients/node_modules/kafkajs/package.json" ] ||
+  [ ! -f "$root/tests/clients/node_modules/playwright-core/package.json" ]; then
+  echo "setup: installing kafkajs and playwright-core for the tests (npm)"
   (cd "$root/tests/clients" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 

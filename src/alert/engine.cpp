@@ -59,7 +59,7 @@ std::string alert_json(const Alert& a) {
   nlohmann::json dets = nlohmann::json::array();
   for (const wire::DetectedObject& d : a.detections) {
     dets.push_back({{"label", d.label},
-                    {"score", std::round(d.score * 1000) / 1000},
+                    {"score", std::round(static_cast<double>(d.score) * 1000) / 1000},
                     {"box", {d.box.x, d.box.y, d.box.w, d.box.h}}});
   }
   nlohmann::json j = {

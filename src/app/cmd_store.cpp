@@ -1,15 +1,13 @@
 // kvision store: results into a database (SQLite), written idempotently, offsets committed
 // only once the write is durable. kvision query: search it, one JSON object per line.
 #include <cstdio>
-#include <ctime>
+#include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "app/cli.h"
 #include "common/clock.h"
@@ -19,6 +17,7 @@
 #include "metrics/stage_metrics.h"
 #include "pipeline/sink.h"
 #include "store/detection_store.h"
+#include "store/query_text.h"
 #include "wire/detection_record.h"
 #include "wire/topics.h"
 
@@ -118,84 +117,23 @@ struct QueryOptions {
   int64_t limit = 1000;
 };
 
-// "2026-11-25T02:31:04Z" (UTC, seconds optional fraction ignored) or milliseconds since the
-// epoch.
-Result<int64_t> parse_time(const std::string& text) {
-  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
-    return std::stoll(text) * 1000;
-  std::tm tm{};
-  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (end == nullptr || (*end != '\0' && *end != 'Z' && *end != '.')) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("bad time '{}': use 2026-11-25T02:31:04Z or milliseconds "
-                                  "since the epoch",
-                                  text));
-  }
-  return static_cast<int64_t>(timegm(&tm)) * 1000000;
-}
-
-Result<std::vector<store::Point>> parse_zone(const std::string& text) {
-  std::vector<store::Point> zone;
-  std::istringstream in(text);
-  std::string pair;
-  while (in >> pair) {
-    store::Point p;
-    char comma = 0;
-    std::istringstream ps(pair);
-    if (!(ps >> p.x >> comma >> p.y) || comma != ',' || !ps.eof()) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        fmt::format("bad zone point '{}': use \"x,y x,y x,y ...\"", pair));
-    }
-    zone.push_back(p);
-  }
-  if (zone.size() < 3)
-    return make_error(ErrorCode::kInvalidArgument, "a zone needs at least 3 points");
-  return zone;
-}
-
 int run_query(const QueryOptions& o) {
-  store::Query q;
-  if (!o.camera.empty()) q.camera = o.camera;
-  if (!o.label.empty()) q.label = o.label;
-  if (!o.from.empty()) {
-    auto t = parse_time(o.from);
-    if (!t) return report_error("query", t.error());
-    q.from_us = *t;
-  }
-  if (!o.to.empty()) {
-    auto t = parse_time(o.to);
-    if (!t) return report_error("query", t.error());
-    q.to_us = *t;
-  }
-  if (!o.zone.empty()) {
-    auto z = parse_zone(o.zone);
-    if (!z) return report_error("query", z.error());
-    q.zone = *z;
-    q.zone_normalised = o.normalised;
-  }
-  q.min_score = o.min_score;
-  q.limit = o.limit;
+  std::map<std::string, std::string> params{{"camera", o.camera},
+                                            {"label", o.label},
+                                            {"from", o.from},
+                                            {"to", o.to},
+                                            {"zone", o.zone},
+                                            {"limit", std::to_string(o.limit)},
+                                            {"min_score", std::to_string(o.min_score)}};
+  auto q = store::query_from_params(params);
+  if (!q) return report_error("query", q.error());
+  q->zone_normalised = o.normalised;
   auto db = store::DetectionStore::open(o.db);
   if (!db) return report_error("query", db.error());
-  auto rows = (*db)->query(q);
+  auto rows = (*db)->query(*q);
   if (!rows) return report_error("query", rows.error());
   for (const store::StoredDetection& d : *rows) {
-    const nlohmann::json j{
-        {"camera", d.frame.camera},
-        {"time", format_wall_time(d.frame.capture_us)},
-        {"capture_us", d.frame.capture_us},
-        {"session_us", d.frame.session_us},
-        {"seq", d.frame.seq},
-        {"label", d.object.label},
-        {"score", d.object.score},
-        {"box", {d.object.box.x, d.object.box.y, d.object.box.w, d.object.box.h}},
-        {"frame",
-         {{"topic", d.source.topic},
-          {"partition", d.source.partition},
-          {"offset", d.source.offset},
-          {"width", d.frame.width},
-          {"height", d.frame.height}}}};
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", store::stored_detection_json(d).c_str());
   }
   return kExitOk;
 }

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   kv::app::add_status_command(app, action);
   kv::app::add_store_command(app, action);
   kv::app::add_alert_command(app, action);
+  kv::app::add_web_command(app, action);
   for (CLI::App* sub : app.get_subcommands({})) sub->fallthrough();
 
   try {

@@ -23,6 +23,10 @@ const char* verdict_name(Verdict v) {
   return "?";
 }
 
+namespace {
+constexpr double kSmallLag = 10;
+}  // namespace
+
 GroupHealth judge(const GroupStatus& before, const GroupStatus& after, double seconds) {
   GroupHealth h;
   h.lag_before = before.total_lag;
@@ -42,7 +46,9 @@ GroupHealth judge(const GroupStatus& before, const GroupStatus& after, double se
     h.verdict = Verdict::kStalled;
     h.reason =
         fmt::format("{} records behind and nothing committed in {:.0f} s", h.lag_after, seconds);
-  } else if (h.lag_after > h.lag_before) {
+  } else if (h.lag_after > h.lag_before &&
+             static_cast<double>(h.lag_after) > std::max(kSmallLag, h.committed_per_s)) {
+    // A lag under a second's work (or a few records) is work in flight, not falling behind.
     h.verdict = Verdict::kLagging;
     h.reason =
         fmt::format("lag grew from {} to {} in {:.0f} s", h.lag_before, h.lag_after, seconds);

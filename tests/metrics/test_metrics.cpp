@@ -130,6 +130,10 @@ TEST(StatusVerdict, OkLaggingStalled) {
   EXPECT_EQ(lagging.verdict, kafka::Verdict::kLagging);
   EXPECT_EQ(lagging.reason, "lag grew from 10 to 26 in 2 s");
   EXPECT_EQ(kafka::judge(group(10, 20), group(10, 20), 2).verdict, kafka::Verdict::kStalled);
+  // Growing, but under a second's work: records in flight.
+  const auto in_flight = kafka::judge(group(100, 101), group(140, 146), 2);
+  EXPECT_EQ(in_flight.verdict, kafka::Verdict::kOk);
+  EXPECT_EQ(in_flight.reason, "lag 6 (was 1), keeping up");
 }
 
 }  // namespace

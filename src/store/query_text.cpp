@@ -1,0 +1,106 @@
+#include "store/query_text.h"
+
+#include <charconv>
+#include <ctime>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+
+namespace kv::store {
+
+Result<int64_t> parse_time(const std::string& text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
+    return std::stoll(text) * 1000;
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr || (*end != '\0' && *end != 'Z' && *end != '.')) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("bad time '{}': use 2026-11-25T02:31:04Z or milliseconds "
+                                  "since the epoch",
+                                  text));
+  }
+  return static_cast<int64_t>(timegm(&tm)) * 1000000;
+}
+
+Result<std::vector<Point>> parse_zone(const std::string& text) {
+  std::vector<Point> zone;
+  std::istringstream in(text);
+  std::string pair;
+  while (in >> pair) {
+    Point p;
+    char comma = 0;
+    std::istringstream ps(pair);
+    if (!(ps >> p.x >> comma >> p.y) || comma != ',' || !ps.eof()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("bad zone point '{}': use \"x,y x,y x,y ...\"", pair));
+    }
+    zone.push_back(p);
+  }
+  if (zone.size() < 3)
+    return make_error(ErrorCode::kInvalidArgument, "a zone needs at least 3 points");
+  return zone;
+}
+
+Result<Query> query_from_params(const std::map<std::string, std::string>& params) {
+  Query q;
+  auto bad = [](const std::string& name, const std::string& value, const char* expected) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("bad {} '{}': expected {}", name, value, expected));
+  };
+  for (const auto& [name, value] : params) {
+    if (value.empty() && name != "normalised") continue;
+    if (name == "camera") {
+      q.camera = value;
+    } else if (name == "label") {
+      q.label = value;
+    } else if (name == "from" || name == "to") {
+      auto t = parse_time(value);
+      if (!t) return t.error();
+      (name == "from" ? q.from_us : q.to_us) = *t;
+    } else if (name == "min_score") {
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), q.min_score);
+      if (ec != std::errc() || p != value.data() + value.size() || q.min_score < 0 ||
+          q.min_score > 1)
+        return bad(name, value, "a number from 0 to 1");
+    } else if (name == "zone") {
+      auto z = parse_zone(value);
+      if (!z) return z.error();
+      q.zone = *z;
+    } else if (name == "normalised") {
+      q.zone_normalised = value.empty() || value == "1" || value == "true";
+    } else if (name == "limit") {
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), q.limit);
+      if (ec != std::errc() || p != value.data() + value.size() || q.limit < 1)
+        return bad(name, value, "a whole number >= 1");
+    } else {
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("unknown parameter '{}' (camera, label, from, to, "
+                                    "min_score, zone, normalised, limit)",
+                                    name));
+    }
+  }
+  return q;
+}
+
+std::string stored_detection_json(const StoredDetection& d) {
+  const nlohmann::json j{{"camera", d.frame.camera},
+                         {"time", format_wall_time(d.frame.capture_us)},
+                         {"capture_us", d.frame.capture_us},
+                         {"session_us", d.frame.session_us},
+                         {"seq", d.frame.seq},
+                         {"label", d.object.label},
+                         {"score", d.object.score},
+                         {"box", {d.object.box.x, d.object.box.y, d.object.box.w, d.object.box.h}},
+                         {"frame",
+                          {{"topic", d.source.topic},
+                           {"partition", d.source.partition},
+                           {"offset", d.source.offset},
+                           {"width", d.frame.width},
+                           {"height", d.frame.height}}}};
+  return j.dump();
+}
+
+}  // namespace kv::store

@@ -1,0 +1,216 @@
+#include "web/http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "metrics/http_server.h"
+
+namespace kv::web {
+namespace {
+
+const char* reason(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return status < 400 ? "OK" : "Error";
+  }
+}
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string url_decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+bool parse_request(const std::string& head, Request& out) {
+  const size_t sp1 = head.find(' ');
+  const size_t sp2 = sp1 == std::string::npos ? sp1 : head.find(' ', sp1 + 1);
+  if (sp1 == std::string::npos || sp2 == std::string::npos) return false;
+  out.method = head.substr(0, sp1);
+  const std::string target = head.substr(sp1 + 1, sp2 - sp1 - 1);
+  if (target.empty() || target[0] != '/') return false;
+  const size_t q = target.find('?');
+  out.path = url_decode(target.substr(0, q));
+  out.query.clear();
+  if (q == std::string::npos) return true;
+  size_t start = q + 1;
+  while (start < target.size()) {
+    size_t amp = target.find('&', start);
+    if (amp == std::string::npos) amp = target.size();
+    const std::string pair = target.substr(start, amp - start);
+    const size_t eq = pair.find('=');
+    if (!pair.empty()) {
+      out.query[url_decode(pair.substr(0, eq))] =
+          eq == std::string::npos ? "" : url_decode(pair.substr(eq + 1));
+    }
+    start = amp + 1;
+  }
+  return true;
+}
+
+bool Responder::send_all(const std::string& data) {
+  size_t sent = 0;
+  while (sent < data.size()) {
+    const ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool Responder::send(int status, const std::string& type, const std::string& body,
+                     const std::string& extra_headers) {
+  return send_all(fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}"
+                              "Connection: close\r\n\r\n",
+                              status, reason(status), type, body.size(), extra_headers) +
+                  body);
+}
+
+bool Responder::start_stream(const std::string& type) {
+  return send_all(fmt::format(
+      "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n"
+      "X-Accel-Buffering: no\r\n\r\n",
+      type));
+}
+
+bool Responder::write(const std::string& chunk) {
+  return send_all(chunk);
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& address, Handler handler,
+                                                      int max_connections) {
+  auto parsed = metrics::parse_listen_address(address);
+  if (!parsed) return parsed.error();
+  std::unique_ptr<HttpServer> s(new HttpServer());
+  s->handler_ = std::move(handler);
+  s->max_connections_ = max_connections;
+  s->host_ = parsed->first;
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(static_cast<uint16_t>(parsed->second));
+  if (inet_pton(AF_INET, s->host_.c_str(), &in.sin_addr) != 1) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("bad address '{}': '{}' is not an IPv4 address", address, s->host_));
+  }
+  s->listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(s->listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(s->listen_fd_, reinterpret_cast<sockaddr*>(&in), sizeof in) != 0 ||
+      ::listen(s->listen_fd_, 64) != 0) {
+    const int err = errno;
+    ::close(s->listen_fd_);
+    s->listen_fd_ = -1;
+    return make_error(ErrorCode::kIo,
+                      fmt::format("cannot listen on {}: {}", address, std::strerror(err)));
+  }
+  socklen_t len = sizeof in;
+  ::getsockname(s->listen_fd_, reinterpret_cast<sockaddr*>(&in), &len);
+  s->port_ = ntohs(in.sin_port);
+  s->acceptor_ = std::thread([raw = s.get()] { raw->accept_loop(); });
+  return s;
+}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+void HttpServer::stop() {
+  if (stop_.exchange(true)) return;
+  if (acceptor_.joinable()) acceptor_.join();
+  std::unique_lock lock(mutex_);
+  for (int fd : open_) ::shutdown(fd, SHUT_RDWR);  // wakes streams blocked in send/recv
+  idle_.wait(lock, [&] { return active_ == 0; });
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  listen_fd_ = -1;
+}
+
+void HttpServer::accept_loop() {
+  while (!stop_.load()) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    if (::poll(&p, 1, 200) <= 0) continue;
+    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    std::lock_guard lock(mutex_);
+    if (active_ >= max_connections_) {
+      Responder(fd).send(503, "text/plain", "too many connections\n");
+      ::close(fd);
+      continue;
+    }
+    ++active_;
+    open_.insert(fd);
+    std::thread([this, fd] {
+      serve(fd);
+      std::lock_guard done(mutex_);
+      open_.erase(fd);
+      ::close(fd);
+      --active_;
+      idle_.notify_all();
+    }).detach();
+  }
+}
+
+void HttpServer::serve(int fd) {
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  std::string head;
+  char buf[4096];
+  while (head.find("\r\n\r\n") == std::string::npos) {
+    if (head.size() > 16384) return;
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return;
+    head.append(buf, static_cast<size_t>(n));
+  }
+  Responder out(fd);
+  Request req;
+  if (!parse_request(head, req)) {
+    out.send(400, "text/plain", "bad request\n");
+    return;
+  }
+  if (req.method != "GET") {
+    out.send(405, "text/plain", "only GET\n");
+    return;
+  }
+  handler_(req, out);
+}
+
+}  // namespace kv::web

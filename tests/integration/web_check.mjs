@@ -1,0 +1,84 @@
+// Drives Debian's Chromium through playwright-core against kvision web and checks what a
+// viewer sees: the camera's card, boxes drawn on its frame (pixels in the person colour),
+// the person count changing, the health bar, an alert, and the large view with its history.
+// Usage: node web_check.mjs URL SCREENSHOT_DIR
+import { createRequire } from "node:module";
+const require = createRequire(process.env.KV_NODE_MODULES + "/");
+const { chromium } = require("playwright-core");
+
+const [url, shots] = process.argv.slice(2);
+const fail = (msg) => { console.error("web_check: " + msg); process.exit(1); };
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu"],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
+  const problems = [];
+  const external = [];
+  page.on("pageerror", (e) => problems.push(e.message));
+  page.on("console", (m) => { if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) problems.push(m.text()); });
+  // A frame image may be gone by the time it is asked for (only the newest are kept): the page
+  // then waits for the next; anything else missing is a fault.
+  page.on("response", (r) => {
+    if (r.status() >= 400 && !/\/api\/cameras\/[^/]+\/frames\//.test(r.url())) problems.push(`${r.status()} ${r.url()}`);
+  });
+  page.on("request", (r) => { if (!r.url().startsWith(url)) external.push(r.url()); });
+  await page.goto(url);
+
+  const card = page.locator('article.card[data-camera="lobby"]');
+  await card.waitFor({ timeout: 30000 });
+  const canvas = 'article.card[data-camera="lobby"] canvas';
+  await page.waitForFunction((sel) => +document.querySelector(sel).dataset.boxes > 0, canvas,
+                             { timeout: 30000 });
+  // Boxes are on the pixels: count those in the person colour (#00ff66), which the scene lacks.
+  const boxPixels = await page.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 16 && d[i + 1] > 240 && Math.abs(d[i + 2] - 102) < 16) n++;
+    return n;
+  }, canvas);
+  if (boxPixels < 200) fail(`only ${boxPixels} pixels in the person colour: no boxes drawn`);
+
+  // The person count follows the scene: sample it for 8 s.
+  const samples = [];
+  for (let i = 0; i < 16; i++) {
+    samples.push(await page.evaluate((sel) => {
+      const c = document.querySelector(sel);
+      const chip = document.querySelector('article.card[data-camera="lobby"] .chip[data-label="person"]');
+      return { seq: +c.dataset.seq, persons: +c.dataset.persons, chip: chip ? chip.textContent : "" };
+    }, canvas));
+    await page.waitForTimeout(500);
+  }
+  const counts = new Set(samples.map((s) => s.persons));
+  const seqs = samples.map((s) => s.seq);
+  if (seqs[seqs.length - 1] <= seqs[0]) fail(`the frame did not advance: ${seqs}`);
+  if (counts.size < 2) fail(`the person count never changed: ${[...counts]}`);
+  const last = samples[samples.length - 1];
+  if (last.chip !== `person ${last.persons}`) fail(`the chip says '${last.chip}', the frame ${last.persons}`);
+
+  await page.locator('.group[data-group="kvision-detect"]').waitFor({ timeout: 15000 });
+  const health = await page.locator("#health").innerText();
+  await page.locator('#alerts li[data-rule]').first().waitFor({ timeout: 30000 });
+  const alerts = await page.locator("#alerts li[data-rule]").count();
+  await page.screenshot({ path: `${shots}/web-live.png` });
+
+  await card.click();
+  await page.locator("#large").waitFor({ state: "visible" });
+  await page.waitForFunction(() => document.querySelectorAll("#history tbody tr").length >= 5,
+                             null, { timeout: 15000 });
+  await page.waitForFunction(() => +document.getElementById("large-canvas").dataset.boxes > 0,
+                             null, { timeout: 15000 });
+  const rows = await page.locator("#history tbody tr").count();
+  await page.screenshot({ path: `${shots}/web-camera.png` });
+  await page.keyboard.press("Escape");
+  if (!(await page.locator("#large").isHidden())) fail("Escape did not close the large view");
+
+  if (external.length) fail(`requests outside kvision: ${external}`);
+  if (problems.length) fail(`page errors: ${problems}`);
+  console.log(JSON.stringify({ boxPixels, personCounts: [...counts], frames: [seqs[0], seqs[seqs.length - 1]],
+                               health: health.replace(/\s+/g, " "), alerts, historyRows: rows }));
+} finally {
+  await browser.close();
+}
