@@ -37,8 +37,7 @@ int run_durable_broker(const BrokerOptions& o, const std::vector<kafka::TopicSpe
   config.log = o.log;
   config.retention_check_ms = o.retention_check_ms;
   for (std::string_view t :
-       {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic,
- wire::kAlertsTopic}) {
+       {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic, wire::kAlertsTopic}) {
     config.topics.emplace_back(std::string(t), o.params.partitions);
   }
   for (const kafka::TopicSpec& t : extra) config.topics.emplace_back(t.name, t.partitions);

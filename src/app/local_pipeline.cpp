@@ -170,8 +170,8 @@ Result<std::unique_ptr<LocalBroker>> LocalBroker::start(const std::string& engin
   } else {
     config.data_dir = data_dir;
   }
-  for (std::string_view t : {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic,
- wire::kAlertsTopic})
+  for (std::string_view t :
+       {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic, wire::kAlertsTopic})
     config.topics.emplace_back(std::string(t), partitions);
   auto durable = broker::DurableBroker::start(config);
   if (!durable) return durable.error();

@@ -117,8 +117,7 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start(const BrokerParams
 
   std::vector<TopicSpec> topics;
   for (std::string_view t :
-       {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic,
- wire::kAlertsTopic}) {
+       {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic, wire::kAlertsTopic}) {
     topics.push_back({std::string(t), params.partitions});
   }
   for (std::string_view t : {wire::kRawFramesTopic, wire::kProcessedTopic}) {
