@@ -148,7 +148,8 @@ void add_store_command(CLI::App& app, Action& action) {
       "committed only after the write is durable");
   add_kafka_options(cmd, o->kafka);
   add_metrics_option(cmd, o->metrics);
-  cmd->add_option("--db", o->db, "SQLite file (or sqlite:PATH)")->capture_default_str();
+  cmd->add_option("--db", o->db, "SQLite file (or sqlite:PATH), or postgresql://USER@HOST:PORT/DB")
+      ->capture_default_str();
   cmd->add_option("--topic", o->topic, "detections, or processed_images")->capture_default_str();
   cmd->add_option("--group,-g", o->group, "Consumer group")->capture_default_str();
   cmd->add_option("--batch", o->batch, "Records per database transaction (at most)")
@@ -159,7 +160,9 @@ void add_store_command(CLI::App& app, Action& action) {
   auto q = std::make_shared<QueryOptions>();
   CLI::App* qc = app.add_subcommand(
       "query", "Search stored detections; one JSON object per line, with the frame reference");
-  qc->add_option("--db", q->db, "SQLite file written by kvision store")->capture_default_str();
+  qc->add_option("--db", q->db,
+                 "Database written by kvision store (SQLite file or postgresql://...)")
+      ->capture_default_str();
   qc->add_option("--camera", q->camera, "Only this camera");
   qc->add_option("--label", q->label, "Only this label (person, car, ...)");
   qc->add_option("--from", q->from, "Captured at or after (2026-11-25T02:31:04Z or epoch ms)");

@@ -1,19 +1,20 @@
 // Stored detections for search: one row per frame and per detected object, written
 // idempotently (a redelivered record adds nothing) and durably (committed before the caller
-// commits its Kafka offsets). SQLite, one file; PostgreSQL is not built yet.
+// commits its Kafka offsets). SQLite (one file) or PostgreSQL (a server, for teams that outgrow
+// one machine).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/geometry.h"
 #include "common/result.h"
 #include "wire/detection_record.h"
-
-struct sqlite3;
 
 namespace kv::store {
 
@@ -42,24 +43,35 @@ struct StoredDetection {
 // Thread-safety: one thread at a time.
 class DetectionStore {
  public:
-  // `url`: a file path, or sqlite:PATH. postgresql://… is refused with a clear message.
+  // `url`: a SQLite file path (or sqlite:PATH), or postgresql://USER@HOST:PORT/DB (any libpq
+  // connection URI; postgres:// too).
   static Result<std::unique_ptr<DetectionStore>> open(const std::string& url);
-  ~DetectionStore();
+  virtual ~DetectionStore() = default;
   DetectionStore(const DetectionStore&) = delete;
   DetectionStore& operator=(const DetectionStore&) = delete;
 
   // Writes the records in one transaction, durable when this returns. Returns the number of
   // frames that were new.
-  Result<int64_t> write(const std::vector<wire::DetectionRecord>& records);
+  virtual Result<int64_t> write(const std::vector<wire::DetectionRecord>& records) = 0;
 
   Result<std::vector<StoredDetection>> query(const Query& q);
-  Result<int64_t> frame_count();
-  Result<int64_t> detection_count();
+  virtual Result<int64_t> frame_count() = 0;
+  virtual Result<int64_t> detection_count() = 0;
 
- private:
+ protected:
   DetectionStore() = default;
-  Status exec(const char* sql);
-  sqlite3* db_ = nullptr;
+  // The rows matching the query's SQL filters (camera, label, time, score), in capture-time
+  // order, at most `limit` (0: no limit); `row` is called for each and may stop by returning
+  // false.
+  virtual Status select(const Query& q, int64_t limit,
+                        const std::function<bool(StoredDetection&&)>& row) = 0;
 };
+
+// The SELECT for a query, with numbered placeholders ("?1" or "$1") and their values.
+struct SelectSql {
+  std::string sql;
+  std::vector<std::variant<std::string, int64_t, double>> params;
+};
+SelectSql select_sql(const Query& q, int64_t limit, bool dollar_placeholders);
 
 }  // namespace kv::store

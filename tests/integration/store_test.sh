@@ -55,9 +55,5 @@ set +e
 "$KV" query --db "$DB" --zone "0,0 1" >"$WORK/bad.txt" 2>&1; rc=$?
 set -e
 [ "$rc" -eq 2 ] && grep -q "bad zone point" "$WORK/bad.txt" || fail "a bad zone gave $rc: $(cat "$WORK/bad.txt")"
-set +e
-"$KV" store --brokers "$BROKERS" --db postgresql://localhost/kv >"$WORK/pg.txt" 2>&1; rc=$?
-set -e
-[ "$rc" -eq 2 ] && grep -q "PostgreSQL is not supported yet" "$WORK/pg.txt" || fail "postgresql URL gave $rc"
 echo "store: 40 frames, $n persons (score >= 0.5), $lower in the lower half, $before before $first ms"
 echo "PASS"
