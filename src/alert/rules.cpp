@@ -1,5 +1,7 @@
 #include "alert/rules.h"
 
+#include "common/units.h"
+
 #include <charconv>
 #include <fstream>
 #include <set>
@@ -190,32 +192,6 @@ Status check_rule(const Rule& rule) {
 }
 
 }  // namespace
-
-Result<int64_t> parse_duration(std::string_view text) {
-  text = trim(text);
-  size_t digits = 0;
-  while (digits < text.size() &&
-         ((text[digits] >= '0' && text[digits] <= '9') || text[digits] == '.'))
-    ++digits;
-  double amount = 0;
-  if (digits == 0 || !parse_double(text.substr(0, digits), amount)) {
-    return invalid(fmt::format("'{}' is not a duration (like 500ms, 3s, 2m, 1h)", text));
-  }
-  const std::string_view unit = trim(text.substr(digits));
-  double scale = 0;
-  if (unit == "ms") {
-    scale = 1e3;
-  } else if (unit == "s" || (unit.empty() && amount == 0)) {
-    scale = 1e6;
-  } else if (unit == "m") {
-    scale = 60e6;
-  } else if (unit == "h") {
-    scale = 3600e6;
-  } else {
-    return invalid(fmt::format("'{}' is not a duration (like 500ms, 3s, 2m, 1h)", text));
-  }
-  return static_cast<int64_t>(amount * scale);
-}
 
 Result<std::vector<Rule>> parse_rules(std::string_view text, const std::string& source) {
   std::vector<Rule> rules;

@@ -57,7 +57,4 @@ struct Rule {
 Result<std::vector<Rule>> parse_rules(std::string_view text, const std::string& source);
 Result<std::vector<Rule>> load_rules(const std::string& path);
 
-// "250ms", "3s", "2m", "1h", "0": microseconds.
-Result<int64_t> parse_duration(std::string_view text);
-
 }  // namespace kv::alert

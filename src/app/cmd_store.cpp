@@ -12,11 +12,13 @@
 #include "app/cli.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/units.h"
 #include "kafka/consumer.h"
 #include "kafka/record.h"
 #include "metrics/stage_metrics.h"
 #include "pipeline/sink.h"
 #include "store/detection_store.h"
+#include "store/frame_files.h"
 #include "store/query_text.h"
 #include "wire/detection_record.h"
 #include "wire/topics.h"
@@ -27,8 +29,11 @@ namespace {
 struct StoreOptions {
   KafkaOptions kafka;
   std::string db = "kvision-detections.db";
-  std::string topic = "detections";
+  std::string topic;  // detections, or processed_images when frames are kept
   std::string group = "kvision-store";
+  std::string frames_dir;
+  std::string keep_age = "0";
+  std::string keep_size = "0";
   int batch = 100;
   int batch_ms = 200;
   std::string metrics;
@@ -37,15 +42,42 @@ struct StoreOptions {
 int run_store(const StoreOptions& o) {
   auto config = make_kafka_config(o.kafka);
   if (!config) return report_error("store", config.error());
+  const std::string topic =
+      !o.topic.empty()
+          ? o.topic
+          : std::string(o.frames_dir.empty() ? wire::kDetectionsTopic : wire::kProcessedTopic);
+  std::unique_ptr<store::FrameFiles> files;
+  if (!o.frames_dir.empty()) {
+    if (topic == wire::kDetectionsTopic) {
+      return report_error("store", make_error(ErrorCode::kInvalidArgument,
+                                              "--frames-dir needs --topic processed_images: the "
+                                              "detections topic carries no images"));
+    }
+    store::Retention keep;
+    auto age = parse_duration(o.keep_age);
+    if (!age) return report_error("store", age.error());
+    auto size = parse_size(o.keep_size);
+    if (!size) return report_error("store", size.error());
+    keep = {*age, *size};
+    auto opened = store::FrameFiles::open(o.frames_dir, keep);
+    if (!opened) return report_error("store", opened.error());
+    files = std::move(*opened);
+    const int64_t removed = files->enforce();
+    log_info("store: frames in {} ({} files, {:.1f} MB{}), keeping {} and {}", o.frames_dir,
+             files->files(), files->bytes() / 1e6,
+             removed > 0 ? fmt::format(" after removing {}", removed) : "",
+             keep.max_age_us > 0 ? "up to " + o.keep_age + " old" : "any age",
+             keep.max_bytes > 0 ? "up to " + o.keep_size : "any size");
+  }
   auto db = store::DetectionStore::open(o.db);
   if (!db) return report_error("store", db.error());
   auto consumer = kafka::Consumer::create(*config, o.group);
   if (!consumer) return report_error("store", consumer.error());
-  if (Status s = (*consumer)->subscribe({o.topic}); !s) return report_error("store", s.error());
+  if (Status s = (*consumer)->subscribe({topic}); !s) return report_error("store", s.error());
   auto server = start_metrics(o.metrics, [] { return std::string(); });
   if (!server) return report_error("store", server.error());
   metrics::build_info("store", "");
-  log_info("store: group '{}' on {} -> {}", o.group, o.topic, o.db);
+  log_info("store: group '{}' on {} -> {}", o.group, topic, o.db);
   std::stop_source stop;
   SignalBridge bridge(stop);
 
@@ -60,6 +92,7 @@ int run_store(const StoreOptions& o) {
     auto added = (*db)->write(batch);
     if (!added) return added.error();
     new_frames += *added;
+    if (files) files->enforce();
     // Durable now: only then are the offsets handed to the consumer for committing.
     for (const kafka::MessagePtr& m : taken) {
       (void)(*consumer)->store_offset(kafka::message_topic(m.get()), m->partition, m->offset + 1);
@@ -87,6 +120,15 @@ int run_store(const StoreOptions& o) {
                  rec.error().message);
       } else {
         metrics::count_frame("store", rec->frame.camera, m->len);
+        if (files) {
+          // On disk (synced) before the batch commits, so a committed offset means both.
+          Status saved = files->save(rec->frame.camera, rec->frame.session_us, rec->frame.seq,
+                                     {static_cast<const char*>(m->payload), m->len});
+          if (!saved) {
+            status = saved;
+            break;
+          }
+        }
         batch.push_back(std::move(*rec));
         ++frames;
       }
@@ -115,6 +157,7 @@ struct QueryOptions {
   std::string zone;
   bool normalised = false;
   int64_t limit = 1000;
+  std::string frames_dir;
 };
 
 int run_query(const QueryOptions& o) {
@@ -133,7 +176,7 @@ int run_query(const QueryOptions& o) {
   auto rows = (*db)->query(*q);
   if (!rows) return report_error("query", rows.error());
   for (const store::StoredDetection& d : *rows) {
-    std::printf("%s\n", store::stored_detection_json(d).c_str());
+    std::printf("%s\n", store::stored_detection_json(d, o.frames_dir).c_str());
   }
   return kExitOk;
 }
@@ -150,8 +193,17 @@ void add_store_command(CLI::App& app, Action& action) {
   add_metrics_option(cmd, o->metrics);
   cmd->add_option("--db", o->db, "SQLite file (or sqlite:PATH), or postgresql://USER@HOST:PORT/DB")
       ->capture_default_str();
-  cmd->add_option("--topic", o->topic, "detections, or processed_images")->capture_default_str();
+  cmd->add_option("--topic", o->topic,
+                  "detections (the default), or processed_images (the default with --frames-dir)");
   cmd->add_option("--group,-g", o->group, "Consumer group")->capture_default_str();
+  cmd->add_option("--frames-dir", o->frames_dir,
+                  "Also keep each frame's JPEG here, as CAMERA/SESSION-SEQ.jpg");
+  cmd->add_option("--keep-age", o->keep_age,
+                  "Delete kept frames older than this (24h, 30m; 0: keep)")
+      ->capture_default_str();
+  cmd->add_option("--keep-size", o->keep_size,
+                  "Delete the oldest kept frames beyond this total (500MB, 2G; 0: no limit)")
+      ->capture_default_str();
   cmd->add_option("--batch", o->batch, "Records per database transaction (at most)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
@@ -172,6 +224,8 @@ void add_store_command(CLI::App& app, Action& action) {
                  "Polygon \"x,y x,y x,y ...\" the box's bottom centre must lie in (pixels)");
   qc->add_flag("--normalised", q->normalised, "--zone is in 0..1 of the frame's size");
   qc->add_option("--limit", q->limit, "At most this many results")->capture_default_str();
+  qc->add_option("--frames-dir", q->frames_dir,
+                 "Where kvision store keeps frames: results name their JPEG when it is there");
   qc->callback([q, &action] { action = [q] { return run_query(*q); }; });
 }
 

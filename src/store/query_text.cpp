@@ -1,5 +1,7 @@
 #include "store/query_text.h"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <ctime>
 #include <sstream>
@@ -8,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "store/frame_files.h"
 
 namespace kv::store {
 
@@ -85,21 +88,26 @@ Result<Query> query_from_params(const std::map<std::string, std::string>& params
   return q;
 }
 
-std::string stored_detection_json(const StoredDetection& d) {
-  const nlohmann::json j{{"camera", d.frame.camera},
-                         {"time", format_wall_time(d.frame.capture_us)},
-                         {"capture_us", d.frame.capture_us},
-                         {"session_us", d.frame.session_us},
-                         {"seq", d.frame.seq},
-                         {"label", d.object.label},
-                         {"score", d.object.score},
-                         {"box", {d.object.box.x, d.object.box.y, d.object.box.w, d.object.box.h}},
-                         {"frame",
-                          {{"topic", d.source.topic},
-                           {"partition", d.source.partition},
-                           {"offset", d.source.offset},
-                           {"width", d.frame.width},
-                           {"height", d.frame.height}}}};
+std::string stored_detection_json(const StoredDetection& d, const std::string& frames_dir) {
+  nlohmann::json j{{"camera", d.frame.camera},
+                   {"time", format_wall_time(d.frame.capture_us)},
+                   {"capture_us", d.frame.capture_us},
+                   {"session_us", d.frame.session_us},
+                   {"seq", d.frame.seq},
+                   {"label", d.object.label},
+                   {"score", d.object.score},
+                   {"box", {d.object.box.x, d.object.box.y, d.object.box.w, d.object.box.h}},
+                   {"frame",
+                    {{"topic", d.source.topic},
+                     {"partition", d.source.partition},
+                     {"offset", d.source.offset},
+                     {"width", d.frame.width},
+                     {"height", d.frame.height}}}};
+  if (!frames_dir.empty()) {
+    const std::string file =
+        frame_file(frames_dir, d.frame.camera, d.frame.session_us, d.frame.seq);
+    if (::access(file.c_str(), R_OK) == 0) j["jpeg"] = file;
+  }
   return j.dump();
 }
 

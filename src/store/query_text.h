@@ -18,7 +18,8 @@ Result<Query> query_from_params(const std::map<std::string, std::string>& params
 Result<int64_t> parse_time(const std::string& text);
 Result<std::vector<Point>> parse_zone(const std::string& text);
 
-// camera, time, capture_us, session_us, seq, label, score, box, and the frame reference.
-std::string stored_detection_json(const StoredDetection& d);
+// camera, time, capture_us, session_us, seq, label, score, box, and the frame reference; with
+// `frames_dir`, also "jpeg": the kept frame's file, when it is (still) there.
+std::string stored_detection_json(const StoredDetection& d, const std::string& frames_dir = "");
 
 }  // namespace kv::store

@@ -1,4 +1,5 @@
 #include "alert/rules.h"
+#include "common/units.h"
 
 #include <gtest/gtest.h>
 
@@ -91,6 +92,11 @@ TEST(Rules, Durations) {
   EXPECT_EQ(*parse_duration("0"), 0);
   EXPECT_FALSE(parse_duration("3"));
   EXPECT_FALSE(parse_duration("3 days"));
+  EXPECT_EQ(*parse_size("500MB"), 500'000'000);
+  EXPECT_EQ(*parse_size("2G"), 2'000'000'000);
+  EXPECT_EQ(*parse_size("1024"), 1024);
+  EXPECT_FALSE(parse_size("lots"));
+  EXPECT_FALSE(parse_size("5 TB"));
 }
 
 }  // namespace

@@ -55,5 +55,32 @@ set +e
 "$KV" query --db "$DB" --zone "0,0 1" >"$WORK/bad.txt" 2>&1; rc=$?
 set -e
 [ "$rc" -eq 2 ] && grep -q "bad zone point" "$WORK/bad.txt" || fail "a bad zone gave $rc: $(cat "$WORK/bad.txt")"
+# Frame JPEGs kept on disk, at most 1 MB of them: the newest stay, the oldest go.
+"$KV" store --brokers "$BROKERS" --db "$WORK/frames.db" --group frames --frames-dir "$WORK/frames" \
+  --keep-size 1MB >"$WORK/store-frames.log" 2>&1 &
+pid=$!
+for _ in $(seq 120); do
+  [ -f "$WORK/frames/lobby/"*-00000039.jpg ] 2>/dev/null && break
+  sleep 0.5
+done
+sleep 1
+kill -TERM "$pid"
+wait "$pid" || fail "store --frames-dir exited with an error"
+grep -q "on processed_images" "$WORK/store-frames.log" || fail "--frames-dir did not read processed_images"
+kept="$(ls "$WORK/frames/lobby" | wc -l)"
+bytes="$(cat "$WORK/frames/lobby/"*.jpg | wc -c)"
+[ "$bytes" -le 1000000 ] && [ "$kept" -ge 5 ] && [ "$kept" -lt 40 ] || fail "kept $kept frames, $bytes bytes"
+ls "$WORK/frames/lobby/"*-00000039.jpg >/dev/null || fail "the newest frame is not kept"
+ls "$WORK/frames/lobby/"*-00000000.jpg >/dev/null 2>&1 && fail "the oldest frame was not removed"
+/usr/bin/python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); assert d[:2] == b"\xff\xd8" and d[-2:] == b"\xff\xd9"' \
+  "$WORK/frames/lobby/"*-00000039.jpg || fail "the kept frame is not a whole JPEG"
+"$KV" query --db "$WORK/frames.db" --label person --frames-dir "$WORK/frames" >"$WORK/with-jpeg.jsonl"
+with="$(grep -c '"jpeg":' "$WORK/with-jpeg.jsonl" || true)"
+[ "$with" -gt 0 ] && [ "$with" -lt "$(wc -l <"$WORK/with-jpeg.jsonl")" ] || fail "$with results name a kept JPEG"
+echo "frames: $kept JPEGs kept ($bytes bytes of 1 MB), $with of $(wc -l <"$WORK/with-jpeg.jsonl") person results name one"
+set +e
+"$KV" store --brokers "$BROKERS" --db "$WORK/x.db" --topic detections --frames-dir "$WORK/f2" >"$WORK/bad2.txt" 2>&1; rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "needs --topic processed_images" "$WORK/bad2.txt" || fail "--frames-dir on detections gave $rc"
 echo "store: 40 frames, $n persons (score >= 0.5), $lower in the lower half, $before before $first ms"
 echo "PASS"

@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 
 #include "store/detection_store.h"
+#include "store/frame_files.h"
 
 namespace kv::store {
 namespace {
@@ -131,6 +132,39 @@ TEST(DetectionStoreOpen, ErrorsNameWhatFailed) {
   EXPECT_FALSE(DetectionStore::open("/no/such/dir/x.db").ok());
   EXPECT_TRUE(inside({{0, 0}, {10, 0}, {10, 10}, {0, 10}}, {5, 5}));
   EXPECT_FALSE(inside({{0, 0}, {10, 0}, {10, 10}, {0, 10}}, {15, 5}));
+}
+
+}  // namespace
+}  // namespace kv::store
+
+namespace kv::store {
+namespace {
+
+TEST(FrameFiles, RetentionBySizeThenAge) {
+  const fs::path dir = fs::temp_directory_path() / ("kv_frames_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  {
+    auto files = FrameFiles::open(dir.string(), {0, 2500});
+    ASSERT_TRUE(files.ok()) << files.error().message;
+    const std::string jpeg(1000, 'x');
+    for (int seq = 0; seq < 5; ++seq) ASSERT_TRUE((*files)->save("gate/1", 7, seq, jpeg).ok());
+    EXPECT_EQ((*files)->enforce(), 3);  // 5000 bytes, 2500 allowed: the 3 oldest go
+    EXPECT_EQ((*files)->bytes(), 2000);
+    EXPECT_FALSE(fs::exists(frame_file(dir.string(), "gate/1", 7, 2)));
+    EXPECT_TRUE(fs::exists(frame_file(dir.string(), "gate/1", 7, 4)));
+    EXPECT_EQ(fs::path(frame_file(dir.string(), "gate/1", 7, 4)).parent_path().filename(),
+              "gate_1");
+    // Age the oldest kept file by two hours.
+    fs::last_write_time(frame_file(dir.string(), "gate/1", 7, 3),
+                        fs::file_time_type::clock::now() - std::chrono::hours(2));
+  }
+  auto reopened = FrameFiles::open(dir.string(), {3'600'000'000, 0});  // an hour, any size
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->files(), 2U);  // found on disk
+  EXPECT_EQ((*reopened)->enforce(), 1);
+  EXPECT_TRUE(fs::exists(frame_file(dir.string(), "gate/1", 7, 4)));
+  EXPECT_FALSE(fs::exists(frame_file(dir.string(), "gate/1", 7, 3)));
+  fs::remove_all(dir);
 }
 
 }  // namespace
