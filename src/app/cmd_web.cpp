@@ -17,6 +17,7 @@
 
 #include "app/cli.h"
 #include "common/clock.h"
+#include "common/http.h"
 #include "common/log.h"
 #include "kafka/cluster_status.h"
 #include "kafka/consumer.h"
@@ -26,7 +27,6 @@
 #include "store/detection_store.h"
 #include "store/query_text.h"
 #include "web/assets.h"
-#include "web/http.h"
 #include "web/live_state.h"
 #include "wire/detection_record.h"
 #include "wire/topics.h"
@@ -122,7 +122,7 @@ class WebApp {
   WebApp(const WebOptions& o, web::LiveState& state, store::DetectionStore* db)
       : o_(o), state_(state), db_(db) {}
 
-  void handle(const web::Request& req, web::Responder& out) {
+  void handle(const http::Request& req, http::Responder& out) {
     const std::string& p = req.path;
     const std::string json = "application/json";
     if (p == "/" || p == "/index.html")
@@ -164,16 +164,16 @@ class WebApp {
   }
 
  private:
-  void send_asset(web::Responder& out, const char* name, const char* type) {
+  void send_asset(http::Responder& out, const char* name, const char* type) {
     auto data = web::asset(name);
     out.send(200, type, std::string(*data), "Cache-Control: no-cache\r\n");
   }
-  bool not_found(web::Responder& out, const std::string& why) {
+  bool not_found(http::Responder& out, const std::string& why) {
     return out.send(404, "application/json", nlohmann::json{{"error", why}}.dump());
   }
 
   // Server-sent events: frame, alert and status events as they happen.
-  void stream(web::Responder& out) {
+  void stream(http::Responder& out) {
     if (!out.start_stream("text/event-stream") || !out.write("retry: 2000\n\n")) return;
     int64_t last = state_.last_event_id();
     int64_t quiet_us = mono_now_us();
@@ -190,7 +190,7 @@ class WebApp {
     }
   }
 
-  void query(const web::Request& req, web::Responder& out) {
+  void query(const http::Request& req, http::Responder& out) {
     if (db_ == nullptr) {
       out.send(
           404, "application/json",
@@ -257,8 +257,8 @@ int run_web(const WebOptions& o) {
 
   web::LiveState state;
   WebApp app(o, state, db.get());
-  auto server = web::HttpServer::start(
-      o.listen, [&app](const web::Request& r, web::Responder& out) { app.handle(r, out); });
+  auto server = http::Server::start(
+      o.listen, [&app](const http::Request& r, http::Responder& out) { app.handle(r, out); });
   if (!server) return report_error("web", server.error());
   std::atomic<int> assigned{0};
   auto metrics_server = start_metrics(o.metrics, [&assigned]() -> std::string {

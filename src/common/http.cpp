@@ -1,4 +1,4 @@
-#include "web/http.h"
+#include "common/http.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -7,14 +7,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "common/log.h"
-#include "metrics/http_server.h"
 
-namespace kv::web {
+namespace kv::http {
 namespace {
 
 const char* reason(int status) {
@@ -44,6 +44,23 @@ int hex(char c) {
 }
 
 }  // namespace
+
+Result<std::pair<std::string, int>> parse_listen_address(const std::string& address) {
+  std::string host = "127.0.0.1";
+  std::string port_text = address;
+  const size_t colon = address.rfind(':');
+  if (colon != std::string::npos) {
+    if (colon > 0) host = address.substr(0, colon);
+    port_text = address.substr(colon + 1);
+  }
+  int port = -1;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 0 || port > 65535) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("bad address '{}': expected HOST:PORT, :PORT or PORT", address));
+  }
+  return std::make_pair(host, port);
+}
 
 std::string url_decode(const std::string& s) {
   std::string out;
@@ -101,7 +118,7 @@ bool Responder::send(int status, const std::string& type, const std::string& bod
   return send_all(fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}"
                               "Connection: close\r\n\r\n",
                               status, reason(status), type, body.size(), extra_headers) +
-                  body);
+                  (head_only_ ? std::string() : body));
 }
 
 bool Responder::start_stream(const std::string& type) {
@@ -115,11 +132,11 @@ bool Responder::write(const std::string& chunk) {
   return send_all(chunk);
 }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& address, Handler handler,
-                                                      int max_connections) {
-  auto parsed = metrics::parse_listen_address(address);
+Result<std::unique_ptr<Server>> Server::start(const std::string& address, Handler handler,
+                                              int max_connections) {
+  auto parsed = parse_listen_address(address);
   if (!parsed) return parsed.error();
-  std::unique_ptr<HttpServer> s(new HttpServer());
+  std::unique_ptr<Server> s(new Server());
   s->handler_ = std::move(handler);
   s->max_connections_ = max_connections;
   s->host_ = parsed->first;
@@ -149,11 +166,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& address
   return s;
 }
 
-HttpServer::~HttpServer() {
+Server::~Server() {
   stop();
 }
 
-void HttpServer::stop() {
+void Server::stop() {
   if (stop_.exchange(true)) return;
   if (acceptor_.joinable()) acceptor_.join();
   std::unique_lock lock(mutex_);
@@ -163,7 +180,7 @@ void HttpServer::stop() {
   listen_fd_ = -1;
 }
 
-void HttpServer::accept_loop() {
+void Server::accept_loop() {
   while (!stop_.load()) {
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 200) <= 0) continue;
@@ -171,7 +188,7 @@ void HttpServer::accept_loop() {
     if (fd < 0) continue;
     std::lock_guard lock(mutex_);
     if (active_ >= max_connections_) {
-      Responder(fd).send(503, "text/plain", "too many connections\n");
+      Responder(fd, false).send(503, "text/plain", "too many connections\n");
       ::close(fd);
       continue;
     }
@@ -188,7 +205,7 @@ void HttpServer::accept_loop() {
   }
 }
 
-void HttpServer::serve(int fd) {
+void Server::serve(int fd) {
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -200,17 +217,18 @@ void HttpServer::serve(int fd) {
     if (n <= 0) return;
     head.append(buf, static_cast<size_t>(n));
   }
-  Responder out(fd);
   Request req;
-  if (!parse_request(head, req)) {
+  const bool parsed = parse_request(head, req);
+  Responder out(fd, parsed && req.method == "HEAD");
+  if (!parsed) {
     out.send(400, "text/plain", "bad request\n");
     return;
   }
-  if (req.method != "GET") {
-    out.send(405, "text/plain", "only GET\n");
+  if (req.method != "GET" && req.method != "HEAD") {
+    out.send(405, "text/plain", "only GET and HEAD\n");
     return;
   }
   handler_(req, out);
 }
 
-}  // namespace kv::web
+}  // namespace kv::http

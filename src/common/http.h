@@ -1,5 +1,6 @@
-// A small HTTP/1.1 server for kvision web: a thread per connection (a live view has a handful
-// of viewers), GET only, plus long-lived streams for server-sent events.
+// A small HTTP/1.1 server: a thread per connection (for a handful of viewers or scrapers), GET
+// and HEAD only, plus long-lived streams for server-sent events. Serves kvision web and the
+// monitoring endpoint.
 #pragma once
 
 #include <atomic>
@@ -14,7 +15,7 @@
 
 #include "common/result.h"
 
-namespace kv::web {
+namespace kv::http {
 
 struct Request {
   std::string method;
@@ -25,7 +26,7 @@ struct Request {
 // What a handler answers on one connection.
 class Responder {
  public:
-  explicit Responder(int fd) : fd_(fd) {}
+  Responder(int fd, bool head_only) : fd_(fd), head_only_(head_only) {}
   // A complete response; false when the client went away.
   bool send(int status, const std::string& type, const std::string& body,
             const std::string& extra_headers = "");
@@ -36,20 +37,21 @@ class Responder {
  private:
   bool send_all(const std::string& data);
   int fd_;
+  bool head_only_;  // a HEAD request: headers, no body
 };
 
 using Handler = std::function<void(const Request&, Responder&)>;
 
 // Lifecycle: start() binds and accepts on its own thread; stop() (or the destructor) closes
 // the listener and every connection, and joins their threads.
-class HttpServer {
+class Server {
  public:
   // `address`: HOST:PORT, :PORT or PORT (host 127.0.0.1).
-  static Result<std::unique_ptr<HttpServer>> start(const std::string& address, Handler handler,
-                                                   int max_connections = 64);
-  ~HttpServer();
-  HttpServer(const HttpServer&) = delete;
-  HttpServer& operator=(const HttpServer&) = delete;
+  static Result<std::unique_ptr<Server>> start(const std::string& address, Handler handler,
+                                               int max_connections = 64);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
 
   void stop();
   int port() const { return port_; }
@@ -57,7 +59,7 @@ class HttpServer {
   bool stopping() const { return stop_.load(); }
 
  private:
-  HttpServer() = default;
+  Server() = default;
   void accept_loop();
   void serve(int fd);
 
@@ -78,4 +80,7 @@ class HttpServer {
 bool parse_request(const std::string& head, Request& out);
 std::string url_decode(const std::string& s);
 
-}  // namespace kv::web
+// Parses HOST:PORT, :PORT or PORT (host 127.0.0.1); an error names what is wrong.
+Result<std::pair<std::string, int>> parse_listen_address(const std::string& address);
+
+}  // namespace kv::http
