@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -125,7 +126,13 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start(const BrokerParams
   }
   for (TopicSpec t : params.topics) {
     if (t.partitions == 0) t.partitions = params.partitions;
-    topics.push_back(t);
+    auto same = std::find_if(topics.begin(), topics.end(),
+                             [&](const TopicSpec& known) { return known.name == t.name; });
+    if (same != topics.end()) {
+      same->partitions = t.partitions;  // a built-in topic with its own partition count
+    } else {
+      topics.push_back(t);
+    }
   }
   for (const TopicSpec& t : topics) {
     const rd_kafka_resp_err_t e =

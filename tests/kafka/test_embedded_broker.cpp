@@ -37,7 +37,7 @@ TEST(EmbeddedBroker, ListensOnTheRequestedPortWithKvisionTopics) {
   BrokerParams params;
   params.port = port;
   params.partitions = 3;
-  params.topics = {{"alerts", 2}};
+  params.topics = {{"events", 2}, {"alerts", 1}};  // a new topic; a built-in one resized
   auto broker = EmbeddedBroker::start(params);
   ASSERT_TRUE(broker.ok()) << broker.error().message;
   EXPECT_EQ((*broker)->bootstrap(), "127.0.0.1:" + std::to_string(port));
@@ -46,7 +46,8 @@ TEST(EmbeddedBroker, ListensOnTheRequestedPortWithKvisionTopics) {
   EXPECT_EQ(topics["raw_video_frames"], 3);
   EXPECT_EQ(topics["processed_images"], 3);
   EXPECT_EQ(topics["detections"], 3);
-  EXPECT_EQ(topics["alerts"], 2);
+  EXPECT_EQ(topics["alerts"], 1);
+  EXPECT_EQ(topics["events"], 2);
 
   // A second broker on the same port fails with a message naming it.
   params.topics.clear();
