@@ -53,6 +53,10 @@ bool moves_along(Direction d, Point from, Point to) {
   return false;
 }
 
+double tenths(float v) {
+  return std::round(static_cast<double>(v) * 10) / 10;
+}
+
 }  // namespace
 
 std::string alert_json(const Alert& a) {
@@ -60,7 +64,7 @@ std::string alert_json(const Alert& a) {
   for (const wire::DetectedObject& d : a.detections) {
     dets.push_back({{"label", d.label},
                     {"score", std::round(static_cast<double>(d.score) * 1000) / 1000},
-                    {"box", {d.box.x, d.box.y, d.box.w, d.box.h}}});
+                    {"box", {tenths(d.box.x), tenths(d.box.y), tenths(d.box.w), tenths(d.box.h)}}});
   }
   nlohmann::json j = {
       {"id", a.id},

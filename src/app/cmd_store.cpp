@@ -178,6 +178,9 @@ int run_query(const QueryOptions& o) {
   for (const store::StoredDetection& d : *rows) {
     std::printf("%s\n", store::stored_detection_json(d, o.frames_dir).c_str());
   }
+  if (static_cast<int64_t>(rows->size()) == q->limit) {
+    log_warn("query: stopped at --limit {}; more may match", q->limit);
+  }
   return kExitOk;
 }
 

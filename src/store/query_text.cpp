@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cmath>
 #include <ctime>
 #include <sstream>
 
@@ -88,6 +89,13 @@ Result<Query> query_from_params(const std::map<std::string, std::string>& params
   return q;
 }
 
+namespace {
+// Floats as people read them: 0.809 rather than 0.808899998664856.
+double round_to(float v, double scale) {
+  return std::round(static_cast<double>(v) * scale) / scale;
+}
+}  // namespace
+
 std::string stored_detection_json(const StoredDetection& d, const std::string& frames_dir) {
   nlohmann::json j{{"camera", d.frame.camera},
                    {"time", format_wall_time(d.frame.capture_us)},
@@ -95,8 +103,10 @@ std::string stored_detection_json(const StoredDetection& d, const std::string& f
                    {"session_us", d.frame.session_us},
                    {"seq", d.frame.seq},
                    {"label", d.object.label},
-                   {"score", d.object.score},
-                   {"box", {d.object.box.x, d.object.box.y, d.object.box.w, d.object.box.h}},
+                   {"score", round_to(d.object.score, 1000)},
+                   {"box",
+                    {round_to(d.object.box.x, 10), round_to(d.object.box.y, 10),
+                     round_to(d.object.box.w, 10), round_to(d.object.box.h, 10)}},
                    {"frame",
                     {{"topic", d.source.topic},
                      {"partition", d.source.partition},

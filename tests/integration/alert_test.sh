@@ -28,9 +28,15 @@ cooldown  = 0
 [crowd-of-40]           # impossible: vtest never has 40 people in a frame
 labels = person
 when   = count >= 40
+
+[crossing]              # people walking across the middle of the scene, either way
+labels    = person
+min_score = 0.5
+units     = normalised
+when      = crosses 0,0.55 1,0.55 any
 RULES
 "$KV" alert --rules "$WORK/rules.conf" --check >"$WORK/check.txt" || fail "--check: $(cat "$WORK/check.txt")"
-grep -q "3 rule(s), all valid" "$WORK/check.txt" || fail "--check said $(cat "$WORK/check.txt")"
+grep -q "4 rule(s), all valid" "$WORK/check.txt" || fail "--check said $(cat "$WORK/check.txt")"
 printf '[a]\nlabels = person\nwhen = present for 3 frames\nzone = 0,0 1,0\n' >"$WORK/bad.conf"
 set +e
 "$KV" alert --rules "$WORK/bad.conf" --brokers 127.0.0.1:1 >"$WORK/bad.txt" 2>&1; rc=$?
@@ -44,8 +50,9 @@ HOOK_PORT="$(free_port)"
 PIDS+=($!)
 "$KV" detect --brokers "$BROKERS" --model "$MODEL" >"$WORK/detect.log" 2>&1 &
 PIDS+=($!)
+METRICS_PORT="$(free_port)"
 "$KV" alert --brokers "$BROKERS" --rules "$WORK/rules.conf" --webhook "http://127.0.0.1:$HOOK_PORT/hook" \
-  --webhook-backoff-ms 200 >"$WORK/alert.log" 2>&1 &
+  --webhook-backoff-ms 200 --metrics "127.0.0.1:$METRICS_PORT" >"$WORK/alert.log" 2>&1 &
 ALERT_PID=$!
 PIDS+=($ALERT_PID)
 "$KV" ingest --brokers "$BROKERS" --source "$DATA/vtest.avi" --camera lobby --max-frames $FRAMES \
@@ -56,6 +63,13 @@ for _ in $(seq 60); do
   sleep 0.5
 done
 sleep 3  # the last records and the webhook's retry
+curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" >"$WORK/metrics.txt" || fail "no /metrics"
+if command -v promtool >/dev/null; then
+  promtool check metrics <"$WORK/metrics.txt" || fail "promtool rejects alert's /metrics"
+fi
+grep -Eq '^kvision_alerts_total\{.*rule="lower-person".*\} 1$' "$WORK/metrics.txt" ||
+  fail "kvision_alerts_total: $(grep kvision_alerts_total "$WORK/metrics.txt")"
+grep -Eq '^kvision_webhook_posts_total\{outcome="retry"\} 1$' "$WORK/metrics.txt" || fail "webhook metrics"
 kill -TERM "$ALERT_PID"
 wait "$ALERT_PID" || fail "alert exited with an error"
 kcat -b "$BROKERS" -C -t alerts -o beginning -e -q >"$WORK/alerts.jsonl" 2>/dev/null
@@ -68,13 +82,18 @@ print("alerts by rule:", dict(by_rule), "webhook:", len(hooks))
 assert by_rule["lower-person"] == 1, by_rule
 assert by_rule["lower-person-no-cooldown"] > 5, by_rule
 assert by_rule["crowd-of-40"] == 0, by_rule
+assert by_rule["crossing"] >= 1, by_rule
 for a in alerts:
     assert a["camera"] == "lobby" and a["frame"]["topic"] == "raw_video_frames", a
     assert a["detections"], a
-    for d in a["detections"]:  # every triggering person stands in the lower 40 %
+    height = a["frame"]["height"]
+    for d in a["detections"]:
         x, y, w, h = d["box"]
         assert d["label"] == "person" and d["score"] >= 0.5, d
-        assert y + h >= 0.6 * a["frame"]["height"], d
+        if a["rule"].startswith("lower-person"):  # stands in the lower 40 %
+            assert y + h >= 0.6 * height - 0.2, d  # printed to 0.1 px
+        elif a["rule"] == "crossing":  # has just stepped over the line at 55 %
+            assert abs(y + h - 0.55 * height) < 0.1 * height, d
 first = [a for a in alerts if a["rule"] == "lower-person"][0]
 assert first["frame"]["seq"] >= 2, first  # three frames running, at the earliest the third
 assert sorted(h["id"] for h in hooks) == sorted(a["id"] for a in alerts), "webhook != topic"

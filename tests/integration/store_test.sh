@@ -46,7 +46,7 @@ lower="$(wc -l <"$WORK/lower.jsonl")"
 import json, sys
 for l in open(sys.argv[1]):
     r = json.loads(l); x, y, w, h = r["box"]
-    assert y + h >= 0.5 * r["frame"]["height"], r' "$WORK/lower.jsonl" || fail "a result outside the zone"
+    assert y + h >= 0.5 * r["frame"]["height"] - 0.2, r  # boxes are printed to 0.1 px' "$WORK/lower.jsonl" || fail "a result outside the zone"
 [ "$("$KV" query --db "$DB" --camera nobody | wc -l)" -eq 0 ] || fail "camera filter"
 first="$(head -n 1 "$WORK/persons.jsonl" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["capture_us"] // 1000 + 1)')"
 before="$("$KV" query --db "$DB" --label person --min-score 0.5 --to "$first" | wc -l)"

@@ -23,7 +23,9 @@ PIDS+=($!)
 "$KV" store --brokers "$BROKERS" --db "$WORK/db.sqlite" >"$WORK/store.log" 2>&1 &
 PIDS+=($!)
 WEB_PORT="$(free_port)"
-"$KV" web --brokers "$BROKERS" --listen "127.0.0.1:$WEB_PORT" --db "$WORK/db.sqlite" >"$WORK/web.log" 2>&1 &
+METRICS_PORT="$(free_port)"
+"$KV" web --brokers "$BROKERS" --listen "127.0.0.1:$WEB_PORT" --db "$WORK/db.sqlite" \
+  --metrics "127.0.0.1:$METRICS_PORT" >"$WORK/web.log" 2>&1 &
 WEB_PID=$!
 PIDS+=($WEB_PID)
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$WEB_PORT/healthz" >/dev/null && break; sleep 0.2; done
@@ -51,6 +53,9 @@ import json, sys; rows = json.load(sys.stdin); assert len(rows) == 3 and rows[0]
 code="$(curl -s -o "$WORK/bad.json" -w '%{http_code}' "http://127.0.0.1:$WEB_PORT/api/query?colour=red")"
 [ "$code" = 400 ] && grep -q "unknown parameter 'colour'" "$WORK/bad.json" || fail "a bad query gave $code"
 echo "api/query: $n_api persons in the lower zone, same as kvision query"
+curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" >"$WORK/metrics.txt" || fail "no /metrics"
+grep -Eq '^kvision_frames_total\{.*stage="web".*\} [0-9]+' "$WORK/metrics.txt" || fail "web counts no frames"
+curl -sf "http://127.0.0.1:$METRICS_PORT/readyz" >/dev/null || fail "web is not ready"
 kill -TERM "$WEB_PID"
 wait "$WEB_PID" || fail "web exited with an error"
 echo "PASS"
