@@ -1,5 +1,5 @@
 // Drives Debian's Chromium through playwright-core against kvision web and checks what a
-// viewer sees: the camera's card, boxes drawn on its frame (pixels in the person colour),
+// viewer sees: a card per camera, boxes drawn on its frame (pixels in the person colour),
 // the person count changing, the health bar, an alert, and the large view with its history.
 // Usage: node web_check.mjs URL SCREENSHOT_DIR
 import { createRequire } from "node:module";
@@ -28,6 +28,10 @@ try {
 
   const card = page.locator('article.card[data-camera="lobby"]');
   await card.waitFor({ timeout: 30000 });
+  // Both cameras get a card, in name order.
+  await page.locator('article.card[data-camera="gate"]').waitFor({ timeout: 30000 });
+  const cameras = await page.locator("article.card").evaluateAll((cards) => cards.map((c) => c.dataset.camera));
+  if (cameras.join() !== "gate,lobby") fail(`cards: ${cameras}`);
   const canvas = 'article.card[data-camera="lobby"] canvas';
   await page.waitForFunction((sel) => +document.querySelector(sel).dataset.boxes > 0, canvas,
                              { timeout: 30000 });
@@ -77,7 +81,7 @@ try {
 
   if (external.length) fail(`requests outside kvision: ${external}`);
   if (problems.length) fail(`page errors: ${problems}`);
-  console.log(JSON.stringify({ boxPixels, personCounts: [...counts], frames: [seqs[0], seqs[seqs.length - 1]],
+  console.log(JSON.stringify({ cameras, boxPixels, personCounts: [...counts], frames: [seqs[0], seqs[seqs.length - 1]],
                                health: health.replace(/\s+/g, " "), alerts, historyRows: rows }));
 } finally {
   await browser.close();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kvision web in real headless Chromium (Debian's, driven by playwright-core): vtest.avi runs
-# through ingest (live, 10 fps), detect and alert; the page must show the camera with boxes
+# as two live cameras (10 fps each) through ingest, detect and alert; the page must show the camera with boxes
 # drawn, a person count that changes, the groups' health and the alert; the large view shows
 # the history. Screenshots are kept in build/artifacts. Also checks /api/query against
 # kvision query on the same database.
@@ -31,6 +31,9 @@ PIDS+=($WEB_PID)
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$WEB_PORT/healthz" >/dev/null && break; sleep 0.2; done
 "$KV" ingest --brokers "$BROKERS" --source "$DATA/vtest.avi" --camera lobby --realtime --max-frames 400 \
   --no-progress >"$WORK/ingest.log" 2>&1 &
+PIDS+=($!)
+"$KV" ingest --brokers "$BROKERS" --source "$DATA/vtest.avi" --camera gate --realtime --max-frames 400 \
+  --jpeg-quality 60 --no-progress >"$WORK/ingest-gate.log" 2>&1 &
 PIDS+=($!)
 node "$SRC/tests/integration/web_check.mjs" "http://127.0.0.1:$WEB_PORT" "$ARTIFACTS" >"$WORK/check.out" 2>"$WORK/check.log" ||
   fail "browser check: $(cat "$WORK/check.log")"

@@ -29,7 +29,7 @@ function drawFrame(canvas, image, frame) {
   ctx.drawImage(image, 0, 0);
   const line = Math.max(2, Math.round(canvas.width / 320));
   ctx.lineWidth = line;
-  ctx.font = `${Math.max(12, Math.round(canvas.width / 55))}px system-ui, "DejaVu Sans", sans-serif`;
+  ctx.font = `${Math.max(14, Math.round(canvas.width / 40))}px system-ui, "DejaVu Sans", sans-serif`;
   ctx.textBaseline = "bottom";
   for (const d of frame.detections) {
     const [x, y, w, h] = d.box;
