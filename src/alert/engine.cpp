@@ -83,7 +83,7 @@ std::string alert_json(const Alert& a) {
         {"offset", a.source.offset}}},
       {"detections", std::move(dets)},
   };
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool Engine::cooled_down(const Rule& rule, const State& state, int64_t now_us) {

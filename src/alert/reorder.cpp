@@ -1,5 +1,8 @@
 #include "alert/reorder.h"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace kv::alert {
 
 void Reorderer::release(Camera& c, std::vector<Held>& out, bool all) {
@@ -12,8 +15,9 @@ void Reorderer::release(Camera& c, std::vector<Held>& out, bool all) {
   }
 }
 
-std::vector<Held> Reorderer::push(Held held) {
+std::vector<Held> Reorderer::push(Held held, int64_t now_us) {
   std::vector<Held> out;
+  held.arrived_us = now_us;
   const wire::FrameMeta& f = held.record.frame;
   Camera& c = cameras_[f.camera];
   if (c.session_us != f.session_us) {  // the camera restarted: the old run is over
@@ -25,8 +29,29 @@ std::vector<Held> Reorderer::push(Held held) {
     return out;
   }
   const int64_t seq = f.seq;
+  if (c.waiting.count(seq) != 0) {
+    out.push_back(std::move(held));  // the same frame again: the engine skips it as stale
+    return out;
+  }
   c.waiting.emplace(seq, std::move(held));
   release(c, out, false);
+  return out;
+}
+
+std::vector<Held> Reorderer::expire(int64_t now_us) {
+  std::vector<Held> out;
+  for (auto& [name, c] : cameras_) {
+    // A record has waited long enough: what the first waits for is taken as skipped.
+    auto earliest = [&c] {
+      int64_t t = INT64_MAX;
+      for (const auto& [seq, h] : c.waiting) t = std::min(t, h.arrived_us);
+      return t;
+    };
+    while (!c.waiting.empty() && now_us - earliest() >= max_wait_us_) {
+      c.next_seq = c.waiting.begin()->first;
+      release(c, out, false);
+    }
+  }
   return out;
 }
 

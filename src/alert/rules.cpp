@@ -3,6 +3,7 @@
 #include "common/units.h"
 
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -34,16 +35,20 @@ std::vector<std::string> split(std::string_view s, char sep) {
   return out;
 }
 
+// A finite number (no nan, no inf).
 bool parse_double(std::string_view s, double& out) {
   s = trim(s);
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && ptr == s.data() + s.size();
+  return ec == std::errc() && ptr == s.data() + s.size() && std::isfinite(out);
 }
 
-bool parse_int(std::string_view s, int64_t& out) {
+constexpr int64_t kMaxCount = 1'000'000;  // objects in a frame, frames in a row
+
+// A whole number from 1 to kMaxCount.
+bool parse_count(std::string_view s, int64_t& out) {
   s = trim(s);
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && ptr == s.data() + s.size();
+  return ec == std::errc() && ptr == s.data() + s.size() && out >= 1 && out <= kMaxCount;
 }
 
 // "x,y" -> a point.
@@ -83,8 +88,8 @@ Status parse_when(std::string_view text, Rule& rule) {
   } else if (w[0] == "count") {
     rule.condition = Condition::kCount;
     int64_t k = 0;
-    if (w.size() < 3 || w[1] != ">=" || !parse_int(w[2], k) || k < 1) {
-      return invalid("expected 'count >= K' with K a whole number >= 1");
+    if (w.size() < 3 || w[1] != ">=" || !parse_count(w[2], k)) {
+      return invalid("expected 'count >= K' with K a whole number from 1 to 1000000");
     }
     rule.min_count = static_cast<int>(k);
     i = 3;
@@ -124,8 +129,8 @@ Status parse_when(std::string_view text, Rule& rule) {
   if (i + 3 < w.size()) return invalid(fmt::format("unexpected '{}'", w[i + 3]));
   int64_t n = 0;
   if (unit == "frames" || unit == "frame") {
-    if (!parse_int(amount, n) || n < 1) {
-      return invalid(fmt::format("'{}' is not a number of frames >= 1", amount));
+    if (!parse_count(amount, n)) {
+      return invalid(fmt::format("'{}' is not a number of frames from 1 to 1000000", amount));
     }
     rule.for_frames = static_cast<int>(n);
     return ok_status();

@@ -188,6 +188,7 @@ bool Webhook::deliver(const std::string& body) {
   for (int attempt = 0;; ++attempt) {
     {
       std::lock_guard lock(mutex_);
+      if (draining_ && mono_now_us() > drain_deadline_us_) return false;  // out of time at exit
       ++stats_.attempts;
     }
     auto status = http_post(url_, body, 5000);
@@ -218,9 +219,16 @@ bool Webhook::deliver(const std::string& body) {
     log_warn("webhook: attempt {} failed ({}); retrying in {} ms", attempt + 1, why, wait_ms);
     std::unique_lock lock(mutex_);
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
-    // Wake early only to give up when draining has run out of time.
-    while (wake_.wait_until(lock, until) != std::cv_status::timeout) {
-      if (draining_ && mono_now_us() > drain_deadline_us_) return false;
+    // Sleeps through the backoff, but never past the deadline of draining at exit.
+    while (std::chrono::steady_clock::now() < until) {
+      if (draining_) {
+        const int64_t left_us = drain_deadline_us_ - mono_now_us();
+        if (left_us <= 0) return false;
+        wake_.wait_until(lock, std::min(until, std::chrono::steady_clock::now() +
+                                                   std::chrono::microseconds(left_us)));
+      } else {
+        wake_.wait_until(lock, until);
+      }
     }
     wait_ms = std::min<int64_t>(wait_ms * 2, 30000);
   }

@@ -24,8 +24,6 @@
 namespace kv::app {
 namespace {
 
-constexpr int64_t kIdleFlushUs = 500'000;
-
 struct AlertOptions {
   KafkaOptions kafka;
   std::string rules;
@@ -70,6 +68,8 @@ int run_alert(const AlertOptions& o) {
   }
   auto config = make_kafka_config(o.kafka);
   if (!config) return report_error("alert", config.error());
+  // Declared before the producer: its delivery callbacks count into it until it is destroyed.
+  std::atomic<int64_t> failed{0};
   auto producer = kafka::Producer::create(*config);
   if (!producer) return report_error("alert", producer.error());
   if (Status s = (*producer)->connect(o.alerts_topic, 30000); !s)
@@ -88,7 +88,6 @@ int run_alert(const AlertOptions& o) {
   pipeline::OffsetTracker offsets;
   std::stop_source stop;
   SignalBridge bridge(stop);
-  std::atomic<int64_t> failed{0};
   int64_t bad = 0;
   // Offsets are handed to the consumer only for records processed with their alerts acked.
   auto done = [&](const std::string& topic, int32_t partition, int64_t offset) {
@@ -129,20 +128,17 @@ int run_alert(const AlertOptions& o) {
     return ok_status();
   };
   Status status;
-  int64_t last_record_us = mono_now_us();
   while (!stop.stop_requested() && status.ok()) {
+    // Frames that waited long enough for an earlier one go on without it.
+    if (reorder.waiting() > 0) {
+      if (status = handle(reorder.expire(mono_now_us())); !status) break;
+    }
     auto msg = (*consumer)->poll(100);
     if (!msg) {
       status = msg.error();
       break;
     }
-    if (!*msg) {
-      // Idle: frames still waiting for an earlier one will not get it soon.
-      if (reorder.waiting() > 0 && mono_now_us() - last_record_us > kIdleFlushUs)
-        status = handle(reorder.drain());
-      continue;
-    }
-    last_record_us = mono_now_us();
+    if (!*msg) continue;
     const rd_kafka_message_t* m = msg->get();
     const std::string topic = kafka::message_topic(m);
     if (!offsets.begin({topic, m->partition}, m->offset)) continue;
@@ -158,7 +154,7 @@ int run_alert(const AlertOptions& o) {
       continue;
     }
     metrics::count_frame("alert", rec->frame.camera, m->len);
-    status = handle(reorder.push({std::move(*rec), topic, m->partition, m->offset}));
+    status = handle(reorder.push({std::move(*rec), topic, m->partition, m->offset}, mono_now_us()));
   }
   if (status.ok()) status = handle(reorder.drain());
   (*consumer)->close();

@@ -89,6 +89,9 @@ int run_store(const StoreOptions& o) {
   int64_t new_frames = 0;
   auto flush = [&]() -> Status {
     if (taken.empty()) return ok_status();
+    if (files) {
+      if (Status s = files->sync(); !s) return s;  // the JPEGs' names are on disk too
+    }
     auto added = (*db)->write(batch);
     if (!added) return added.error();
     new_frames += *added;

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -109,7 +110,26 @@ std::string status_json(const kafka::ClusterSnapshot& before, const kafka::Clust
                       {"reason", h.reason}});
   }
   return nlohmann::json{{"groups", std::move(groups)}, {"time", format_wall_time(wall_now_us())}}
-      .dump();
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// {"error": why}; bytes that are not UTF-8 (from a URL, say) are replaced, never thrown on.
+std::string error_json(const std::string& why) {
+  return nlohmann::json{{"error", why}}.dump(-1, ' ', false,
+                                             nlohmann::json::error_handler_t::replace);
+}
+
+// An alert record as the page gets it: a JSON object with the fields it shows, re-serialised
+// (one line, valid UTF-8); nullopt for anything else.
+std::optional<std::string> checked_alert(std::string_view text) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("rule") || !j["rule"].is_string() || !j.contains("camera") ||
+      !j["camera"].is_string() || !j.contains("time") || !j["time"].is_string() ||
+      !j.contains("frame") || !j["frame"].is_object() || !j.contains("detections") ||
+      !j["detections"].is_array()) {
+    return std::nullopt;
+  }
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -135,24 +155,25 @@ class WebApp {
     if (p == "/api/cameras") return (void)out.send(200, json, state_.cameras_json());
     if (p == "/api/alerts") return (void)out.send(200, json, state_.alerts_json());
     if (p == "/api/status") return (void)out.send(200, json, state_.status_json());
-    if (p == "/api/events") return stream(out);
+    if (p == "/api/events") return stream(req, out);
     if (p == "/api/query") return query(req, out);
-    constexpr std::string_view kCameras = "/api/cameras/";
-    if (p.rfind(kCameras, 0) == 0) {
-      const std::string rest = p.substr(kCameras.size());
-      const size_t slash = rest.find('/');
-      const std::string camera = rest.substr(0, slash);
-      const std::string what = slash == std::string::npos ? "" : rest.substr(slash + 1);
-      if (what == "history") {
+    // /api/cameras/NAME/history, /api/cameras/NAME/latest.jpg, /api/cameras/NAME/frames/SEQ.jpg:
+    // split before decoding, so that a camera name may hold an encoded '/'.
+    const std::vector<std::string>& seg = req.segments;
+    if (seg.size() >= 4 && seg[0] == "api" && seg[1] == "cameras") {
+      const std::string& camera = seg[2];
+      if (seg.size() == 4 && seg[3] == "history") {
         auto h = state_.history_json(camera);
         return (void)(h ? out.send(200, json, *h) : not_found(out, "no camera '" + camera + "'"));
       }
-      int64_t seq = -1;
-      if (what.rfind("frames/", 0) == 0 && ends_with(what, ".jpg")) {
-        const std::string n = what.substr(7, what.size() - 11);
-        if (std::from_chars(n.data(), n.data() + n.size(), seq).ec != std::errc()) seq = -2;
+      int64_t seq = -2;
+      if (seg.size() == 4 && seg[3] == "latest.jpg") seq = -1;
+      if (seg.size() == 5 && seg[3] == "frames" && ends_with(seg[4], ".jpg")) {
+        const std::string n = seg[4].substr(0, seg[4].size() - 4);
+        auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), seq);
+        if (ec != std::errc() || ptr != n.data() + n.size() || seq < 0) seq = -2;
       }
-      if (what == "latest.jpg" || seq >= 0) {
+      if (seq >= -1) {
         auto jpeg = state_.jpeg(camera, seq);
         return (void)(jpeg ? out.send(200, "image/jpeg", *jpeg, "Cache-Control: max-age=60\r\n")
                            : not_found(out, "frame no longer kept"));
@@ -169,13 +190,21 @@ class WebApp {
     out.send(200, type, std::string(*data), "Cache-Control: no-cache\r\n");
   }
   bool not_found(http::Responder& out, const std::string& why) {
-    return out.send(404, "application/json", nlohmann::json{{"error", why}}.dump());
+    return out.send(404, "application/json", error_json(why));
   }
 
-  // Server-sent events: frame, alert and status events as they happen.
-  void stream(http::Responder& out) {
+  // Server-sent events: frame, alert and status events as they happen. A browser that
+  // reconnects sends the last id it saw (Last-Event-ID) and gets what it missed, as far as the
+  // events are still kept; an id from before a restart of the server starts from now.
+  void stream(const http::Request& req, http::Responder& out) {
     if (!out.start_stream("text/event-stream") || !out.write("retry: 2000\n\n")) return;
     int64_t last = state_.last_event_id();
+    if (auto it = req.headers.find("last-event-id"); it != req.headers.end()) {
+      int64_t seen = -1;
+      const std::string& v = it->second;
+      if (std::from_chars(v.data(), v.data() + v.size(), seen).ec == std::errc() && seen >= 0)
+        last = std::min(seen, last);
+    }
     int64_t quiet_us = mono_now_us();
     while (!stopping_.load()) {
       std::string chunk;
@@ -196,7 +225,7 @@ class WebApp {
           404, "application/json",
           nlohmann::json{
               {"error", "no database: start kvision web with --db, the file kvision store writes"}}
-              .dump());
+              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       return;
     }
     std::map<std::string, std::string> params = req.query;
@@ -204,7 +233,7 @@ class WebApp {
     params.erase("format");
     auto q = store::query_from_params(params);
     if (!q) {
-      out.send(400, "application/json", nlohmann::json{{"error", q.error().message}}.dump());
+      out.send(400, "application/json", error_json(q.error().message));
       return;
     }
     Result<std::vector<store::StoredDetection>> rows = [&] {
@@ -212,7 +241,7 @@ class WebApp {
       return db_->query(*q);
     }();
     if (!rows) {
-      out.send(500, "application/json", nlohmann::json{{"error", rows.error().message}}.dump());
+      out.send(500, "application/json", error_json(rows.error().message));
       return;
     }
     std::string body = format == "jsonl" ? "" : "[";
@@ -306,11 +335,13 @@ int run_web(const WebOptions& o) {
     const rd_kafka_message_t* m = msg->get();
     const int64_t now = wall_now_us();
     if (kafka::message_topic(m) == o.alerts_topic) {
-      const std::string text(static_cast<const char*>(m->payload), m->len);
-      if (nlohmann::json::accept(text)) {
-        state.add_alert(text, now);
+      auto alert = checked_alert({static_cast<const char*>(m->payload), m->len});
+      if (alert) {
+        state.add_alert(*alert, now);
       } else {
         ++bad;
+        log_warn("web: {}[{}]@{} is not an alert record; not shown", o.alerts_topic, m->partition,
+                 m->offset);
       }
       continue;
     }

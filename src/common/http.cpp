@@ -6,9 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <exception>
 
 #include <fmt/format.h>
 
@@ -62,10 +64,10 @@ Result<std::pair<std::string, int>> parse_listen_address(const std::string& addr
   return std::make_pair(host, port);
 }
 
-std::string url_decode(const std::string& s) {
+std::string url_decode(const std::string& s, bool plus_is_space) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
+    if (s[i] == '+' && plus_is_space) {
       out += ' ';
     } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
       out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
@@ -85,7 +87,29 @@ bool parse_request(const std::string& head, Request& out) {
   const std::string target = head.substr(sp1 + 1, sp2 - sp1 - 1);
   if (target.empty() || target[0] != '/') return false;
   const size_t q = target.find('?');
-  out.path = url_decode(target.substr(0, q));
+  const std::string raw_path = target.substr(0, q);
+  out.path = url_decode(raw_path, false);
+  out.segments.clear();
+  for (size_t start = 1; start <= raw_path.size();) {
+    size_t slash = raw_path.find('/', start);
+    if (slash == std::string::npos) slash = raw_path.size();
+    out.segments.push_back(url_decode(raw_path.substr(start, slash - start), false));
+    start = slash + 1;
+  }
+  out.headers.clear();
+  for (size_t line = head.find("\r\n"); line != std::string::npos;) {
+    const size_t next = head.find("\r\n", line + 2);
+    if (next == std::string::npos) break;
+    const std::string h = head.substr(line + 2, next - line - 2);
+    const size_t colon = h.find(':');
+    if (colon != std::string::npos) {
+      std::string name = h.substr(0, colon);
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const size_t v = h.find_first_not_of(' ', colon + 1);
+      out.headers[name] = v == std::string::npos ? "" : h.substr(v);
+    }
+    line = next;
+  }
   out.query.clear();
   if (q == std::string::npos) return true;
   size_t start = q + 1;
@@ -129,7 +153,7 @@ bool Responder::start_stream(const std::string& type) {
 }
 
 bool Responder::write(const std::string& chunk) {
-  return send_all(chunk);
+  return !head_only_ && send_all(chunk);  // a HEAD request gets the headers, then it is over
 }
 
 Result<std::unique_ptr<Server>> Server::start(const std::string& address, Handler handler,
@@ -228,7 +252,13 @@ void Server::serve(int fd) {
     out.send(405, "text/plain", "only GET and HEAD\n");
     return;
   }
-  handler_(req, out);
+  try {
+    handler_(req, out);
+  } catch (const std::exception& e) {
+    // A handler's bug answers 500 on this connection; it must not take the process down.
+    log_error("http: {} {}: {}", req.method, req.path, e.what());
+    out.send(500, "text/plain", "internal error\n");
+  }
 }
 
 }  // namespace kv::http

@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/result.h"
 
@@ -19,8 +20,10 @@ namespace kv::http {
 
 struct Request {
   std::string method;
-  std::string path;                          // decoded, without the query
-  std::map<std::string, std::string> query;  // decoded
+  std::string path;                            // decoded, without the query
+  std::vector<std::string> segments;           // the path split at '/', then each decoded
+  std::map<std::string, std::string> query;    // decoded
+  std::map<std::string, std::string> headers;  // names in lower case
 };
 
 // What a handler answers on one connection.
@@ -78,7 +81,8 @@ class Server {
 
 // Parses "GET /path?a=1&b=x%20y HTTP/1.1\r\n..." (the request head); false if malformed.
 bool parse_request(const std::string& head, Request& out);
-std::string url_decode(const std::string& s);
+// %XX escapes; '+' is a space only in a query (plus_is_space).
+std::string url_decode(const std::string& s, bool plus_is_space = true);
 
 // Parses HOST:PORT, :PORT or PORT (host 127.0.0.1); an error names what is wrong.
 Result<std::pair<std::string, int>> parse_listen_address(const std::string& address);

@@ -1,6 +1,7 @@
 #include "common/units.h"
 
 #include <charconv>
+#include <cmath>
 #include <string>
 
 #include <fmt/format.h>
@@ -14,10 +15,13 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool parse_double(std::string_view s, double& out) {
+// A finite number >= 0.
+bool parse_amount(std::string_view s, double& out) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && ptr == s.data() + s.size();
+  return ec == std::errc() && ptr == s.data() + s.size() && std::isfinite(out) && out >= 0;
 }
+
+constexpr double kLargest = 4e15;  // over a century in microseconds, 4 PB in bytes
 
 Error invalid(std::string message) {
   return make_error(ErrorCode::kInvalidArgument, std::move(message));
@@ -32,7 +36,7 @@ Result<int64_t> parse_duration(std::string_view text) {
          ((text[digits] >= '0' && text[digits] <= '9') || text[digits] == '.'))
     ++digits;
   double amount = 0;
-  if (digits == 0 || !parse_double(text.substr(0, digits), amount)) {
+  if (digits == 0 || !parse_amount(text.substr(0, digits), amount)) {
     return invalid(fmt::format("'{}' is not a duration (like 500ms, 3s, 2m, 1h)", text));
   }
   const std::string_view unit = trim(text.substr(digits));
@@ -48,6 +52,7 @@ Result<int64_t> parse_duration(std::string_view text) {
   } else {
     return invalid(fmt::format("'{}' is not a duration (like 500ms, 3s, 2m, 1h)", text));
   }
+  if (amount * scale > kLargest) return invalid(fmt::format("'{}' is too long", text));
   return static_cast<int64_t>(amount * scale);
 }
 
@@ -65,10 +70,10 @@ Result<int64_t> parse_size(std::string_view text) {
   } else if (unit == "G" || unit == "GB") {
     scale = 1e9;
   }
-  if (ec != std::errc() || scale == 0 || amount < 0) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("'{}' is not a size (like 500MB, 2G or 1048576)", text));
+  if (ec != std::errc() || scale == 0 || !std::isfinite(amount) || amount < 0) {
+    return invalid(fmt::format("'{}' is not a size (like 500MB, 2G or 1048576)", text));
   }
+  if (amount * scale > kLargest) return invalid(fmt::format("'{}' is too large", text));
   return static_cast<int64_t>(amount * scale);
 }
 

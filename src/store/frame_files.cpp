@@ -29,8 +29,7 @@ std::string safe_name(const std::string& camera) {
   return out;
 }
 
-int64_t mtime_us(const fs::path& p) {
-  const auto t = fs::last_write_time(p);
+int64_t mtime_us(fs::file_time_type t) {
   const auto sys = std::chrono::file_clock::to_sys(t);
   return std::chrono::duration_cast<std::chrono::microseconds>(sys.time_since_epoch()).count();
 }
@@ -53,9 +52,15 @@ Result<std::unique_ptr<FrameFiles>> FrameFiles::open(const std::string& dir, Ret
   f->dir_ = dir;
   f->retention_ = retention;
   std::vector<Entry> found;
-  for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
-    if (!e.is_regular_file() || e.path().extension() != ".jpg") continue;
-    found.push_back({mtime_us(e.path()), static_cast<int64_t>(e.file_size()), e.path().string()});
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    // Files may vanish while this looks (another process's retention): skip them.
+    std::error_code gone;
+    if (!it->is_regular_file(gone) || it->path().extension() != ".jpg") continue;
+    const auto size = it->file_size(gone);
+    const auto time = fs::last_write_time(it->path(), gone);
+    if (gone) continue;
+    found.push_back({mtime_us(time), static_cast<int64_t>(size), it->path().string()});
   }
   std::sort(found.begin(), found.end(),
             [](const Entry& a, const Entry& b) { return a.mtime_us < b.mtime_us; });
@@ -69,8 +74,11 @@ Result<std::unique_ptr<FrameFiles>> FrameFiles::open(const std::string& dir, Ret
 Status FrameFiles::save(const std::string& camera, int64_t session_us, int64_t seq,
                         std::string_view jpeg) {
   const std::string path = frame_file(dir_, camera, session_us, seq);
+  const std::string parent = fs::path(path).parent_path().string();
   std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
+  if (fs::create_directories(parent, ec)) dirty_dirs_.insert(dir_);  // a new camera directory
+  dirty_dirs_.insert(parent);
+  const bool replacing = ::access(path.c_str(), F_OK) == 0;
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   bool ok = fd >= 0;
@@ -88,7 +96,7 @@ Status FrameFiles::save(const std::string& camera, int64_t session_us, int64_t s
                                                   std::strerror(ok ? errno : err)));
   }
   // A redelivered frame replaces its file: drop the old entry so the size stays right.
-  for (auto it = index_.begin(); it != index_.end(); ++it) {
+  for (auto it = index_.begin(); replacing && it != index_.end(); ++it) {
     if (it->path == path) {
       bytes_ -= it->size;
       index_.erase(it);
@@ -97,6 +105,21 @@ Status FrameFiles::save(const std::string& camera, int64_t session_us, int64_t s
   }
   index_.push_back({wall_now_us(), static_cast<int64_t>(jpeg.size()), path});
   bytes_ += static_cast<int64_t>(jpeg.size());
+  return ok_status();
+}
+
+Status FrameFiles::sync() {
+  for (const std::string& d : dirty_dirs_) {
+    const int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const bool ok = fd >= 0 && ::fsync(fd) == 0;
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    if (!ok) {
+      return make_error(ErrorCode::kIo,
+                        fmt::format("cannot sync directory '{}': {}", d, std::strerror(err)));
+    }
+  }
+  dirty_dirs_.clear();
   return ok_status();
 }
 

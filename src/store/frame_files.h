@@ -1,10 +1,12 @@
 // Frame JPEGs kept on disk beside the database: DIR/<camera>/<session_us>-<seq>.jpg, with
-// retention by age and by total size (the oldest files go first).
+// retention by age and by total size (the oldest files go first). One process per directory:
+// the retention counts the files found at start-up and those this process wrote.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -25,6 +27,9 @@ class FrameFiles {
 
   // Writes the file (to a temporary name, synced, then renamed: never half a JPEG).
   Status save(const std::string& camera, int64_t session_us, int64_t seq, std::string_view jpeg);
+  // Syncs the directories that saves changed, so that the files' names survive a power loss
+  // too. Call before committing what the saved frames came from.
+  Status sync();
   // Deletes what the retention no longer allows; returns how many files went.
   int64_t enforce();
 
@@ -43,6 +48,7 @@ class FrameFiles {
   Retention retention_;
   std::deque<Entry> index_;  // oldest first
   int64_t bytes_ = 0;
+  std::set<std::string> dirty_dirs_;
 };
 
 // The file a frame is kept in (whether or not it still exists).

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <ctime>
+#include <limits>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -16,8 +17,15 @@
 namespace kv::store {
 
 Result<int64_t> parse_time(const std::string& text) {
-  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
-    return std::stoll(text) * 1000;
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+    int64_t ms = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+    if (ec != std::errc() || ms > std::numeric_limits<int64_t>::max() / 1000) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("bad time '{}': milliseconds out of range", text));
+    }
+    return ms * 1000;
+  }
   std::tm tm{};
   const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
   if (end == nullptr || (*end != '\0' && *end != 'Z' && *end != '.')) {
@@ -118,7 +126,7 @@ std::string stored_detection_json(const StoredDetection& d, const std::string& f
         frame_file(frames_dir, d.frame.camera, d.frame.session_us, d.frame.seq);
     if (::access(file.c_str(), R_OK) == 0) j["jpeg"] = file;
   }
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace kv::store

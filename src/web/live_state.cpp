@@ -53,7 +53,7 @@ nlohmann::json summary(const wire::DetectionRecord& r, int64_t receive_us) {
 }  // namespace
 
 std::string frame_summary_json(const wire::DetectionRecord& record, int64_t receive_us) {
-  return summary(record, receive_us).dump();
+  return summary(record, receive_us).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string LiveState::camera_json(const std::string& name, const Camera& c, int64_t now_us) const {
@@ -68,7 +68,7 @@ std::string LiveState::camera_json(const std::string& name, const Camera& c, int
   j["frames_seen"] = c.frames_seen;
   j["image"] =
       fmt::format("/api/cameras/{}/frames/{}.jpg", url_encode(name), newest.record.frame.seq);
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void LiveState::publish(const std::string& type, std::string json) {

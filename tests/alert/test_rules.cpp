@@ -62,7 +62,7 @@ TEST(Rules, MistakesNameTheLineAndTheReason) {
             "r.conf:3: unknown key 'lables' (expected labels, min_score, cameras, units, zone, "
             "when, cooldown)");
   EXPECT_EQ(error_of("[a]\nlabels = person\nwhen = present for three frames\n"),
-            "r.conf:3: 'three' is not a number of frames >= 1");
+            "r.conf:3: 'three' is not a number of frames from 1 to 1000000");
   EXPECT_EQ(error_of("[a]\nlabels = person\nwhen = sometimes\n"),
             "r.conf:3: unknown condition 'sometimes' (present, count or crosses)");
   EXPECT_EQ(error_of("[a]\nlabels = person\nwhen = present\nzone = 0,0 1\n"),
@@ -83,6 +83,12 @@ TEST(Rules, MistakesNameTheLineAndTheReason) {
   EXPECT_EQ(error_of("[a]\nlabels = p\nunits = normalised\nzone = 0,0 2,0 2,2\nwhen = present\n"),
             "rule 'a' (r.conf:1): units = normalised, but a zone point is outside 0..1");
   EXPECT_EQ(error_of("# nothing\n"), "r.conf: no rules");
+  EXPECT_EQ(error_of("[a]\nlabels = p\nwhen = count >= 3000000000\n"),
+            "r.conf:3: expected 'count >= K' with K a whole number from 1 to 1000000");
+  EXPECT_EQ(error_of("[a]\nlabels = p\nwhen = present\nmin_score = nan\n"),
+            "r.conf:4: min_score 'nan' is not a number from 0 to 1");
+  EXPECT_EQ(error_of("[a]\nlabels = p\nwhen = present\ncooldown = 99999999999h\n"),
+            "r.conf:4: '99999999999h' is too long");
 }
 
 TEST(Rules, Durations) {
@@ -97,6 +103,8 @@ TEST(Rules, Durations) {
   EXPECT_EQ(*parse_size("1024"), 1024);
   EXPECT_FALSE(parse_size("lots"));
   EXPECT_FALSE(parse_size("5 TB"));
+  EXPECT_FALSE(parse_size("inf"));
+  EXPECT_FALSE(parse_duration("nan s"));
 }
 
 }  // namespace

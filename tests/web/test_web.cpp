@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <stdexcept>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -42,6 +43,18 @@ TEST(Http, ParsesRequestsAndQueries) {
   EXPECT_EQ(r.query.at("label"), "person");
   EXPECT_EQ(r.query.at("x"), "");
   EXPECT_EQ(http::url_decode("a+b%2Fc%zz"), "a b/c%zz");
+  // Split before decoding: an encoded '/' stays in its segment; '+' is a space only in queries.
+  ASSERT_TRUE(http::parse_request(
+      "GET /api/cameras/site1%2Flobby/frames/7.jpg?q=a+b HTTP/1.1\r\nLast-Event-ID: 42\r\n"
+      "Host: x\r\n\r\n",
+      r));
+  EXPECT_EQ(r.segments,
+            (std::vector<std::string>{"api", "cameras", "site1/lobby", "frames", "7.jpg"}));
+  EXPECT_EQ(r.query.at("q"), "a b");
+  EXPECT_EQ(r.headers.at("last-event-id"), "42");
+  EXPECT_EQ(r.headers.at("host"), "x");
+  ASSERT_TRUE(http::parse_request("GET /a+b HTTP/1.1\r\n\r\n", r));
+  EXPECT_EQ(r.path, "/a+b");
   EXPECT_FALSE(http::parse_request("nonsense", r));
   EXPECT_FALSE(http::parse_request("GET nopath HTTP/1.1\r\n\r\n", r));
 }
@@ -58,6 +71,7 @@ TEST(Http, ServesGetHeadAndStreamsUntilStopped) {
           }
           return;
         }
+        if (r.path == "/throw") throw std::runtime_error("a handler's bug");
         out.send(200, "text/plain", "hello " + (r.query.count("n") ? r.query.at("n") : "") + "\n");
       });
   ASSERT_TRUE(server.ok()) << server.error().message;
@@ -71,6 +85,10 @@ TEST(Http, ServesGetHeadAndStreamsUntilStopped) {
   EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");  // no body
   EXPECT_EQ(exchange(port, "POST /x HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 405");
   EXPECT_EQ(exchange(port, "garbage\r\n\r\n").substr(0, 12), "HTTP/1.1 400");
+  EXPECT_EQ(exchange(port, "GET /throw HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 500");
+  // HEAD on a stream: the headers, then the end.
+  EXPECT_NE(exchange(port, "HEAD /stream HTTP/1.1\r\n\r\n").find("text/event-stream"),
+            std::string::npos);
   // A stream runs until the server stops; stopping ends it and returns.
   std::string got;
   std::thread viewer([&] { got = exchange(port, "GET /stream HTTP/1.1\r\n\r\n"); });
