@@ -142,9 +142,7 @@ int run_alert(const AlertOptions& o) {
     const rd_kafka_message_t* m = msg->get();
     const std::string topic = kafka::message_topic(m);
     if (!offsets.begin({topic, m->partition}, m->offset)) continue;
-    auto json = pipeline::detection_json(m);
-    auto rec =
-        json ? wire::decode_detection_record(*json) : Result<wire::DetectionRecord>(json.error());
+    auto rec = pipeline::detection_record(m);
     if (!rec) {
       ++bad;
       metrics::count_error("alert", "record");

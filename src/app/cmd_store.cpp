@@ -113,9 +113,7 @@ int run_store(const StoreOptions& o) {
     }
     if (*msg) {
       const rd_kafka_message_t* m = msg->get();
-      auto json = pipeline::detection_json(m);
-      auto rec =
-          json ? wire::decode_detection_record(*json) : Result<wire::DetectionRecord>(json.error());
+      auto rec = pipeline::detection_record(m);
       if (!rec) {
         ++bad;
         metrics::count_error("store", "record");

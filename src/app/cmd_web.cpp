@@ -345,9 +345,7 @@ int run_web(const WebOptions& o) {
       }
       continue;
     }
-    auto json = pipeline::detection_json(m);
-    auto rec =
-        json ? wire::decode_detection_record(*json) : Result<wire::DetectionRecord>(json.error());
+    auto rec = pipeline::detection_record(m);
     if (!rec) {
       ++bad;
       log_warn("web: skipping {}[{}]@{}: {}", kafka::message_topic(m), m->partition, m->offset,

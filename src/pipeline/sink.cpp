@@ -54,6 +54,12 @@ Result<std::string> detection_json(const rd_kafka_message_t* msg) {
   return std::string(reinterpret_cast<const char*>(value.data()), value.size());
 }
 
+Result<wire::DetectionRecord> detection_record(const rd_kafka_message_t* msg) {
+  auto json = detection_json(msg);
+  if (!json) return json.error();
+  return wire::decode_detection_record(*json);
+}
+
 Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
   std::unique_ptr<std::FILE, FileCloser> out;
   if (p.write_lines) {
@@ -90,7 +96,7 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
     if (!*msg) continue;
     const rd_kafka_message_t* m = msg->get();
     const int64_t receive_us = wall_now_us();
-    auto json = detection_json(m);
+    auto json = detection_json(m);  // written out as it came
     auto record =
         json ? wire::decode_detection_record(*json) : Result<wire::DetectionRecord>(json.error());
     if (!record) {

@@ -36,6 +36,8 @@ struct SinkStats {
 // The detection record's JSON of a result: the value on `detections`, the header on
 // `processed_images`.
 Result<std::string> detection_json(const rd_kafka_message_t* msg);
+// The detection record of a result, decoded (either topic).
+Result<wire::DetectionRecord> detection_record(const rd_kafka_message_t* msg);
 
 // Consumes results and writes one JSON line per result. Offsets are committed only after
 // the line has been written and flushed.
