@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "common/json.h"
 
 namespace kv::alert {
 namespace {
@@ -83,7 +84,7 @@ std::string alert_json(const Alert& a) {
         {"offset", a.source.offset}}},
       {"detections", std::move(dets)},
   };
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_line(j);
 }
 
 bool Engine::cooled_down(const Rule& rule, const State& state, int64_t now_us) {

@@ -2,8 +2,10 @@
 // (and optionally a webhook). Input offsets are committed only after the alerts a record
 // fired are acknowledged by the brokers.
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -35,6 +37,18 @@ struct AlertOptions {
   int webhook_backoff_ms = 500;
   bool check = false;
   std::string metrics;
+};
+
+// Before a rebalance takes partitions away, the records read from them are processed (frames
+// waiting for an earlier one go on without it), so that their offsets are committed with the
+// revocation and the new owner starts after them.
+class RevokeHook final : public kafka::RebalanceListener {
+ public:
+  std::function<void(const std::vector<kafka::TopicPartition>&)> on_revoke;
+  void on_assigned(const std::vector<kafka::TopicPartition>& /*partitions*/) override {}
+  void on_revoking(const std::vector<kafka::TopicPartition>& partitions) override {
+    if (on_revoke) on_revoke(partitions);
+  }
 };
 
 void count_alert(const alert::Alert& a) {
@@ -74,7 +88,8 @@ int run_alert(const AlertOptions& o) {
   if (!producer) return report_error("alert", producer.error());
   if (Status s = (*producer)->connect(o.alerts_topic, 30000); !s)
     return report_error("alert", s.error());
-  auto consumer = kafka::Consumer::create(*config, o.group);
+  RevokeHook revoke_hook;  // outlives the consumer
+  auto consumer = kafka::Consumer::create(*config, o.group, {}, &revoke_hook);
   if (!consumer) return report_error("alert", consumer.error());
   if (Status s = (*consumer)->subscribe({o.topic}); !s) return report_error("alert", s.error());
   auto server = start_metrics(o.metrics, [] { return std::string(); });
@@ -128,12 +143,17 @@ int run_alert(const AlertOptions& o) {
     return ok_status();
   };
   Status status;
+  revoke_hook.on_revoke = [&](const std::vector<kafka::TopicPartition>& partitions) {
+    if (status.ok()) status = handle(reorder.drain());
+    offsets.forget(partitions);
+  };
   while (!stop.stop_requested() && status.ok()) {
     // Frames that waited long enough for an earlier one go on without it.
     if (reorder.waiting() > 0) {
       if (status = handle(reorder.expire(mono_now_us())); !status) break;
     }
     auto msg = (*consumer)->poll(100);
+    if (!status) break;  // the revocation hook could not deliver what it processed
     if (!msg) {
       status = msg.error();
       break;

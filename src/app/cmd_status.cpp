@@ -31,27 +31,10 @@ constexpr int kExitLagging = 3;
 constexpr int kExitStalled = 4;
 
 struct Report {
-  kafka::ClusterSnapshot before;
-  kafka::ClusterSnapshot after;
-  double seconds = 0;
-  std::vector<std::pair<const kafka::GroupStatus*, kafka::GroupHealth>> groups;
-  kafka::Verdict overall = kafka::Verdict::kOk;
+  const kafka::ClusterSnapshot& before;
+  const kafka::ClusterSnapshot& after;
+  kafka::ClusterReport judged;
 };
-
-Report make_report(kafka::ClusterSnapshot before, kafka::ClusterSnapshot after) {
-  Report r{std::move(before), std::move(after), 0, {}, kafka::Verdict::kOk};
-  r.seconds = static_cast<double>(r.after.taken_us - r.before.taken_us) / 1e6;
-  for (const kafka::GroupStatus& g : r.after.groups) {
-    kafka::GroupStatus none;
-    const kafka::GroupStatus* was = &none;
-    for (const kafka::GroupStatus& b : r.before.groups)
-      if (b.group == g.group) was = &b;
-    kafka::GroupHealth h = kafka::judge(*was, g, r.seconds);
-    if (static_cast<int>(h.verdict) > static_cast<int>(r.overall)) r.overall = h.verdict;
-    r.groups.emplace_back(&g, h);
-  }
-  return r;
-}
 
 double topic_rate(const Report& r, const std::string& topic) {
   int64_t delta = 0;
@@ -60,14 +43,14 @@ double topic_rate(const Report& r, const std::string& topic) {
     for (const auto& b : r.before.partitions)
       if (b.topic == p.topic && b.partition == p.partition) delta += p.end - b.end;
   }
-  return r.seconds > 0 ? static_cast<double>(delta) / r.seconds : 0;
+  return r.judged.seconds > 0 ? static_cast<double>(delta) / r.judged.seconds : 0;
 }
 
 std::string render_table(const Report& r) {
   std::string out;
   const int64_t now = r.after.taken_us;
   out += fmt::format("kvision status  {}  (throughput over the last {:.1f} s)\n\n",
-                     format_wall_time(now), r.seconds);
+                     format_wall_time(now), r.judged.seconds);
   out += fmt::format("{:<28} {:>5} {:>12} {:>12} {:>10}\n", "TOPIC", "PARTS", "RECORDS",
                      "END OFFSETS", "RECORDS/S");
   std::map<std::string, std::vector<const kafka::PartitionStatus*>> topics;
@@ -82,7 +65,7 @@ std::string render_table(const Report& r) {
     out += fmt::format("{:<28} {:>5} {:>12} {:>12} {:>10.1f}\n", name, parts.size(), records, ends,
                        topic_rate(r, name));
   }
-  for (const auto& [g, h] : r.groups) {
+  for (const auto& [g, h] : r.judged.groups) {
     out += fmt::format("\nGROUP {}  state {}  {} member(s)  lag {}  committed {:.1f}/s  {}: {}\n",
                        g->group, g->state, g->members.size(), g->total_lag, h.committed_per_s,
                        kafka::verdict_name(h.verdict), h.reason);
@@ -103,21 +86,21 @@ std::string render_table(const Report& r) {
                          static_cast<double>(now - c.capture_us) / 1e6);
     }
   }
-  out += fmt::format("\nVERDICT {}\n", kafka::verdict_name(r.overall));
+  out += fmt::format("\nVERDICT {}\n", kafka::verdict_name(r.judged.overall));
   return out;
 }
 
 nlohmann::json render_json(const Report& r) {
   nlohmann::json j;
   j["time_us"] = r.after.taken_us;
-  j["interval_s"] = r.seconds;
-  j["verdict"] = kafka::verdict_name(r.overall);
+  j["interval_s"] = r.judged.seconds;
+  j["verdict"] = kafka::verdict_name(r.judged.overall);
   for (const auto& p : r.after.partitions) {
     j["topics"][p.topic]["partitions"].push_back(
         {{"partition", p.partition}, {"start", p.start}, {"end", p.end}});
     j["topics"][p.topic]["records_per_s"] = topic_rate(r, p.topic);
   }
-  for (const auto& [g, h] : r.groups) {
+  for (const auto& [g, h] : r.judged.groups) {
     nlohmann::json jg{{"group", g->group},
                       {"state", g->state},
                       {"total_lag", g->total_lag},
@@ -172,15 +155,15 @@ int run_status(const StatusOptions& o) {
     if (stop.stop_requested()) return kExitOk;
     auto after = (*reader)->snapshot(frame_topics, o.timeout_ms);
     if (!after) return report_error("status", after.error());
-    const Report r = make_report(*before, *after);
+    const Report r{*before, *after, kafka::judge_groups(*before, *after)};
     if (o.watch && !o.json) std::printf("\033[H\033[2J");  // redraw in place
     const std::string text = o.json ? render_json(r).dump() + "\n" : render_table(r);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
     if (!o.watch) {
-      return r.overall == kafka::Verdict::kOk        ? kExitOk
-             : r.overall == kafka::Verdict::kLagging ? kExitLagging
-                                                     : kExitStalled;
+      return r.judged.overall == kafka::Verdict::kOk        ? kExitOk
+             : r.judged.overall == kafka::Verdict::kLagging ? kExitLagging
+                                                            : kExitStalled;
     }
     before = std::move(after);
   }

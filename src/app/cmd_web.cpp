@@ -19,6 +19,7 @@
 #include "app/cli.h"
 #include "common/clock.h"
 #include "common/http.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "kafka/cluster_status.h"
 #include "kafka/consumer.h"
@@ -91,32 +92,24 @@ class TailAssigner {
 };
 
 // The groups' health as JSON for the page: lag, members and verdict per group.
-std::string status_json(const kafka::ClusterSnapshot& before, const kafka::ClusterSnapshot& now) {
+std::string status_json(const kafka::ClusterReport& report) {
   nlohmann::json groups = nlohmann::json::array();
-  const double seconds = std::max(0.001, (now.taken_us - before.taken_us) / 1e6);
-  for (const kafka::GroupStatus& g : now.groups) {
-    if (g.group.rfind("kvision-web", 0) == 0) continue;  // viewers, not workers
-    const kafka::GroupStatus* prev = nullptr;
-    for (const kafka::GroupStatus& b : before.groups) {
-      if (b.group == g.group) prev = &b;
-    }
-    const kafka::GroupHealth h = kafka::judge(prev != nullptr ? *prev : g, g, seconds);
-    groups.push_back({{"group", g.group},
-                      {"state", g.state},
-                      {"members", g.members.size()},
-                      {"lag", g.total_lag},
+  for (const auto& [g, h] : report.groups) {
+    if (g->group.rfind("kvision-web", 0) == 0) continue;  // viewers, not workers
+    groups.push_back({{"group", g->group},
+                      {"state", g->state},
+                      {"members", g->members.size()},
+                      {"lag", g->total_lag},
                       {"committed_per_s", std::round(h.committed_per_s * 10) / 10},
                       {"verdict", kafka::verdict_name(h.verdict)},
                       {"reason", h.reason}});
   }
-  return nlohmann::json{{"groups", std::move(groups)}, {"time", format_wall_time(wall_now_us())}}
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_line({{"groups", std::move(groups)}, {"time", format_wall_time(wall_now_us())}});
 }
 
-// {"error": why}; bytes that are not UTF-8 (from a URL, say) are replaced, never thrown on.
+// {"error": why}
 std::string error_json(const std::string& why) {
-  return nlohmann::json{{"error", why}}.dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace);
+  return json_line({{"error", why}});
 }
 
 // An alert record as the page gets it: a JSON object with the fields it shows, re-serialised
@@ -129,18 +122,12 @@ std::optional<std::string> checked_alert(std::string_view text) {
       !j["detections"].is_array()) {
     return std::nullopt;
   }
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return json_line(j);
 }
 
 class WebApp {
  public:
-  WebApp(const WebOptions& o, web::LiveState& state, store::DetectionStore* db)
-      : o_(o), state_(state), db_(db) {}
+  WebApp(web::LiveState& state, store::DetectionStore* db) : state_(state), db_(db) {}
 
   void handle(const http::Request& req, http::Responder& out) {
     const std::string& p = req.path;
@@ -168,7 +155,7 @@ class WebApp {
       }
       int64_t seq = -2;
       if (seg.size() == 4 && seg[3] == "latest.jpg") seq = -1;
-      if (seg.size() == 5 && seg[3] == "frames" && ends_with(seg[4], ".jpg")) {
+      if (seg.size() == 5 && seg[3] == "frames" && seg[4].ends_with(".jpg")) {
         const std::string n = seg[4].substr(0, seg[4].size() - 4);
         auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), seq);
         if (ec != std::errc() || ptr != n.data() + n.size() || seq < 0) seq = -2;
@@ -223,9 +210,7 @@ class WebApp {
     if (db_ == nullptr) {
       out.send(
           404, "application/json",
-          nlohmann::json{
-              {"error", "no database: start kvision web with --db, the file kvision store writes"}}
-              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+          error_json("no database: start kvision web with --db, the file kvision store writes"));
       return;
     }
     std::map<std::string, std::string> params = req.query;
@@ -261,7 +246,6 @@ class WebApp {
   std::atomic<bool> stopping_{false};
 
  private:
-  const WebOptions& o_;
   web::LiveState& state_;
   store::DetectionStore* db_;
   std::mutex db_mutex_;
@@ -285,7 +269,7 @@ int run_web(const WebOptions& o) {
   if (!status_reader) return report_error("web", status_reader.error());
 
   web::LiveState state;
-  WebApp app(o, state, db.get());
+  WebApp app(state, db.get());
   auto server = http::Server::start(
       o.listen, [&app](const http::Request& r, http::Responder& out) { app.handle(r, out); });
   if (!server) return report_error("web", server.error());
@@ -307,7 +291,8 @@ int run_web(const WebOptions& o) {
     while (!stop.stop_requested()) {
       auto snap = (*status_reader)->snapshot({}, 5000);
       if (snap) {
-        state.set_status(status_json(before ? *before : *snap, *snap));
+        // A verdict needs two snapshots: the first only sets the baseline.
+        if (before) state.set_status(status_json(kafka::judge_groups(*before, *snap)));
         before = std::move(*snap);
       } else {
         log_warn("web: cannot read the groups' status: {}", snap.error().message);

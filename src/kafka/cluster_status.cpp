@@ -58,6 +58,22 @@ GroupHealth judge(const GroupStatus& before, const GroupStatus& after, double se
   return h;
 }
 
+ClusterReport judge_groups(const ClusterSnapshot& before, const ClusterSnapshot& after) {
+  ClusterReport r;
+  r.seconds = static_cast<double>(after.taken_us - before.taken_us) / 1e6;
+  const GroupStatus none;
+  for (const GroupStatus& g : after.groups) {
+    const GroupStatus* was = &none;
+    for (const GroupStatus& b : before.groups) {
+      if (b.group == g.group) was = &b;
+    }
+    GroupHealth h = judge(*was, g, r.seconds);
+    if (static_cast<int>(h.verdict) > static_cast<int>(r.overall)) r.overall = h.verdict;
+    r.groups.push_back({&g, std::move(h)});
+  }
+  return r;
+}
+
 Result<std::unique_ptr<StatusReader>> StatusReader::create(const KafkaConfig& config) {
   std::unique_ptr<StatusReader> r(new StatusReader());
   auto admin = Admin::create(config);

@@ -81,4 +81,18 @@ struct GroupHealth {
 // and no commit at all between the snapshots.
 GroupHealth judge(const GroupStatus& before, const GroupStatus& after, double seconds);
 
+struct GroupReport {
+  const GroupStatus* group;  // in `after`
+  GroupHealth health;
+};
+
+// Every group of `after` judged against the same group in `before` (a group new since then
+// against nothing committed), and the worst verdict of them all.
+struct ClusterReport {
+  double seconds = 0;  // between the snapshots
+  std::vector<GroupReport> groups;
+  Verdict overall = Verdict::kOk;
+};
+ClusterReport judge_groups(const ClusterSnapshot& before, const ClusterSnapshot& after);
+
 }  // namespace kv::kafka

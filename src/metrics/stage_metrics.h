@@ -71,6 +71,23 @@ inline void count_sequence(const std::string& stage, const std::string& what, do
       .inc(frames);
 }
 
+// Exactly-once transactions ended by a detector, by result (committed or aborted).
+inline void count_transaction(const std::string& result) {
+  if (!enabled()) return;
+  global()
+      .counter("kvision_transactions_total", "Exactly-once transactions, by result",
+               {{"result", result}})
+      .inc();
+}
+
+// A collector's reading of a stage's producer queue.
+inline void set_producer_queue(const std::string& stage, int messages) {
+  global()
+      .gauge("kvision_producer_queue_messages", "Records queued or in flight in a producer",
+             {{"stage", stage}})
+      .set(messages);
+}
+
 inline void build_info(const std::string& component, const std::string& model) {
   global()
       .gauge("kvision_build_info", "kvision version, component and model",

@@ -168,10 +168,7 @@ Status DetectStage::Impl::run(std::stop_token stop) {
   metrics::ConsumerLagGauge lag(metrics::global(), params_.group);
   const metrics::ScopedCollector collector(metrics::global(), [this, &lag] {
     lag.update(consumer_->handle());
-    metrics::global()
-        .gauge("kvision_producer_queue_messages", "Records queued or in flight in a producer",
-               {{"stage", "detect"}})
-        .set(producer_->outstanding());
+    metrics::set_producer_queue("detect", producer_->outstanding());
     metrics::global()
         .gauge("kvision_assigned_partitions", "Input partitions a stage owns",
                {{"stage", "detect"}})
@@ -319,10 +316,7 @@ Status DetectStage::Impl::commit_transaction(const std::vector<kafka::TopicParti
   if (r.ok()) {
     for (const auto& [topic, partition, next] : offsets) sent_[{topic, partition}] = next;
     stats.transactions_committed.fetch_add(1);
-    metrics::global()
-        .counter("kvision_transactions_total", "Exactly-once transactions, by result",
-                 {{"result", "committed"}})
-        .inc();
+    metrics::count_transaction("committed");
   } else if (r.kind == kafka::TxnResult::kFatal) {
     fatal_ = make_error(ErrorCode::kKafka,
                         fmt::format("{} (fenced: another instance took this transactional id, "
@@ -349,10 +343,7 @@ void DetectStage::Impl::abort_and_rewind(const std::vector<kafka::TopicPartition
     return;
   }
   stats.transactions_aborted.fetch_add(1);
-  metrics::global()
-      .counter("kvision_transactions_total", "Exactly-once transactions, by result",
-               {{"result", "aborted"}})
-      .inc();
+  metrics::count_transaction("aborted");
   txn_epoch_.fetch_add(1);  // work still in flight is void
   tracker_.reset();
   held_.clear();

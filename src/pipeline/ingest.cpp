@@ -1,5 +1,4 @@
 #include "pipeline/ingest.h"
-#include "metrics/stage_metrics.h"
 
 #include <atomic>
 #include <cstdio>
@@ -13,6 +12,7 @@
 #include "media/fps_sampler.h"
 #include "media/frame_source.h"
 #include "media/jpeg.h"
+#include "metrics/stage_metrics.h"
 #include "pipeline/backpressure.h"
 #include "wire/frame_headers.h"
 
@@ -75,12 +75,8 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
 
   metrics::build_info("ingest", "");
   kafka::Producer* prod = producer->get();
-  const metrics::ScopedCollector collector(metrics::global(), [prod] {
-    metrics::global()
-        .gauge("kvision_producer_queue_messages", "Records queued or in flight in a producer",
-               {{"stage", "ingest"}})
-        .set(prod->outstanding());
-  });
+  const metrics::ScopedCollector collector(
+      metrics::global(), [prod] { metrics::set_producer_queue("ingest", prod->outstanding()); });
 
   auto counters = std::make_shared<DeliveryCounters>();
   media::FpsSampler sampler(p.fps);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "common/json.h"
 #include "store/frame_files.h"
 
 namespace kv::store {
@@ -126,7 +127,7 @@ std::string stored_detection_json(const StoredDetection& d, const std::string& f
         frame_file(frames_dir, d.frame.camera, d.frame.session_us, d.frame.seq);
     if (::access(file.c_str(), R_OK) == 0) j["jpeg"] = file;
   }
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_line(j);
 }
 
 }  // namespace kv::store

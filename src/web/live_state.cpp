@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "common/json.h"
 
 namespace kv::web {
 namespace {
@@ -53,7 +54,7 @@ nlohmann::json summary(const wire::DetectionRecord& r, int64_t receive_us) {
 }  // namespace
 
 std::string frame_summary_json(const wire::DetectionRecord& record, int64_t receive_us) {
-  return summary(record, receive_us).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_line(summary(record, receive_us));
 }
 
 std::string LiveState::camera_json(const std::string& name, const Camera& c, int64_t now_us) const {
@@ -68,7 +69,7 @@ std::string LiveState::camera_json(const std::string& name, const Camera& c, int
   j["frames_seen"] = c.frames_seen;
   j["image"] =
       fmt::format("/api/cameras/{}/frames/{}.jpg", url_encode(name), newest.record.frame.seq);
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_line(j);
 }
 
 void LiveState::publish(const std::string& type, std::string json) {

@@ -1,13 +1,9 @@
-#include <gtest/gtest.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <string>
 
+#include <gtest/gtest.h>
+
+#include "http_get.h"
 #include "kafka/cluster_status.h"
 #include "metrics/http_server.h"
 #include "metrics/registry.h"
@@ -61,25 +57,7 @@ TEST(Registry, CollectorsRunAtRenderUntilRemoved) {
   EXPECT_EQ(runs, 1);
 }
 
-std::string http_get(int port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in in{};
-  in.sin_family = AF_INET;
-  in.sin_port = htons(static_cast<uint16_t>(port));
-  in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&in), sizeof in) != 0) {
-    ::close(fd);
-    return {};
-  }
-  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
-  ::send(fd, req.data(), req.size(), 0);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
-}
+using kv::testing::http_get;
 
 TEST(HttpServer, ServesMetricsHealthAndReadiness) {
   Registry r;
@@ -134,6 +112,26 @@ TEST(StatusVerdict, OkLaggingStalled) {
   const auto in_flight = kafka::judge(group(100, 101), group(140, 146), 2);
   EXPECT_EQ(in_flight.verdict, kafka::Verdict::kOk);
   EXPECT_EQ(in_flight.reason, "lag 6 (was 1), keeping up");
+}
+
+TEST(StatusVerdict, GroupsJudgedAcrossSnapshots) {
+  kafka::ClusterSnapshot before;
+  before.taken_us = 1'000'000;
+  before.groups = {group(10, 20)};
+  before.groups[0].group = "stuck";
+  kafka::ClusterSnapshot after;
+  after.taken_us = 3'000'000;
+  after.groups = {group(10, 20), group(40, 40)};
+  after.groups[0].group = "stuck";
+  after.groups[1].group = "new";  // absent before: judged against nothing committed
+  const kafka::ClusterReport r = kafka::judge_groups(before, after);
+  EXPECT_DOUBLE_EQ(r.seconds, 2);
+  ASSERT_EQ(r.groups.size(), 2U);
+  EXPECT_EQ(r.groups[0].group->group, "stuck");
+  EXPECT_EQ(r.groups[0].health.verdict, kafka::Verdict::kStalled);
+  EXPECT_EQ(r.groups[1].health.verdict, kafka::Verdict::kOk);
+  EXPECT_DOUBLE_EQ(r.groups[1].health.committed_per_s, 20);
+  EXPECT_EQ(r.overall, kafka::Verdict::kStalled);  // the worst of them
 }
 
 }  // namespace

@@ -1,8 +1,3 @@
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <stdexcept>
 #include <thread>
 
@@ -10,28 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "common/http.h"
+#include "http_get.h"
 #include "web/assets.h"
 #include "web/live_state.h"
 
 namespace kv::web {
 namespace {
 
-// One raw HTTP exchange; returns everything the server sent until it closed.
-std::string exchange(int port, const std::string& request) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in in{};
-  in.sin_family = AF_INET;
-  in.sin_port = htons(static_cast<uint16_t>(port));
-  in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&in), sizeof in), 0);
-  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
-}
+using kv::testing::http_exchange;
 
 TEST(Http, ParsesRequestsAndQueries) {
   http::Request r;
@@ -76,22 +57,22 @@ TEST(Http, ServesGetHeadAndStreamsUntilStopped) {
       });
   ASSERT_TRUE(server.ok()) << server.error().message;
   const int port = (*server)->port();
-  const std::string get = exchange(port, "GET /x?n=kv HTTP/1.1\r\nHost: a\r\n\r\n");
+  const std::string get = http_exchange(port, "GET /x?n=kv HTTP/1.1\r\nHost: a\r\n\r\n");
   EXPECT_EQ(get.substr(0, 15), "HTTP/1.1 200 OK");
   EXPECT_NE(get.find("Content-Length: 9\r\n"), std::string::npos);
   EXPECT_EQ(get.substr(get.size() - 9), "hello kv\n");
-  const std::string head = exchange(port, "HEAD /x HTTP/1.1\r\n\r\n");
+  const std::string head = http_exchange(port, "HEAD /x HTTP/1.1\r\n\r\n");
   EXPECT_NE(head.find("Content-Length: 7\r\n"), std::string::npos);
   EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");  // no body
-  EXPECT_EQ(exchange(port, "POST /x HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 405");
-  EXPECT_EQ(exchange(port, "garbage\r\n\r\n").substr(0, 12), "HTTP/1.1 400");
-  EXPECT_EQ(exchange(port, "GET /throw HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 500");
+  EXPECT_EQ(http_exchange(port, "POST /x HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 405");
+  EXPECT_EQ(http_exchange(port, "garbage\r\n\r\n").substr(0, 12), "HTTP/1.1 400");
+  EXPECT_EQ(http_exchange(port, "GET /throw HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 500");
   // HEAD on a stream: the headers, then the end.
-  EXPECT_NE(exchange(port, "HEAD /stream HTTP/1.1\r\n\r\n").find("text/event-stream"),
+  EXPECT_NE(http_exchange(port, "HEAD /stream HTTP/1.1\r\n\r\n").find("text/event-stream"),
             std::string::npos);
   // A stream runs until the server stops; stopping ends it and returns.
   std::string got;
-  std::thread viewer([&] { got = exchange(port, "GET /stream HTTP/1.1\r\n\r\n"); });
+  std::thread viewer([&] { got = http_exchange(port, "GET /stream HTTP/1.1\r\n\r\n"); });
   while (streamed.load() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   (*server)->stop();
   viewer.join();
