@@ -20,6 +20,7 @@ packages=(
   prometheus curl          # promtool and a real Prometheus server for the monitoring test
   chromium fonts-dejavu-core  # a real browser for the live-view test (kvision web)
   postgresql libpq-dev     # kvision store --db postgresql://... and its test server
+  openjdk-17-jre-headless maven openssl  # Apache Kafka for the cluster tests (scripts/kafka-cluster.sh)
 )
 # Node.js runs kafkajs (a pure-JavaScript Kafka client) in the broker tests; an existing
 # installation (for example from NodeSource) is used as it is.
@@ -41,5 +42,8 @@ if [ ! -f "$root/tests/clients/node_modules/kafkajs/package.json" ] ||
   echo "setup: installing kafkajs and playwright-core for the tests (npm)"
   (cd "$root/tests/clients" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
+
+# Apache Kafka's release jars from Maven Central, cached in .cache/kafka (offline afterwards).
+"$root/scripts/kafka-cluster.sh" fetch
 
 "$root/scripts/fetch_samples.sh"

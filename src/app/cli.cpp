@@ -27,6 +27,24 @@ void add_kafka_options(CLI::App* cmd, KafkaOptions& o) {
                   "e.g. -X security.protocol=SASL_SSL");
 }
 
+void add_topic_options(CLI::App* cmd, kafka::TopicSettings& t) {
+  cmd->add_option("--partitions", t.partitions,
+                  "Partitions of a topic this command creates (the most detectors that can share "
+                  "it); existing topics are kept")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  cmd->add_option("--replication-factor", t.replication_factor,
+                  "Replicas of each partition of a topic this command creates (0: min(3, "
+                  "brokers))")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+  cmd->add_option("--min-insync-replicas", t.min_insync_replicas,
+                  "min.insync.replicas of a topic this command creates: replicas that must have a "
+                  "write before acks=all succeeds (0: min(2, replication factor))")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+}
+
 void add_model_options(CLI::App* cmd, detect::DetectorParams& p) {
   cmd->add_option("--model,-m", p.model_path,
                   "Model: weights (.onnx, Darknet .weights) or a JSON sidecar naming family, "

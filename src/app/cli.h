@@ -14,6 +14,7 @@
 #include "common/result.h"
 #include "detect/detector.h"
 #include "kafka/config.h"
+#include "kafka/topics.h"
 #include "metrics/http_server.h"
 
 namespace kv::app {
@@ -37,6 +38,10 @@ struct KafkaOptions {
 // Adds --brokers and -X key=value.
 void add_kafka_options(CLI::App* cmd, KafkaOptions& options);
 Result<kafka::KafkaConfig> make_kafka_config(const KafkaOptions& options);
+
+// Adds --partitions, --replication-factor and --min-insync-replicas: how the topics a command
+// writes are created when they do not exist yet (existing topics are left as they are).
+void add_topic_options(CLI::App* cmd, kafka::TopicSettings& settings);
 
 // Adds the detector flags every model-running command shares: --model, --labels, --input-size,
 // --score (with the given default), --nms.

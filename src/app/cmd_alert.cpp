@@ -37,6 +37,7 @@ struct AlertOptions {
   int webhook_backoff_ms = 500;
   bool check = false;
   std::string metrics;
+  kafka::TopicSettings topics;
 };
 
 // Before a rebalance takes partitions away, the records read from them are processed (frames
@@ -82,6 +83,8 @@ int run_alert(const AlertOptions& o) {
   }
   auto config = make_kafka_config(o.kafka);
   if (!config) return report_error("alert", config.error());
+  if (Status s = kafka::ensure_topics(*config, {o.alerts_topic}, o.topics); !s)
+    return report_error("alert", s.error());
   // Declared before the producer: its delivery callbacks count into it until it is destroyed.
   std::atomic<int64_t> failed{0};
   auto producer = kafka::Producer::create(*config);
@@ -196,6 +199,7 @@ void add_alert_command(CLI::App& app, Action& action) {
       "crossings, cooldowns) to the alerts topic and optionally a webhook");
   add_kafka_options(cmd, o->kafka);
   add_metrics_option(cmd, o->metrics);
+  add_topic_options(cmd, o->topics);
   cmd->add_option("--rules", o->rules, "Rule file (see docs/alerts.md)")->required();
   cmd->add_flag("--check", o->check, "Only check the rule file and exit (0: valid, 2: not)");
   cmd->add_option("--topic", o->topic, "detections, or processed_images")->capture_default_str();

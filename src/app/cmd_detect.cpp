@@ -4,6 +4,7 @@
 #include "app/cli.h"
 #include "common/log.h"
 #include "pipeline/detect_stage.h"
+#include "wire/topics.h"
 
 namespace kv::app {
 namespace {
@@ -12,6 +13,7 @@ struct DetectOptions {
   KafkaOptions kafka;
   std::string metrics;
   pipeline::DetectStageParams params;
+  kafka::TopicSettings topics;
   int threads = 0;
   int infer_threads = 0;
 };
@@ -20,6 +22,14 @@ int run_detect_command(DetectOptions& o) {
   auto config = make_kafka_config(o.kafka);
   if (!config) return report_error("detect", config.error());
   o.params.kafka = *config;
+  // Its input too, so that detectors may start before the first camera.
+  if (Status s = kafka::ensure_topics(
+          *config,
+          {o.params.input_topic, o.params.processed_topic, o.params.detections_topic,
+           o.params.input_topic + std::string(wire::kDeadLetterSuffix)},
+          o.topics);
+      !s)
+    return report_error("detect", s.error());
   const int cores = available_cores();
   o.params.threads = o.threads > 0 ? o.threads : cores;
   detect::set_inference_threads(o.infer_threads > 0 ? o.infer_threads
@@ -53,6 +63,7 @@ void add_detect_command(CLI::App& app, Action& action) {
       "Consume raw_video_frames, run the detector, publish processed_images and detections");
   add_kafka_options(cmd, o->kafka);
   add_metrics_option(cmd, o->metrics);
+  add_topic_options(cmd, o->topics);
   auto& p = o->params;
   add_model_options(cmd, p.detector);
   cmd->add_option("--group,-g", p.group,

@@ -14,6 +14,7 @@ struct IngestOptions {
   KafkaOptions kafka;
   std::string metrics;
   pipeline::IngestParams params;
+  kafka::TopicSettings topics;
   bool no_progress = false;
 };
 
@@ -21,6 +22,8 @@ int run_ingest_command(IngestOptions& o) {
   auto config = make_kafka_config(o.kafka);
   if (!config) return report_error("ingest", config.error());
   o.params.kafka = *config;
+  if (Status s = kafka::ensure_topics(*config, {o.params.topic}, o.topics); !s)
+    return report_error("ingest", s.error());
   o.params.progress = !o.no_progress && isatty(STDERR_FILENO) != 0;
   auto server = start_metrics(o.metrics, [] { return std::string(); });
   if (!server) return report_error("ingest", server.error());
@@ -44,6 +47,7 @@ void add_ingest_command(CLI::App& app, Action& action) {
       app.add_subcommand("ingest", "Publish frames of a video source to raw_video_frames as JPEG");
   add_kafka_options(cmd, o->kafka);
   add_metrics_option(cmd, o->metrics);
+  add_topic_options(cmd, o->topics);
   auto& p = o->params;
   cmd->add_option("--source,-s", p.source,
                   "Video file, image folder, /dev/videoN, or rtsp:// / http:// URL")

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "app/cli.h"
@@ -29,6 +30,11 @@ struct StatusOptions {
 // Exit codes beyond the usual ones, for scripts and health checks.
 constexpr int kExitLagging = 3;
 constexpr int kExitStalled = 4;
+constexpr int kExitUnderReplicated = 5;
+
+std::string id_list(const std::vector<int32_t>& ids) {
+  return ids.empty() ? "-" : fmt::format("{}", fmt::join(ids, ","));
+}
 
 struct Report {
   const kafka::ClusterSnapshot& before;
@@ -65,6 +71,21 @@ std::string render_table(const Report& r) {
     out += fmt::format("{:<28} {:>5} {:>12} {:>12} {:>10.1f}\n", name, parts.size(), records, ends,
                        topic_rate(r, name));
   }
+  // Where each partition lives: its leader and which replicas are in sync.
+  out += fmt::format("\n{:<28} {:>4} {:>6} {:>10} {:>10}\n", "PARTITION", "PART", "LEADER",
+                     "REPLICAS", "ISR");
+  for (const auto& p : r.after.partitions) {
+    out += fmt::format("{:<28} {:>4} {:>6} {:>10} {:>10}{}\n", p.topic, p.partition,
+                       p.leader >= 0 ? std::to_string(p.leader) : "none", id_list(p.replicas),
+                       id_list(p.isr),
+                       p.leader < 0           ? "  OFFLINE"
+                       : p.under_replicated() ? "  UNDER-REPLICATED"
+                                              : "");
+  }
+  if (r.judged.under_replicated > 0) {
+    out += fmt::format("{} partition(s) under-replicated: a broker is down or behind\n",
+                       r.judged.under_replicated);
+  }
   for (const auto& [g, h] : r.judged.groups) {
     out += fmt::format("\nGROUP {}  state {}  {} member(s)  lag {}  committed {:.1f}/s  {}: {}\n",
                        g->group, g->state, g->members.size(), g->total_lag, h.committed_per_s,
@@ -95,9 +116,15 @@ nlohmann::json render_json(const Report& r) {
   j["time_us"] = r.after.taken_us;
   j["interval_s"] = r.judged.seconds;
   j["verdict"] = kafka::verdict_name(r.judged.overall);
+  j["under_replicated_partitions"] = r.judged.under_replicated;
   for (const auto& p : r.after.partitions) {
-    j["topics"][p.topic]["partitions"].push_back(
-        {{"partition", p.partition}, {"start", p.start}, {"end", p.end}});
+    j["topics"][p.topic]["partitions"].push_back({{"partition", p.partition},
+                                                  {"start", p.start},
+                                                  {"end", p.end},
+                                                  {"leader", p.leader},
+                                                  {"replicas", p.replicas},
+                                                  {"isr", p.isr},
+                                                  {"under_replicated", p.under_replicated()}});
     j["topics"][p.topic]["records_per_s"] = topic_rate(r, p.topic);
   }
   for (const auto& [g, h] : r.judged.groups) {
@@ -161,9 +188,17 @@ int run_status(const StatusOptions& o) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
     if (!o.watch) {
-      return r.judged.overall == kafka::Verdict::kOk        ? kExitOk
-             : r.judged.overall == kafka::Verdict::kLagging ? kExitLagging
-                                                            : kExitStalled;
+      switch (r.judged.overall) {
+        case kafka::Verdict::kOk:
+          return kExitOk;
+        case kafka::Verdict::kUnderReplicated:
+          return kExitUnderReplicated;
+        case kafka::Verdict::kLagging:
+          return kExitLagging;
+        case kafka::Verdict::kStalled:
+          return kExitStalled;
+      }
+      return kExitFailure;
     }
     before = std::move(after);
   }
@@ -175,9 +210,10 @@ void add_status_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<StatusOptions>();
   CLI::App* cmd = app.add_subcommand(
       "status",
-      "One-screen view of a cluster: topics, consumer groups with lag, throughput, each "
-      "camera's newest frame, and a verdict (OK, LAGGING, STALLED). Exit code 0 OK, 3 "
-      "LAGGING, 4 STALLED");
+      "One-screen view of a cluster: topics, partitions with their leader and in-sync "
+      "replicas, consumer groups with lag, throughput, each camera's newest frame, and a "
+      "verdict (OK, UNDER_REPLICATED, LAGGING, STALLED). Exit code 0 OK, 3 LAGGING, 4 "
+      "STALLED, 5 UNDER_REPLICATED (groups keep up, but a partition has replicas out of sync)");
   add_kafka_options(cmd, o->kafka);
   cmd->add_option("--interval", o->interval_s,
                   "Seconds between the two samples that give throughput and the verdict")

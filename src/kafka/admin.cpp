@@ -82,11 +82,13 @@ Result<std::unique_ptr<Admin>> Admin::create(const KafkaConfig& config) {
 }
 
 Status Admin::create_topic(const std::string& name, int partitions,
-                           const std::map<std::string, std::string>& configs, int timeout_ms) {
+                           const std::map<std::string, std::string>& configs, int timeout_ms,
+                           int replication_factor) {
   Call call(rk_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout_ms,
             fmt::format("creating topic {}", name));
   char err[256];
-  rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(name.c_str(), partitions, -1, err, sizeof err);
+  rd_kafka_NewTopic_t* topic =
+      rd_kafka_NewTopic_new(name.c_str(), partitions, replication_factor, err, sizeof err);
   if (topic == nullptr) return call.fail(err);
   for (const auto& [key, value] : configs) {
     if (rd_kafka_NewTopic_set_config(topic, key.c_str(), value.c_str()) != 0) {
@@ -102,6 +104,29 @@ Status Admin::create_topic(const std::string& name, int partitions,
   const rd_kafka_topic_result_t** results =
       rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev->get()), &n);
   return first_topic_error(call, results, n);
+}
+
+Result<ClusterLayout> Admin::layout(int timeout_ms) {
+  const rd_kafka_metadata_t* raw = nullptr;
+  if (rd_kafka_resp_err_t e = rd_kafka_metadata(rk_.get(), 1, nullptr, &raw, timeout_ms);
+      e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(
+        ErrorCode::kKafka,
+        fmt::format("cannot reach the Kafka cluster ({}): check --brokers", rd_kafka_err2str(e)));
+  }
+  MetadataPtr md(raw);
+  ClusterLayout out;
+  for (int b = 0; b < md->broker_cnt; ++b) out.brokers.push_back(md->brokers[b].id);
+  for (int t = 0; t < md->topic_cnt; ++t) {
+    const rd_kafka_metadata_topic_t& topic = md->topics[t];
+    if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    TopicLayout tl{topic.topic, topic.partition_cnt, 0};
+    for (int p = 0; p < topic.partition_cnt; ++p) {
+      if (topic.partitions[p].id == 0) tl.replication_factor = topic.partitions[p].replica_cnt;
+    }
+    out.topics[tl.name] = tl;
+  }
+  return out;
 }
 
 Status Admin::delete_topic(const std::string& name, int timeout_ms) {

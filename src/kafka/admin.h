@@ -34,16 +34,30 @@ struct GroupDescription {
   std::vector<GroupMember> members;
 };
 
+// What the cluster's metadata says: its brokers and, for each topic, partitions and replicas.
+struct TopicLayout {
+  std::string name;
+  int partitions = 0;
+  int replication_factor = 0;  // replicas of partition 0
+};
+struct ClusterLayout {
+  std::vector<int32_t> brokers;  // ids of the brokers that are up
+  std::map<std::string, TopicLayout> topics;
+};
+
 // Thread-safety: one thread at a time. Every call waits up to timeout_ms; errors name the call,
 // the object and librdkafka's reason (for example UNKNOWN_TOPIC_OR_PART, INVALID_CONFIG).
 class Admin {
  public:
   static Result<std::unique_ptr<Admin>> create(const KafkaConfig& config);
 
-  // A topic with `partitions` (-1: the broker's default) and topic configs; the broker's default
-  // replication factor.
+  // A topic with `partitions` (-1: the broker's default), `replication_factor` replicas of each
+  // (-1: the broker's default) and topic configs.
   Status create_topic(const std::string& name, int partitions,
-                      const std::map<std::string, std::string>& configs, int timeout_ms);
+                      const std::map<std::string, std::string>& configs, int timeout_ms,
+                      int replication_factor = -1);
+  // The brokers that are up and every topic's partitions and replication factor.
+  Result<ClusterLayout> layout(int timeout_ms);
   Status delete_topic(const std::string& name, int timeout_ms);
   // Every config of a topic with its current value.
   Result<std::map<std::string, std::string>> topic_configs(const std::string& name, int timeout_ms);

@@ -15,6 +15,8 @@ const char* verdict_name(Verdict v) {
   switch (v) {
     case Verdict::kOk:
       return "OK";
+    case Verdict::kUnderReplicated:
+      return "UNDER_REPLICATED";
     case Verdict::kLagging:
       return "LAGGING";
     case Verdict::kStalled:
@@ -71,6 +73,8 @@ ClusterReport judge_groups(const ClusterSnapshot& before, const ClusterSnapshot&
     if (static_cast<int>(h.verdict) > static_cast<int>(r.overall)) r.overall = h.verdict;
     r.groups.push_back({&g, std::move(h)});
   }
+  for (const PartitionStatus& p : after.partitions) r.under_replicated += p.under_replicated();
+  if (r.under_replicated > 0 && r.overall == Verdict::kOk) r.overall = Verdict::kUnderReplicated;
   return r;
 }
 
@@ -106,7 +110,14 @@ Result<ClusterSnapshot> StatusReader::snapshot(const std::vector<std::string>& f
     if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR || std::string(topic.topic).rfind("__", 0) == 0)
       continue;
     for (int p = 0; p < topic.partition_cnt; ++p) {
-      PartitionStatus ps{topic.topic, topic.partitions[p].id, 0, 0};
+      const rd_kafka_metadata_partition_t& mp = topic.partitions[p];
+      PartitionStatus ps{topic.topic,
+                         mp.id,
+                         0,
+                         0,
+                         mp.leader,
+                         std::vector<int32_t>(mp.replicas, mp.replicas + mp.replica_cnt),
+                         std::vector<int32_t>(mp.isrs, mp.isrs + mp.isr_cnt)};
       rd_kafka_query_watermark_offsets(rk_.get(), topic.topic, ps.partition, &ps.start, &ps.end,
                                        timeout_ms);
       s.partitions.push_back(ps);

@@ -16,8 +16,13 @@ namespace kv::kafka {
 struct PartitionStatus {
   std::string topic;
   int32_t partition = 0;
-  int64_t start = 0;  // log start offset
-  int64_t end = 0;    // high watermark
+  int64_t start = 0;              // log start offset
+  int64_t end = 0;                // high watermark
+  int32_t leader = -1;            // broker id; -1: no leader (offline)
+  std::vector<int32_t> replicas;  // assigned replicas, preferred leader first
+  std::vector<int32_t> isr;       // in-sync replicas
+  // Fewer replicas in sync than assigned (a broker down or behind), or no leader at all.
+  bool under_replicated() const { return leader < 0 || isr.size() < replicas.size(); }
 };
 
 struct GroupPartitionStatus {
@@ -65,7 +70,10 @@ class StatusReader {
   KafkaHandle rk_;  // a consumer handle for metadata, watermarks and the last records
 };
 
-enum class Verdict { kOk, kLagging, kStalled };
+// In rising severity. UNDER_REPLICATED: the groups keep up, but some partition has fewer
+// replicas in sync than assigned (a broker is down or behind), so one more failure may lose
+// availability; reported while it lasts, OK again once every replica has caught up.
+enum class Verdict { kOk, kUnderReplicated, kLagging, kStalled };
 const char* verdict_name(Verdict v);
 
 struct GroupHealth {
@@ -91,6 +99,7 @@ struct GroupReport {
 struct ClusterReport {
   double seconds = 0;  // between the snapshots
   std::vector<GroupReport> groups;
+  int under_replicated = 0;  // partitions of `after` with replicas out of sync
   Verdict overall = Verdict::kOk;
 };
 ClusterReport judge_groups(const ClusterSnapshot& before, const ClusterSnapshot& after);

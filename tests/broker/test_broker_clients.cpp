@@ -14,6 +14,7 @@
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
+#include "kafka/topics.h"
 
 namespace kv {
 namespace {
@@ -77,6 +78,59 @@ class BrokerClientsTest : public ::testing::Test {
   std::unique_ptr<broker::DurableBroker> broker_;
   kafka::KafkaConfig kafka_;
 };
+
+TEST(TopicSettings, FitTheClusterOrSayWhyNot) {
+  auto one = kafka::resolve_topic_settings({}, 1);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->replication_factor, 1);
+  EXPECT_EQ(one->min_insync_replicas, 1);
+  EXPECT_EQ(one->partitions, 4);
+  auto five = kafka::resolve_topic_settings({}, 5);
+  ASSERT_TRUE(five.ok());
+  EXPECT_EQ(five->replication_factor, 3);  // min(3, brokers)
+  EXPECT_EQ(five->min_insync_replicas, 2);
+  auto two = kafka::resolve_topic_settings({.partitions = 8}, 2);
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->replication_factor, 2);
+  EXPECT_EQ(two->min_insync_replicas, 2);
+  EXPECT_EQ(two->partitions, 8);
+
+  auto too_many = kafka::resolve_topic_settings({.replication_factor = 3}, 1);
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_EQ(too_many.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(too_many.error().message,
+            "--replication-factor 3 needs at least 3 brokers, and the cluster has 1: lower it, "
+            "or add brokers");
+  auto isr = kafka::resolve_topic_settings({.replication_factor = 2, .min_insync_replicas = 3}, 3);
+  ASSERT_FALSE(isr.ok());
+  EXPECT_NE(isr.error().message.find("--min-insync-replicas 3 is more than"), std::string::npos);
+  EXPECT_FALSE(kafka::resolve_topic_settings({.partitions = 0}, 3).ok());
+}
+
+TEST_F(BrokerClientsTest, EnsureTopicsCreatesWhatIsMissingAndKeepsWhatExists) {
+  auto a = admin();
+  ASSERT_TRUE(a->create_topic("kept", 2, {}, kTimeoutMs).ok());
+  ASSERT_TRUE(kafka::ensure_topics(kafka_, {"kept", "made"}, {.partitions = 3}, kTimeoutMs).ok());
+  EXPECT_EQ(broker_->store().partition_count("kept"), 2);  // left as it was
+  EXPECT_EQ(broker_->store().partition_count("made"), 3);
+  auto layout = a->layout(kTimeoutMs);
+  ASSERT_TRUE(layout.ok()) << layout.error().message;
+  EXPECT_EQ(layout->brokers.size(), 1U);
+  EXPECT_EQ(layout->topics["made"].partitions, 3);
+  EXPECT_EQ(layout->topics["made"].replication_factor, 1);
+  // Again: nothing to do, no error.
+  EXPECT_TRUE(kafka::ensure_topics(kafka_, {"kept", "made"}, {.partitions = 3}, kTimeoutMs).ok());
+  // More replicas than brokers: refused before anything is created.
+  Status s = kafka::ensure_topics(kafka_, {"never"}, {.replication_factor = 3}, kTimeoutMs);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("the cluster has 1"), std::string::npos) << s.error().message;
+  EXPECT_EQ(broker_->store().partition_count("never"), 0);
+  // The broker itself refuses what it cannot keep, as Kafka does.
+  Status rf = a->create_topic("rf2", 1, {}, kTimeoutMs, 2);
+  ASSERT_FALSE(rf.ok());
+  EXPECT_NE(rf.error().message.find("INVALID_REPLICATION_FACTOR"), std::string::npos)
+      << rf.error().message;
+}
 
 TEST_F(BrokerClientsTest, CreatesDescribesAndDeletesTopics) {
   auto a = admin();

@@ -134,5 +134,32 @@ TEST(StatusVerdict, GroupsJudgedAcrossSnapshots) {
   EXPECT_EQ(r.overall, kafka::Verdict::kStalled);  // the worst of them
 }
 
+TEST(StatusVerdict, UnderReplicatedPartitionsWhileGroupsKeepUp) {
+  auto partition = [](int32_t id, int32_t leader, std::vector<int32_t> isr) {
+    return kafka::PartitionStatus{"raw_video_frames", id, 0, 10, leader, {1, 2, 3}, std::move(isr)};
+  };
+  kafka::ClusterSnapshot before;
+  before.taken_us = 1'000'000;
+  before.groups = {group(10, 10)};
+  kafka::ClusterSnapshot after = before;
+  after.taken_us = 3'000'000;
+  after.partitions = {partition(0, 1, {1, 2, 3}), partition(1, 2, {2, 3}), partition(2, -1, {})};
+  EXPECT_FALSE(after.partitions[0].under_replicated());
+  EXPECT_TRUE(after.partitions[1].under_replicated());  // broker 1 out of the ISR
+  EXPECT_TRUE(after.partitions[2].under_replicated());  // no leader at all
+  kafka::ClusterReport r = kafka::judge_groups(before, after);
+  EXPECT_EQ(r.under_replicated, 2);
+  EXPECT_EQ(r.overall, kafka::Verdict::kUnderReplicated);
+  EXPECT_STREQ(kafka::verdict_name(r.overall), "UNDER_REPLICATED");
+  // A stalled group is worse than under-replication, and wins.
+  after.groups = {group(10, 20)};
+  before.groups = {group(10, 20)};
+  EXPECT_EQ(kafka::judge_groups(before, after).overall, kafka::Verdict::kStalled);
+  // Every replica back in sync: OK again.
+  after.groups = {group(10, 10)};
+  after.partitions = {partition(0, 1, {1, 2, 3}), partition(1, 2, {2, 3, 1})};
+  EXPECT_EQ(kafka::judge_groups(before, after).overall, kafka::Verdict::kOk);
+}
+
 }  // namespace
 }  // namespace kv::metrics
