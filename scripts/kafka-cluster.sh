@@ -18,7 +18,8 @@
 #         node is down.
 # fetch   resolves the pinned Kafka jars with Maven into .cache/kafka (offline afterwards).
 #
-# Environment: KV_KAFKA_HEAP (default 512m per node), KV_KAFKA_CACHE (default .cache/kafka).
+# Environment: KV_KAFKA_HEAP (default 512m per node), KV_KAFKA_CACHE (default .cache/kafka),
+# KV_MAVEN_REPO (default ~/.m2/repository).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 KAFKA_VERSION=4.1.1 # keep in step with tools/kafka/pom.xml
@@ -54,10 +55,13 @@ fetch() {
   say "resolving Apache Kafka $KAFKA_VERSION from Maven Central into $libs"
   rm -rf "$libs"
   mkdir -p "$libs"
-  # Maven's own repository lives in the cache too, so CI's clean clones reuse it.
-  mvn -B -q -Dstyle.color=never -f "$root/tools/kafka/pom.xml" -Dmaven.repo.local="$cache/m2" \
-    -Dkafka.version="$KAFKA_VERSION" dependency:copy-dependencies -DoutputDirectory="$libs" >&2 ||
-    die "could not resolve the Kafka jars (see Maven's output above)"
+  # Maven's own repository (~/.m2 unless KV_MAVEN_REPO says otherwise) is shared by every
+  # clone on the machine, so a clean clone copies the jars from it without the network.
+  mvn -B -q -Dstyle.color=never -f "$root/tools/kafka/pom.xml" \
+    -Dmaven.repo.local="${KV_MAVEN_REPO:-$HOME/.m2/repository}" \
+    -Dkafka.version="$KAFKA_VERSION" dependency:copy-dependencies -DoutputDirectory="$libs" \
+    >"$cache/maven.log" 2>&1 ||
+    { tail -n 30 "$cache/maven.log" >&2; die "could not resolve the Kafka jars (Maven's log: $cache/maven.log)"; }
   ls "$libs"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null 2>&1 || die "kafka_2.13 missing from $libs"
   touch "$libs/.complete"
 }
