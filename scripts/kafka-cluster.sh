@@ -10,8 +10,11 @@
 #
 # start   formats the nodes' storage on first use and starts every node of DIR that is not
 #         running (or only node N), waits until each serves, and prints the bootstrap list as
-#         the last line. Node i serves clients on P + 10000*(i-1) (P defaults to 19092, so
-#         127.0.0.1:19092,127.0.0.1:29092,127.0.0.1:39092) and its controller on the port above.
+#         the last line. Node i serves clients on P + 100*(i-1) (P defaults to 19092, so
+#         127.0.0.1:19092,127.0.0.1:19192,127.0.0.1:19292) and its controller on the port above.
+#         Ports stay below Linux's ephemeral range (32768 and up): a client that keeps
+#         reconnecting to a stopped node there can be given the node's own port as its local
+#         port, connect to itself, and then keep the node from starting again.
 # stop    ends the nodes this script started in DIR, by their pid files: SIGTERM (a controlled
 #         shutdown that hands leadership over), or SIGKILL with --kill; --node N ends one node.
 # status  one line per node (pid, port, running or not), then the bootstrap list; exit 1 when a
@@ -71,7 +74,7 @@ java_run() { # MAIN ARGS...: a Kafka class with the cached jars
     -Dkv.kafka.log.file=/dev/null -cp "$libs/*" "$@"
 }
 
-client_port() { echo $((port_base + 10000 * ($1 - 1))); }
+client_port() { echo $((port_base + 100 * ($1 - 1))); }
 pid_of() { cat "$dir/node$1/pid" 2>/dev/null || true; }
 running() { local p; p="$(pid_of "$1")"; [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 bootstrap() {
@@ -89,7 +92,8 @@ write_layout() {
   nodes="${nodes:-3}"
   [ "$nodes" = 1 ] || [ "$nodes" = 3 ] || die "--nodes must be 1 or 3"
   port_base="${port_base:-19092}"
-  [ $((port_base + 10000 * (nodes - 1) + 1)) -le 65535 ] || die "--port-base $port_base leaves no room for $nodes nodes"
+  [ "$port_base" -ge 1024 ] && [ $((port_base + 100 * (nodes - 1) + 1)) -lt 32768 ] ||
+    die "--port-base must lie between 1024 and $((32767 - 100 * (nodes - 1) - 1)) (below the ephemeral ports)"
   local rf=$((nodes < 3 ? nodes : 3)) isr=$((nodes < 2 ? 1 : 2)) voters="" i
   for i in $(seq "$nodes"); do voters+="${voters:+,}$i@127.0.0.1:$(($(client_port "$i") + 1))"; done
   mkdir -p "$dir"

@@ -107,7 +107,9 @@ std::string render_table(const Report& r) {
                          static_cast<double>(now - c.capture_us) / 1e6);
     }
   }
-  out += fmt::format("\nVERDICT {}\n", kafka::verdict_name(r.judged.overall));
+  for (const std::string& w : r.after.warnings) out += fmt::format("\nWARNING {}\n", w);
+  out += fmt::format("\nVERDICT {}{}\n", kafka::verdict_name(r.judged.overall),
+                     r.after.warnings.empty() ? "" : " (incomplete: see the warnings)");
   return out;
 }
 
@@ -117,6 +119,7 @@ nlohmann::json render_json(const Report& r) {
   j["interval_s"] = r.judged.seconds;
   j["verdict"] = kafka::verdict_name(r.judged.overall);
   j["under_replicated_partitions"] = r.judged.under_replicated;
+  j["warnings"] = r.after.warnings;
   for (const auto& p : r.after.partitions) {
     j["topics"][p.topic]["partitions"].push_back({{"partition", p.partition},
                                                   {"start", p.start},
@@ -190,7 +193,8 @@ int run_status(const StatusOptions& o) {
     if (!o.watch) {
       switch (r.judged.overall) {
         case kafka::Verdict::kOk:
-          return kExitOk;
+          // Not all of it could be read: no grounds for a clean bill of health.
+          return r.after.warnings.empty() ? kExitOk : kExitFailure;
         case kafka::Verdict::kUnderReplicated:
           return kExitUnderReplicated;
         case kafka::Verdict::kLagging:
@@ -213,12 +217,18 @@ void add_status_command(CLI::App& app, Action& action) {
       "One-screen view of a cluster: topics, partitions with their leader and in-sync "
       "replicas, consumer groups with lag, throughput, each camera's newest frame, and a "
       "verdict (OK, UNDER_REPLICATED, LAGGING, STALLED). Exit code 0 OK, 3 LAGGING, 4 "
-      "STALLED, 5 UNDER_REPLICATED (groups keep up, but a partition has replicas out of sync)");
+      "STALLED, 5 UNDER_REPLICATED (groups keep up, but a partition has replicas out of sync), 1 "
+      "when part of the cluster could not be read");
   add_kafka_options(cmd, o->kafka);
   cmd->add_option("--interval", o->interval_s,
                   "Seconds between the two samples that give throughput and the verdict")
       ->capture_default_str()
       ->check(CLI::Range(0.2, 3600.0));
+  cmd->add_option("--timeout-ms", o->timeout_ms,
+                  "How long each request to the cluster may take (a broker that is down costs up "
+                  "to this until the cluster moves its leadership)")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 600000));
   cmd->add_flag("--json", o->json, "One JSON object per report instead of the table");
   cmd->add_flag("--watch", o->watch, "Refresh in place every --interval until Ctrl-C");
   cmd->callback([o, &action] { action = [o] { return run_status(*o); }; });

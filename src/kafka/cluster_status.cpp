@@ -118,12 +118,35 @@ Result<ClusterSnapshot> StatusReader::snapshot(const std::vector<std::string>& f
                          mp.leader,
                          std::vector<int32_t>(mp.replicas, mp.replicas + mp.replica_cnt),
                          std::vector<int32_t>(mp.isrs, mp.isrs + mp.isr_cnt)};
-      rd_kafka_query_watermark_offsets(rk_.get(), topic.topic, ps.partition, &ps.start, &ps.end,
-                                       timeout_ms);
       s.partitions.push_back(ps);
     }
   }
   rd_kafka_metadata_destroy(md);
+  // Log start and end offsets of every partition in one request per broker, under one deadline:
+  // asked one partition at a time, each partition of a broker that just died would cost the
+  // whole timeout until the cluster moves its leadership.
+  auto offsets = [&](int64_t which, int64_t PartitionStatus::*field) {
+    PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(s.partitions.size())));
+    for (const auto& p : s.partitions) {
+      if (p.leader >= 0)  // offline partitions have no offsets to give
+        rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset = which;
+    }
+    if (list->cnt == 0) return;
+    // A timestamp of -2 (-1) asks ListOffsets for the earliest (latest) offset.
+    rd_kafka_offsets_for_times(rk_.get(), list.get(), timeout_ms);
+    std::map<std::pair<std::string, int32_t>, int64_t> got;
+    for (int i = 0; i < list->cnt; ++i) {
+      const rd_kafka_topic_partition_t& e = list->elems[i];
+      if (e.err == RD_KAFKA_RESP_ERR_NO_ERROR && e.offset >= 0)
+        got[{e.topic, e.partition}] = e.offset;
+    }
+    for (auto& p : s.partitions) {
+      auto it = got.find({p.topic, p.partition});
+      if (it != got.end()) p.*field = it->second;
+    }
+  };
+  offsets(RD_KAFKA_OFFSET_BEGINNING, &PartitionStatus::start);
+  offsets(RD_KAFKA_OFFSET_END, &PartitionStatus::end);
   std::sort(s.partitions.begin(), s.partitions.end(), [](const auto& a, const auto& b) {
     return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
   });
@@ -131,8 +154,8 @@ Result<ClusterSnapshot> StatusReader::snapshot(const std::vector<std::string>& f
   for (const auto& p : s.partitions) by_tp[{p.topic, p.partition}] = &p;
 
   auto groups = admin_->list_groups(timeout_ms);
-  if (!groups) return groups.error();
-  for (const GroupListing& g : *groups) {
+  if (!groups) s.warnings.push_back(groups.error().message);
+  for (const GroupListing& g : groups ? *groups : std::vector<GroupListing>{}) {
     if (g.group_id == "kvision-status") continue;
     GroupStatus gs;
     gs.group = g.group_id;
@@ -147,7 +170,10 @@ Result<ClusterSnapshot> StatusReader::snapshot(const std::vector<std::string>& f
     Admin::Partitions all;
     for (const auto& p : s.partitions) all.emplace_back(p.topic, p.partition);
     auto committed = admin_->committed_offsets(g.group_id, all, timeout_ms);
-    if (!committed) return committed.error();
+    if (!committed) {
+      s.warnings.push_back(committed.error().message);
+      continue;
+    }
     for (const auto& p : s.partitions) {
       auto c = committed->find({p.topic, p.partition});
       const bool owned = owner.count({p.topic, p.partition}) > 0;

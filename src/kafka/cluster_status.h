@@ -55,6 +55,9 @@ struct ClusterSnapshot {
   std::vector<PartitionStatus> partitions;
   std::vector<GroupStatus> groups;
   std::vector<CameraStatus> cameras;
+  // What could not be read this time (e.g. the groups, while a broker is down): shown, and the
+  // rest of the snapshot still taken.
+  std::vector<std::string> warnings;
 };
 
 // Thread-safety: one thread at a time.

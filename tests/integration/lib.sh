@@ -8,6 +8,7 @@ SHARED="${KV_SHARED_DIR:-$SRC/../shared}"
 MODEL_ONNX="$SHARED/models/yolox_nano/yolox_nano.onnx"
 WORK="$(mktemp -d)"
 PIDS=()
+CLEANUP_HOOKS=()  # commands run after the processes are gone (e.g. stopping a Kafka cluster)
 cleanup() {
   # Clients first, the broker (started first) last; anything still running after 20 s is killed.
   local i
@@ -20,6 +21,8 @@ cleanup() {
   done
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  local h
+  for h in "${CLEANUP_HOOKS[@]}"; do eval "$h" || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -70,4 +73,37 @@ wait_records() {
     sleep 0.5
   done
   fail "$1 has $n records, expected $2"
+}
+
+# start_kafka NODES: a real Apache Kafka cluster (scripts/kafka-cluster.sh) of 1 or 3 KRaft
+# nodes in $WORK/kafka on free ports, stopped at exit; sets BROKERS and KAFKA_DIR. Skips when
+# Java or the Kafka jars are missing (scripts/setup.sh installs both).
+kafka_cluster() { "$SRC/scripts/kafka-cluster.sh" "$@" --dir "$KAFKA_DIR"; }
+start_kafka() {
+  command -v java >/dev/null || skip "Java is missing (run scripts/setup.sh)"
+  "$SRC/scripts/kafka-cluster.sh" fetch >/dev/null 2>&1 || skip "the Apache Kafka jars cannot be resolved (run scripts/setup.sh)"
+  KAFKA_DIR="$WORK/kafka"
+  local base
+  base="$(/usr/bin/python3 - <<'PY'
+import random, socket
+def free(p):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+for _ in range(200):
+    b = random.randrange(20000, 32000)
+    if all(free(b + d) for d in (0, 1, 100, 101, 200, 201)):
+        print(b); break
+PY
+)"
+  [ -n "$base" ] || fail "no free ports for the Kafka cluster"
+  CLEANUP_HOOKS+=("kafka_cluster stop --kill >/dev/null 2>&1")
+  kafka_cluster start --nodes "$1" --port-base "$base" >"$WORK/kafka-start.log" 2>&1 ||
+    { cat "$WORK/kafka-start.log"; tail -n 40 "$KAFKA_DIR"/node*/server.log; fail "the Kafka cluster did not start"; }
+  BROKERS="$(tail -n 1 "$WORK/kafka-start.log")"
+  echo "Apache Kafka: $1 node(s) at $BROKERS"
 }
