@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # Produce and consume throughput of 100 KB records through kcat, side by side: the mock
-# engine, the durable engine, and a plain loopback TCP copy of the same bytes (the limit).
+# engine, the durable engine, a single-node Apache Kafka (scripts/kafka-cluster.sh), and a
+# plain loopback TCP copy of the same bytes (the limit). Then, with a model, the pipeline's fps
+# on kvision's broker and on Kafka: PIPELINE_FRAMES (default 300) frames of vtest.avi ingested
+# as a backlog, drained by one `kvision detect`; fps from the first to the last result's
+# timestamp, so start-up and model loading are not counted.
 # Small rounds: the mock keeps 5 MiB per partition, so each round moves 160 records (16 MB),
 # 40 to each of 4 partitions, produced by 4 kcat processes at once and consumed by one. At this
 # volume the consume figure is dominated by kcat start-up and end-of-partition detection.
 # Then a backlog of BACKLOG_MB (default 2000) on the durable engine only: produced the same
 # way, consumed by one kcat, with the broker's resident memory (peak and at the end).
 #   bench/broker_throughput.sh [build/src/app/kvision] [rounds] [backlog MB]
+# KV_SHARED_DIR (default ../shared) and KV_DATA_DIR (default .data) locate the model and video.
 set -euo pipefail
 KV="${1:-build/src/app/kvision}"
 ROUNDS="${2:-5}"
 BACKLOG_MB="${3:-2000}"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; "$ROOT/scripts/kafka-cluster.sh" stop --dir "$WORK/kafka" --kill >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 N=160
 SIZE=100000
 python3 -c "
@@ -53,6 +59,14 @@ port=$(free_port)
 DURABLE_PID=$!
 sleep 1
 measure durable "127.0.0.1:$port"
+KAFKA_BROKERS=""
+if command -v java >/dev/null && "$ROOT/scripts/kafka-cluster.sh" start --nodes 1 --dir "$WORK/kafka" \
+  --port-base "${KV_KAFKA_PORT_BASE:-19492}" >"$WORK/kafka.log" 2>&1; then
+  KAFKA_BROKERS="$(tail -n 1 "$WORK/kafka.log")"
+  measure kafka "$KAFKA_BROKERS"
+else
+  echo "kafka      skipped: $(tail -n 1 "$WORK/kafka.log" 2>/dev/null || echo 'no java')"
+fi
 
 # The backlog: 4 producers, each repeating the record file, then one consumer reading it all.
 reps=$(( (BACKLOG_MB * 1000000 / (N * SIZE) + 3) / 4 ))
@@ -93,3 +107,37 @@ s = socket.create_connection(srv.getsockname()); t0 = time.time(); s.sendall(dat
 n = int(sys.argv[2]); size = int(sys.argv[3])
 print(f"{'loopback':<10} copy    {n*size/1e6/dt:8.1f} MB/s {n/dt:8.0f} rec/s")
 PY
+
+# The pipeline on each broker: a backlog of frames drained by one detector.
+SHARED="${KV_SHARED_DIR:-$ROOT/../shared}"
+VIDEO="${KV_DATA_DIR:-$ROOT/.data}/vtest.avi"
+FRAMES="${PIPELINE_FRAMES:-300}"
+if [ ! -f "$SHARED/models/yolox_nano/yolox_nano.onnx" ] || [ ! -f "$VIDEO" ]; then
+  echo "pipeline   skipped: no model in $SHARED/models or no $VIDEO"
+  exit 0
+fi
+MODEL="$WORK/yolox_nano.json"
+printf '{"family": "yolox", "weights": "%s", "input": [416, 416]}\n' "$SHARED/models/yolox_nano/yolox_nano.onnx" >"$MODEL"
+pipeline() {  # NAME BROKERS
+  "$KV" ingest --brokers "$2" --source "$VIDEO" --camera bench --max-frames "$FRAMES" --max-lag 0 \
+    --no-progress >"$WORK/ingest-$1.log" 2>&1 || { echo "pipeline   $1: ingest failed"; return; }
+  "$KV" detect --brokers "$2" --model "$MODEL" --group "bench-$1" >"$WORK/detect-$1.log" 2>&1 &
+  local det=$! n=0
+  for _ in $(seq 600); do
+    n=$(kcat -b "$2" -C -t detections -o beginning -e -q -f '.\n' 2>/dev/null | wc -l)
+    [ "$n" -ge "$FRAMES" ] && break
+    sleep 0.5
+  done
+  kill -TERM "$det"; wait "$det" 2>/dev/null || true
+  kcat -b "$2" -C -t detections -o beginning -e -q -f '%T\n' 2>/dev/null | sort -n >"$WORK/ts-$1"
+  python3 - "$1" "$WORK/ts-$1" "$FRAMES" <<'PY'
+import sys
+ts = [int(x) for x in open(sys.argv[2]) if x.strip()]
+fps = (len(ts) - 1) / ((ts[-1] - ts[0]) / 1000) if len(ts) > 1 and ts[-1] > ts[0] else 0
+print(f"pipeline   {sys.argv[1]:<8} {fps:6.1f} fps ({len(ts)} of {sys.argv[3]} results, one detector, all cores)")
+PY
+}
+"$KV" broker --engine durable --data-dir "$WORK/pipe-data" --port "$(free_port)" --partitions 4 >"$WORK/pipe-broker.log" 2>&1 &
+sleep 1
+pipeline durable "$(sed -n 's/.*listening on \([0-9.:]*\).*/\1/p' "$WORK/pipe-broker.log" | head -n 1)"
+[ -n "$KAFKA_BROKERS" ] && pipeline kafka "$KAFKA_BROKERS"

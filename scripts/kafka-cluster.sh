@@ -4,6 +4,7 @@
 # log and pid file. For tests, benchmarks and trying kvision on Kafka; see docs/cluster.md.
 #
 #   scripts/kafka-cluster.sh start  [--nodes 1|3] [--dir DIR] [--port-base P] [--node N]
+#                                   [--set key=value]...
 #   scripts/kafka-cluster.sh stop   [--dir DIR] [--node N] [--kill]
 #   scripts/kafka-cluster.sh status [--dir DIR]
 #   scripts/kafka-cluster.sh fetch
@@ -15,6 +16,8 @@
 #         Ports stay below Linux's ephemeral range (32768 and up): a client that keeps
 #         reconnecting to a stopped node there can be given the node's own port as its local
 #         port, connect to itself, and then keep the node from starting again.
+#         --set adds a broker setting to every node of a new cluster (e.g. --set
+#         log.retention.check.interval.ms=200).
 # stop    ends the nodes this script started in DIR, by their pid files: SIGTERM (a controlled
 #         shutdown that hands leadership over), or SIGKILL with --kill; --node N ends one node.
 # status  one line per node (pid, port, running or not), then the bootstrap list; exit 1 when a
@@ -33,6 +36,7 @@ die() { echo "kafka-cluster: $*" >&2; exit 2; }
 say() { echo "kafka-cluster: $*" >&2; }
 
 cmd="${1:-}"
+case "$cmd" in -h | --help | help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 [ -n "$cmd" ] || die "usage: kafka-cluster.sh start|stop|status|fetch [--nodes 1|3] [--dir DIR] [--port-base P] [--node N] [--kill]"
 shift
 nodes=""
@@ -40,6 +44,7 @@ dir="$root/.data/kafka-cluster"
 port_base=""
 only_node=""
 signal=TERM
+settings=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes="${2:?--nodes needs 1 or 3}"; shift 2 ;;
@@ -47,7 +52,8 @@ while [ $# -gt 0 ]; do
     --port-base) port_base="${2:?--port-base needs a port}"; shift 2 ;;
     --node) only_node="${2:?--node needs a node id}"; shift 2 ;;
     --kill) signal=KILL; shift ;;
-    -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --set) settings+=("${2:?--set needs key=value}"); shift 2 ;;
+    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1'" ;;
   esac
 done
@@ -139,7 +145,7 @@ replica.lag.time.max.ms=10000
 message.max.bytes=20971520
 replica.fetch.max.bytes=20971520
 EOF
-    [ -f "$dir/node$i/extra.properties" ] && cat "$dir/node$i/extra.properties" >>"$dir/node$i/server.properties"
+    [ ${#settings[@]} -eq 0 ] || printf '%s\n' "# --set" "${settings[@]}" >>"$dir/node$i/server.properties"
     java_run kafka.tools.StorageTool format --ignore-formatted -t "$cluster_id" \
       -c "$dir/node$i/server.properties" >"$dir/node$i/format.log" 2>&1 ||
       { cat "$dir/node$i/format.log" >&2; die "formatting node $i failed"; }

@@ -77,6 +77,7 @@ Result<std::unique_ptr<Admin>> Admin::create(const KafkaConfig& config) {
   auto rk = new_handle(RD_KAFKA_PRODUCER, *conf, "admin client");
   if (!rk) return rk.error();
   std::unique_ptr<Admin> admin(new Admin());
+  admin->config_ = config;
   admin->rk_ = std::move(*rk);
   return admin;
 }
@@ -225,27 +226,26 @@ Result<GroupDescription> Admin::describe_group(const std::string& group_id, int 
 
 Result<std::map<std::pair<std::string, int32_t>, int64_t>> Admin::committed_offsets(
     const std::string& group_id, const Partitions& partitions, int timeout_ms) {
-  Call call(rk_.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout_ms,
-            fmt::format("reading the committed offsets of group {}", group_id));
-  PartitionListPtr wanted(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  auto reader = group_readers_.find(group_id);
+  if (reader == group_readers_.end()) {
+    auto conf = make_conf(config_, {{"group.id", group_id}, {"enable.auto.commit", "false"}});
+    if (!conf) return conf.error();
+    auto rk = new_handle(RD_KAFKA_CONSUMER, *conf, "committed-offset reader");
+    if (!rk) return rk.error();
+    reader = group_readers_.emplace(group_id, std::move(*rk)).first;
+  }
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
   for (const auto& [topic, partition] : partitions)
-    rd_kafka_topic_partition_list_add(wanted.get(), topic.c_str(), partition);
-  rd_kafka_ListConsumerGroupOffsets_t* request =
-      rd_kafka_ListConsumerGroupOffsets_new(group_id.c_str(), wanted.get());
-  rd_kafka_ListConsumerGroupOffsets(rk_.get(), &request, 1, call.options(), call.queue());
-  rd_kafka_ListConsumerGroupOffsets_destroy(request);
-  auto ev = call.wait();
-  if (!ev) return ev.error();
-  size_t n = 0;
-  const rd_kafka_group_result_t** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
-      rd_kafka_event_ListConsumerGroupOffsets_result(ev->get()), &n);
-  if (n != 1) return call.fail(fmt::format("{} groups in the reply", n));
-  if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[0]))
-    return call.fail(rd_kafka_error_string(e));
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+  if (rd_kafka_resp_err_t e = rd_kafka_committed(reader->second.get(), list.get(), timeout_ms);
+      e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(ErrorCode::kKafka,
+                      fmt::format("reading the committed offsets of group {}: {} ({})", group_id,
+                                  rd_kafka_err2str(e), rd_kafka_err2name(e)));
+  }
   std::map<std::pair<std::string, int32_t>, int64_t> out;
-  const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(groups[0]);
-  for (int i = 0; parts != nullptr && i < parts->cnt; ++i) {
-    const rd_kafka_topic_partition_t& p = parts->elems[i];
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& p = list->elems[i];
     if (p.err == RD_KAFKA_RESP_ERR_NO_ERROR && p.offset >= 0)
       out[{p.topic, p.partition}] = p.offset;
   }

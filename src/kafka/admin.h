@@ -65,15 +65,19 @@ class Admin {
   Result<std::vector<GroupListing>> list_groups(int timeout_ms);
   Result<GroupDescription> describe_group(const std::string& group_id, int timeout_ms);
   // The group's committed offsets on the given partitions: (topic, partition) -> next offset
-  // to consume; partitions without a commit are left out. (The partitions are named because
-  // librdkafka 2.0.2 sends an empty list, not "all", for none, and Kafka answers it with none.)
+  // to consume; partitions without a commit are left out. Read through a consumer handle of the
+  // group that never joins it (one per group, kept): librdkafka's ListConsumerGroupOffsets
+  // crashes the process when the coordinator answers NOT_COORDINATOR, as Kafka does while a
+  // group's coordinator moves to another broker (librdkafka issue #5040).
   using Partitions = std::vector<std::pair<std::string, int32_t>>;
   Result<std::map<std::pair<std::string, int32_t>, int64_t>> committed_offsets(
       const std::string& group_id, const Partitions& partitions, int timeout_ms);
 
  private:
   Admin() = default;
+  KafkaConfig config_;
   KafkaHandle rk_;
+  std::map<std::string, KafkaHandle> group_readers_;  // group id -> consumer handle
 };
 
 }  // namespace kv::kafka

@@ -86,12 +86,61 @@ Result<std::unique_ptr<StatusReader>> StatusReader::create(const KafkaConfig& co
   auto conf = make_conf(config, {{"group.id", "kvision-status"},
                                  {"enable.auto.commit", "false"},
                                  {"fetch.wait.max.ms", "50"},
-                                 {"fetch.message.max.bytes", "16777216"}});
+                                 {"fetch.message.max.bytes", "16777216"},
+                                 {"enable.partition.eof", "true"}});
   if (!conf) return conf.error();
   auto rk = new_handle(RD_KAFKA_CONSUMER, *conf, "status reader");
   if (!rk) return rk.error();
   r->rk_ = std::move(*rk);
   return r;
+}
+
+// Offsets between a group's commit and the end of a partition that a read_committed reader
+// never gets (transaction markers, aborted records) are not lag. A consumer commits "its last
+// record + 1", so downstream of a transactional producer it stays one commit marker behind for
+// ever, which would read as STALLED. For small lags, read from the commit: a partition that
+// ends before any record arrives has nothing left to do.
+void StatusReader::discount_invisible_lag(ClusterSnapshot& s, int timeout_ms) {
+  constexpr int64_t kProbeLag = 16;  // more than this many markers in a row is unlikely
+  std::map<std::pair<std::string, int32_t>, int64_t> from;  // the lowest such commit
+  for (const GroupStatus& g : s.groups) {
+    for (const GroupPartitionStatus& p : g.partitions) {
+      if (p.committed < 0 || p.lag <= 0 || p.lag > kProbeLag) continue;
+      auto [it, added] = from.try_emplace({p.topic, p.partition}, p.committed);
+      if (!added) it->second = std::min(it->second, p.committed);
+    }
+  }
+  if (from.empty()) return;
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(from.size())));
+  for (const auto& [tp, offset] : from)
+    rd_kafka_topic_partition_list_add(list.get(), tp.first.c_str(), tp.second)->offset = offset;
+  rd_kafka_assign(rk_.get(), list.get());
+  // (topic, partition) -> offset of the first readable record at or after the commit, or -1
+  // when the partition ended first.
+  std::map<std::pair<std::string, int32_t>, int64_t> first;
+  const int64_t deadline = mono_now_us() + int64_t{timeout_ms} * 1000;
+  while (first.size() < from.size() && mono_now_us() < deadline) {
+    MessagePtr m(rd_kafka_consumer_poll(rk_.get(), 50));
+    if (!m || m->rkt == nullptr) continue;
+    const std::pair<std::string, int32_t> tp{message_topic(m.get()), m->partition};
+    if (first.count(tp) > 0) continue;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      first[tp] = m->offset;
+    } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      first[tp] = -1;
+    }
+  }
+  rd_kafka_assign(rk_.get(), nullptr);
+  for (GroupStatus& g : s.groups) {
+    for (GroupPartitionStatus& p : g.partitions) {
+      auto f = first.find({p.topic, p.partition});
+      const auto start = from.find({p.topic, p.partition});
+      if (f == first.end() || start == from.end() || f->second >= 0 || p.committed < start->second)
+        continue;
+      g.total_lag -= p.lag;  // nothing readable after the commit
+      p.lag = 0;
+    }
+  }
 }
 
 Result<ClusterSnapshot> StatusReader::snapshot(const std::vector<std::string>& frame_topics,
@@ -190,6 +239,8 @@ Result<ClusterSnapshot> StatusReader::snapshot(const std::vector<std::string>& f
     }
     s.groups.push_back(std::move(gs));
   }
+
+  discount_invisible_lag(s, timeout_ms);
 
   // The newest frame per camera: the last record of each non-empty frame partition.
   PartitionListPtr list(rd_kafka_topic_partition_list_new(8));

@@ -69,6 +69,7 @@ class StatusReader {
 
  private:
   StatusReader() = default;
+  void discount_invisible_lag(ClusterSnapshot& s, int timeout_ms);
   std::unique_ptr<Admin> admin_;
   KafkaHandle rk_;  // a consumer handle for metadata, watermarks and the last records
 };

@@ -42,7 +42,22 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # start_broker [ENGINE [FLAGS...]]: the embedded broker (durable by default, data in $WORK/data)
 # on a free port; sets BROKERS
+#
+# With KV_TEST_BROKER=kafka the same tests run against a single-node Apache Kafka instead (the
+# engine and its flags are then ignored), with kvision's four topics created as our broker has
+# them: the client tests hold our broker to Kafka's behaviour that way.
 start_broker() {
+  if [ "${KV_TEST_BROKER:-}" = kafka ]; then
+    start_kafka 1 --set log.retention.check.interval.ms=200
+    /usr/bin/python3 - "$BROKERS" <<'PY' || fail "could not create kvision's topics on Kafka"
+import sys
+from kafka.admin import KafkaAdminClient, NewTopic
+admin = KafkaAdminClient(bootstrap_servers=sys.argv[1])
+admin.create_topics([NewTopic(t, 4, 1) for t in
+                     ("raw_video_frames", "processed_images", "detections", "alerts")])
+PY
+    return 0
+  fi
   local engine="${1:-durable}"
   shift || true
   BROKER_PORT="${BROKER_PORT:-$(free_port)}"
@@ -75,7 +90,7 @@ wait_records() {
   fail "$1 has $n records, expected $2"
 }
 
-# start_kafka NODES: a real Apache Kafka cluster (scripts/kafka-cluster.sh) of 1 or 3 KRaft
+# start_kafka NODES [--set key=value...]: a real Apache Kafka cluster (scripts/kafka-cluster.sh) of 1 or 3 KRaft
 # nodes in $WORK/kafka on free ports, stopped at exit; sets BROKERS and KAFKA_DIR. Skips when
 # Java or the Kafka jars are missing (scripts/setup.sh installs both).
 kafka_cluster() { "$SRC/scripts/kafka-cluster.sh" "$@" --dir "$KAFKA_DIR"; }
@@ -102,8 +117,10 @@ PY
 )"
   [ -n "$base" ] || fail "no free ports for the Kafka cluster"
   CLEANUP_HOOKS+=("kafka_cluster stop --kill >/dev/null 2>&1")
-  kafka_cluster start --nodes "$1" --port-base "$base" >"$WORK/kafka-start.log" 2>&1 ||
+  local nodes="$1"
+  shift
+  kafka_cluster start --nodes "$nodes" --port-base "$base" "$@" >"$WORK/kafka-start.log" 2>&1 ||
     { cat "$WORK/kafka-start.log"; tail -n 40 "$KAFKA_DIR"/node*/server.log; fail "the Kafka cluster did not start"; }
   BROKERS="$(tail -n 1 "$WORK/kafka-start.log")"
-  echo "Apache Kafka: $1 node(s) at $BROKERS"
+  echo "Apache Kafka: $nodes node(s) at $BROKERS"
 }
