@@ -228,7 +228,11 @@ Result<std::map<std::pair<std::string, int32_t>, int64_t>> Admin::committed_offs
     const std::string& group_id, const Partitions& partitions, int timeout_ms) {
   auto reader = group_readers_.find(group_id);
   if (reader == group_readers_.end()) {
-    auto conf = make_conf(config_, {{"group.id", group_id}, {"enable.auto.commit", "false"}});
+    // read_uncommitted: the offsets committed so far, not held back until a transaction that
+    // holds new ones ends (Kafka answers UNSTABLE_OFFSET_COMMIT to a read_committed reader).
+    auto conf = make_conf(config_, {{"group.id", group_id},
+                                    {"enable.auto.commit", "false"},
+                                    {"isolation.level", "read_uncommitted"}});
     if (!conf) return conf.error();
     auto rk = new_handle(RD_KAFKA_CONSUMER, *conf, "committed-offset reader");
     if (!rk) return rk.error();

@@ -133,15 +133,17 @@ await waitFor(async () => !(await admin.listTopics()).includes(TOPIC), "the dele
 log("topic deleted");
 
 // --- retention: a consumer before the log start is reset to it -----------------------------------
+// Segments of 1 MiB, the smallest Apache Kafka 4 accepts (kvision's broker takes smaller ones),
+// with 100 KB records: about ten to a segment, and 6 MB against a 2 MiB retention.
 const RT = "js-retention";
 await admin.createTopics({
   topics: [{ topic: RT, numPartitions: 1, configEntries: [
-    { name: "segment.bytes", value: "2048" }, { name: "retention.bytes", value: "4096" }] }],
+    { name: "segment.bytes", value: "1048576" }, { name: "retention.bytes", value: "2097152" }] }],
 });
 const p2 = kafka.producer();
 await p2.connect();
 for (let i = 0; i < 60; ++i) {
-  await p2.send({ topic: RT, acks: -1, messages: [{ value: `r${String(i).padStart(3, "0")}-${"x".repeat(400)}` }] });
+  await p2.send({ topic: RT, acks: -1, messages: [{ value: `r${String(i).padStart(3, "0")}-${"x".repeat(100000)}` }] });
 }
 await p2.disconnect();
 let start = 0;

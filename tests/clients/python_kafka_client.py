@@ -179,12 +179,14 @@ except UnknownTopicOrPartitionError:
 log("topic deleted")
 
 # --- retention and the reset policy ------------------------------------------------------------
+# Segments of 1 MiB, the smallest Apache Kafka 4 accepts (kvision's broker takes smaller ones),
+# with 100 KB records: about ten to a segment, and 6 MB against a 2 MiB retention.
 RT = "py-retention"
 admin.create_topics([NewTopic(RT, 1, 1, topic_configs={
-    "segment.bytes": "2048", "retention.bytes": "4096"})])
+    "segment.bytes": "1048576", "retention.bytes": "2097152"})])
 producer = KafkaProducer(bootstrap_servers=BOOT, acks="all", linger_ms=0)
 for i in range(60):
-    producer.send(RT, value=(f"r{i:03d}-" + "x" * 400).encode()).get(timeout=10)
+    producer.send(RT, value=(f"r{i:03d}-" + "x" * 100000).encode()).get(timeout=10)
 producer.close()
 tp = TopicPartition(RT, 0)
 probe = KafkaConsumer(bootstrap_servers=BOOT, enable_auto_commit=False)

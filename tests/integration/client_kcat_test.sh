@@ -12,6 +12,16 @@ seq 1 400 | sed 's/^/m/' | kcat -b "$BROKERS" -P -t kc -p -1 -K: -X acks=all -X 
 [ "$(kcat -b "$BROKERS" -C -t kc -o beginning -e -q | sort | uniq | wc -l)" -eq 400 ] ||
   fail "kcat did not read back 400 distinct records"
 
+# The timestamp lookup (ListOffsets by time): reading from a moment gives what was produced after.
+seq 1 20 | sed 's/^/early/' | kcat -b "$BROKERS" -P -t kc-time -p 0 -X acks=all || fail "kcat produce early"
+sleep 1.2
+t_ms=$(($(date +%s%N) / 1000000))
+sleep 0.2
+seq 1 15 | sed 's/^/late/' | kcat -b "$BROKERS" -P -t kc-time -p 0 -X acks=all || fail "kcat produce late"
+from_t="$(kcat -b "$BROKERS" -C -t kc-time -p 0 -o "s@$t_ms" -e -q | tr '\n' ' ')"
+[ "$from_t" = "$(seq 1 15 | sed 's/^/late/' | tr '\n' ' ')" ] || fail "reading from timestamp $t_ms gave: $from_t"
+[ -z "$(kcat -b "$BROKERS" -C -t kc-time -p 0 -o "s@$((t_ms + 600000))" -e -q)" ] ||
+  fail "a timestamp after every record should give nothing"
 
 # Compressed batches are stored and served as they are: every codec reads back whole.
 for codec in gzip snappy lz4 zstd; do
