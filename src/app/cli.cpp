@@ -8,6 +8,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "common/stop.h"
+#include "kafka/admin.h"
 
 namespace kv::app {
 
@@ -78,6 +79,13 @@ Result<kafka::KafkaConfig> make_kafka_config(const KafkaOptions& o) {
   auto conf = kafka::make_conf(config, {});
   if (!conf) return conf.error();
   rd_kafka_conf_destroy(*conf);
+  return config;
+}
+
+Result<kafka::KafkaConfig> reach_kafka(const KafkaOptions& o) {
+  auto config = make_kafka_config(o);
+  if (!config) return config.error();
+  if (Status s = kafka::check_cluster(*config, 30000); !s) return s.error();
   return config;
 }
 

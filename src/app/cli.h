@@ -38,6 +38,9 @@ struct KafkaOptions {
 // Adds --brokers and -X key=value.
 void add_kafka_options(CLI::App* cmd, KafkaOptions& options);
 Result<kafka::KafkaConfig> make_kafka_config(const KafkaOptions& options);
+// make_kafka_config, then a check that the cluster answers (within 30 s), which fails at once
+// on refused credentials or a failed TLS handshake: for commands that need the cluster now.
+Result<kafka::KafkaConfig> reach_kafka(const KafkaOptions& options);
 
 // Adds --partitions, --replication-factor and --min-insync-replicas: how the topics a command
 // writes are created when they do not exist yet (existing topics are left as they are).

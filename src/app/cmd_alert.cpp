@@ -81,7 +81,7 @@ int run_alert(const AlertOptions& o) {
     if (!w) return report_error("alert", w.error());
     webhook = std::move(*w);
   }
-  auto config = make_kafka_config(o.kafka);
+  auto config = reach_kafka(o.kafka);
   if (!config) return report_error("alert", config.error());
   if (Status s = kafka::ensure_topics(*config, {o.alerts_topic}, o.topics); !s)
     return report_error("alert", s.error());

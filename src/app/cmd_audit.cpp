@@ -102,7 +102,7 @@ pipeline::FrameKey key_of(const wire::FrameMeta& m) {
 }
 
 int run_audit(const AuditOptions& o) {
-  auto config = make_kafka_config(o.kafka);
+  auto config = reach_kafka(o.kafka);
   if (!config) return report_error("audit", config.error());
   const std::string dlq = o.dlq_topic.empty() ? o.from_topic + ".dlq" : o.dlq_topic;
   pipeline::AuditTally tally;

@@ -19,7 +19,7 @@ struct DetectOptions {
 };
 
 int run_detect_command(DetectOptions& o) {
-  auto config = make_kafka_config(o.kafka);
+  auto config = reach_kafka(o.kafka);
   if (!config) return report_error("detect", config.error());
   o.params.kafka = *config;
   // Its input too, so that detectors may start before the first camera.

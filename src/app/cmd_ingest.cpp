@@ -19,7 +19,7 @@ struct IngestOptions {
 };
 
 int run_ingest_command(IngestOptions& o) {
-  auto config = make_kafka_config(o.kafka);
+  auto config = reach_kafka(o.kafka);
   if (!config) return report_error("ingest", config.error());
   o.params.kafka = *config;
   if (Status s = kafka::ensure_topics(*config, {o.params.topic}, o.topics); !s)

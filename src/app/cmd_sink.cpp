@@ -16,7 +16,7 @@ struct SinkOptions {
 };
 
 int run_sink_command(SinkOptions& o) {
-  auto config = make_kafka_config(o.kafka);
+  auto config = reach_kafka(o.kafka);
   if (!config) return report_error("sink", config.error());
   o.params.kafka = *config;
   auto assigned = std::make_shared<std::atomic<bool>>(false);

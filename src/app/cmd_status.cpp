@@ -167,7 +167,7 @@ nlohmann::json render_json(const Report& r) {
 }
 
 int run_status(const StatusOptions& o) {
-  auto config = make_kafka_config(o.kafka);
+  auto config = reach_kafka(o.kafka);
   if (!config) return report_error("status", config.error());
   auto reader = kafka::StatusReader::create(*config);
   if (!reader) return report_error("status", reader.error());

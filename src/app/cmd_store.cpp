@@ -40,7 +40,7 @@ struct StoreOptions {
 };
 
 int run_store(const StoreOptions& o) {
-  auto config = make_kafka_config(o.kafka);
+  auto config = reach_kafka(o.kafka);
   if (!config) return report_error("store", config.error());
   const std::string topic =
       !o.topic.empty()

@@ -252,7 +252,7 @@ class WebApp {
 };
 
 int run_web(const WebOptions& o) {
-  auto config = make_kafka_config(o.kafka);
+  auto config = reach_kafka(o.kafka);
   if (!config) return report_error("web", config.error());
   std::unique_ptr<store::DetectionStore> db;
   if (!o.db.empty()) {

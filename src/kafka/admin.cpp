@@ -1,6 +1,10 @@
 #include "kafka/admin.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
+
+#include "common/clock.h"
 
 namespace kv::kafka {
 namespace {
@@ -74,9 +78,11 @@ std::string str(const char* s) {
 Result<std::unique_ptr<Admin>> Admin::create(const KafkaConfig& config) {
   auto conf = make_conf(config, {});
   if (!conf) return conf.error();
+  std::unique_ptr<Admin> admin(new Admin());
+  rd_kafka_conf_set_error_cb(*conf, &Admin::on_error);
+  rd_kafka_conf_set_opaque(*conf, admin.get());
   auto rk = new_handle(RD_KAFKA_PRODUCER, *conf, "admin client");
   if (!rk) return rk.error();
-  std::unique_ptr<Admin> admin(new Admin());
   admin->config_ = config;
   admin->rk_ = std::move(*rk);
   return admin;
@@ -107,13 +113,48 @@ Status Admin::create_topic(const std::string& name, int partitions,
   return first_topic_error(call, results, n);
 }
 
+void Admin::on_error(rd_kafka_t* /*rk*/, int err, const char* reason, void* opaque) {
+  const std::string why = reason != nullptr ? reason : "";
+  const bool sasl = err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+                    why.find("SASL authentication") != std::string::npos;
+  const bool tls = err == RD_KAFKA_RESP_ERR__SSL ||
+                   why.find("SSL handshake") != std::string::npos ||
+                   why.find("certificate verify failed") != std::string::npos;
+  if (!sasl && !tls) return;  // brokers coming and going: librdkafka retries
+  auto* self = static_cast<Admin*>(opaque);
+  std::lock_guard lock(self->mu_);
+  if (self->refused_) return;
+  self->refused_ = make_error(
+      ErrorCode::kKafka,
+      sasl ? fmt::format("the Kafka cluster refused the credentials: {}: check -X "
+                         "sasl.mechanisms, sasl.username and sasl.password",
+                         why)
+           : fmt::format("the TLS handshake with the Kafka cluster failed: {}: check -X "
+                         "ssl.ca.location (the CA that signed the brokers' certificates)",
+                         why));
+}
+
+std::optional<Error> Admin::refused() const {
+  std::lock_guard lock(mu_);
+  return refused_;
+}
+
 Result<ClusterLayout> Admin::layout(int timeout_ms) {
   const rd_kafka_metadata_t* raw = nullptr;
-  if (rd_kafka_resp_err_t e = rd_kafka_metadata(rk_.get(), 1, nullptr, &raw, timeout_ms);
-      e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return make_error(
-        ErrorCode::kKafka,
-        fmt::format("cannot reach the Kafka cluster ({}): check --brokers", rd_kafka_err2str(e)));
+  const int64_t deadline = mono_now_us() + int64_t{timeout_ms} * 1000;
+  for (;;) {
+    // Short waits, so that a refusal seen meanwhile ends the wait.
+    const int step_ms =
+        static_cast<int>(std::clamp<int64_t>((deadline - mono_now_us()) / 1000, 1, int64_t{500}));
+    const rd_kafka_resp_err_t e = rd_kafka_metadata(rk_.get(), 1, nullptr, &raw, step_ms);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+    rd_kafka_poll(rk_.get(), 0);  // serves the error callback
+    if (auto why = refused()) return *why;
+    if (mono_now_us() >= deadline) {
+      return make_error(
+          ErrorCode::kKafka,
+          fmt::format("cannot reach the Kafka cluster ({}): check --brokers", rd_kafka_err2str(e)));
+    }
   }
   MetadataPtr md(raw);
   ClusterLayout out;
@@ -254,6 +295,14 @@ Result<std::map<std::pair<std::string, int32_t>, int64_t>> Admin::committed_offs
       out[{p.topic, p.partition}] = p.offset;
   }
   return out;
+}
+
+Status check_cluster(const KafkaConfig& config, int timeout_ms) {
+  auto admin = Admin::create(config);
+  if (!admin) return admin.error();
+  auto layout = (*admin)->layout(timeout_ms);
+  if (!layout) return layout.error();
+  return ok_status();
 }
 
 }  // namespace kv::kafka

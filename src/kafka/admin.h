@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,7 +58,9 @@ class Admin {
   Status create_topic(const std::string& name, int partitions,
                       const std::map<std::string, std::string>& configs, int timeout_ms,
                       int replication_factor = -1);
-  // The brokers that are up and every topic's partitions and replication factor.
+  // The brokers that are up and every topic's partitions and replication factor. A failed
+  // SASL authentication or TLS handshake ends the wait at once with an error that says so (a
+  // wrong password or an untrusted certificate is not worth waiting out the timeout).
   Result<ClusterLayout> layout(int timeout_ms);
   Status delete_topic(const std::string& name, int timeout_ms);
   // Every config of a topic with its current value.
@@ -75,9 +79,18 @@ class Admin {
 
  private:
   Admin() = default;
+  static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  std::optional<Error> refused() const;
+
   KafkaConfig config_;
+  mutable std::mutex mu_;
+  std::optional<Error> refused_;  // a SASL or TLS failure seen by librdkafka's threads
   KafkaHandle rk_;
   std::map<std::string, KafkaHandle> group_readers_;  // group id -> consumer handle
 };
+
+// Whether the cluster answers within timeout_ms; refused credentials or a failed TLS handshake
+// are reported at once (see Admin::layout).
+Status check_cluster(const KafkaConfig& config, int timeout_ms);
 
 }  // namespace kv::kafka

@@ -90,16 +90,10 @@ wait_records() {
   fail "$1 has $n records, expected $2"
 }
 
-# start_kafka NODES [--set key=value...]: a real Apache Kafka cluster (scripts/kafka-cluster.sh) of 1 or 3 KRaft
-# nodes in $WORK/kafka on free ports, stopped at exit; sets BROKERS and KAFKA_DIR. Skips when
-# Java or the Kafka jars are missing (scripts/setup.sh installs both).
-kafka_cluster() { "$SRC/scripts/kafka-cluster.sh" "$@" --dir "$KAFKA_DIR"; }
-start_kafka() {
-  command -v java >/dev/null || skip "Java is missing (run scripts/setup.sh)"
-  "$SRC/scripts/kafka-cluster.sh" fetch >/dev/null 2>&1 || skip "the Apache Kafka jars cannot be resolved (run scripts/setup.sh)"
-  KAFKA_DIR="$WORK/kafka"
-  local base
-  base="$(/usr/bin/python3 - <<'PY'
+# pick_kafka_base: sets KAFKA_BASE, a free base port for start_kafka (node i listens on
+# KAFKA_BASE + 100*(i-1) and the port above; KAFKA_BASE + 2 is free for an extra listener).
+pick_kafka_base() {
+  KAFKA_BASE="$(/usr/bin/python3 - <<'PY'
 import random, socket
 def free(p):
     s = socket.socket()
@@ -111,10 +105,22 @@ def free(p):
         s.close()
 for _ in range(200):
     b = random.randrange(20000, 32000)
-    if all(free(b + d) for d in (0, 1, 100, 101, 200, 201)):
+    if all(free(b + d) for d in (0, 1, 2, 100, 101, 200, 201)):
         print(b); break
 PY
 )"
+}
+
+# start_kafka NODES [--set key=value...]: a real Apache Kafka cluster (scripts/kafka-cluster.sh) of 1 or 3 KRaft
+# nodes in $WORK/kafka on free ports, stopped at exit; sets BROKERS and KAFKA_DIR. Skips when
+# Java or the Kafka jars are missing (scripts/setup.sh installs both).
+kafka_cluster() { "$SRC/scripts/kafka-cluster.sh" "$@" --dir "$KAFKA_DIR"; }
+start_kafka() {
+  command -v java >/dev/null || skip "Java is missing (run scripts/setup.sh)"
+  "$SRC/scripts/kafka-cluster.sh" fetch >/dev/null 2>&1 || skip "the Apache Kafka jars cannot be resolved (run scripts/setup.sh)"
+  KAFKA_DIR="$WORK/kafka"
+  [ -n "${KAFKA_BASE:-}" ] || pick_kafka_base
+  local base="$KAFKA_BASE"
   [ -n "$base" ] || fail "no free ports for the Kafka cluster"
   CLEANUP_HOOKS+=("kafka_cluster stop --kill >/dev/null 2>&1")
   local nodes="$1"
