@@ -91,6 +91,10 @@ void Consumer::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   const auto list = to_partitions(parts);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     log_info("consumer: assigned {} partition(s)", list.size());
+    // librdkafka keeps a partition's pause across unassign and assign: one paused by an
+    // earlier owner (or by us before a revoke) would never be fetched again. A new assignment
+    // starts fetching; the listener may pause it again.
+    rd_kafka_resume_partitions(rk, parts);
     if (cooperative) {
       if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts)) rd_kafka_error_destroy(e);
     } else {
@@ -113,6 +117,7 @@ void Consumer::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   } else {
     rd_kafka_assign(rk, nullptr);
   }
+  rd_kafka_resume_partitions(rk, parts);  // no pause outlives the assignment (see above)
 }
 
 namespace {

@@ -172,6 +172,52 @@ class Owned : public kafka::RebalanceListener {
   std::set<int32_t> owned;
 };
 
+// A member that paused fetching (a busy detector) and then lost and regained its partition in a
+// rebalance must fetch it again: librdkafka keeps a partition's pause across unassign/assign,
+// and a detector stalled for good on Kafka after a broker failover until the consumer cleared it.
+TEST_F(BrokerClientsTest, APausedPartitionIsFetchedAgainAfterARebalance) {
+  auto a = admin();
+  ASSERT_TRUE(a->create_topic("pz", 1, {}, kTimeoutMs).ok());
+  produce("pz", 1);
+  const kafka::Properties props = {{"session.timeout.ms", "6000"},
+                                   {"auto.offset.reset", "earliest"}};
+  Owned owned_a;
+  auto ca = kafka::Consumer::create(kafka_, "gp", props, &owned_a);
+  ASSERT_TRUE(ca.ok());
+  ASSERT_TRUE((*ca)->subscribe({"pz"}).ok());
+  int read = 0;
+  auto poll_a = [&] {
+    auto m = (*ca)->poll(50);
+    ASSERT_TRUE(m.ok());
+    if (*m && (*m)->err == RD_KAFKA_RESP_ERR_NO_ERROR) ++read;
+  };
+  for (Stopwatch sw; read < 1 && sw.elapsed_ms() < kTimeoutMs;) poll_a();
+  ASSERT_EQ(read, 1);
+  ASSERT_TRUE((*ca)->pause().ok());
+
+  // A second member comes and goes: two rebalances, and the partition ends up with a again.
+  Owned owned_b;
+  {
+    auto cb = kafka::Consumer::create(kafka_, "gp", props, &owned_b);
+    ASSERT_TRUE(cb.ok());
+    ASSERT_TRUE((*cb)->subscribe({"pz"}).ok());
+    for (Stopwatch sw;
+         owned_a.owned.size() + owned_b.owned.size() != 1 || sw.elapsed_ms() < 2000;) {
+      if (sw.elapsed_ms() > 3 * kTimeoutMs) break;
+      poll_a();
+      (void)(*cb)->poll(50);
+    }
+    (*cb)->close();
+  }
+  for (Stopwatch sw; owned_a.owned.empty() && sw.elapsed_ms() < 3 * kTimeoutMs;) poll_a();
+  ASSERT_EQ(owned_a.owned.size(), 1u);
+  read = 0;
+  produce("pz", 3);
+  for (Stopwatch sw; read < 3 && sw.elapsed_ms() < kTimeoutMs;) poll_a();
+  EXPECT_EQ(read, 3) << "the partition stayed paused after it was assigned again";
+  (*ca)->close();
+}
+
 TEST_F(BrokerClientsTest, TwoMembersRebalanceCommitAndAreDescribed) {
   auto a = admin();
   ASSERT_TRUE(a->create_topic("grp", 4, {}, kTimeoutMs).ok());
