@@ -68,7 +68,7 @@ std::string encode_detection_record(const DetectionRecord& r) {
                      {round_to(d.box.x, 1), round_to(d.box.y, 1), round_to(d.box.w, 1),
                       round_to(d.box.h, 1)}}});
   }
-  const json j = {
+  json j = {
       {"schema", kSchemaVersion},
       {"camera", r.frame.camera},
       {"seq", r.frame.seq},
@@ -89,6 +89,7 @@ std::string encode_detection_record(const DetectionRecord& r) {
         {"postprocess", round_to(r.timings.postprocess_ms, 3)}}},
       {"detections", std::move(dets)},
   };
+  if (r.skipped_before > 0) j["skipped_before"] = r.skipped_before;
   return j.dump();
 }
 
@@ -115,6 +116,7 @@ Result<DetectionRecord> decode_detection_record(std::string_view text) {
     r.source.offset = int_field<int64_t>(src, "offset");
     r.model = j.at("model").get<std::string>();
     r.processed_us = int_field<int64_t>(j, "processed_us");
+    if (j.contains("skipped_before")) r.skipped_before = int_field<int64_t>(j, "skipped_before");
     const json& t = j.at("timings_ms");
     r.timings.queue_ms = number_field(t, "queue");
     r.timings.decode_ms = number_field(t, "decode");

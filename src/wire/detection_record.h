@@ -48,6 +48,10 @@ struct DetectionRecord {
   SourceRef source;
   std::string model;
   int64_t processed_us = 0;  // wall time the result was produced
+  // Frames of this camera just before this one that the detector published no result for:
+  // skipped as stale, or dead-lettered. A consumer's sequence check takes them as accounted
+  // for, not missing.
+  int64_t skipped_before = 0;
   StageTimings timings;
   std::vector<DetectedObject> detections;
 };

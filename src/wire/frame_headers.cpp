@@ -34,7 +34,7 @@ const std::string* find_header(const Headers& headers, const std::string& name) 
 }
 
 Headers encode_frame_headers(const FrameMeta& meta) {
-  return {
+  Headers headers{
       {kHdrSchema, std::to_string(kSchemaVersion)},
       {kHdrCamera, meta.camera},
       {kHdrSeq, std::to_string(meta.seq)},
@@ -45,6 +45,9 @@ Headers encode_frame_headers(const FrameMeta& meta) {
       {kHdrHeight, std::to_string(meta.height)},
       {kHdrFormat, meta.format},
   };
+  if (meta.stale_after_ms > 0)
+    headers.emplace_back(kHdrStaleAfter, std::to_string(meta.stale_after_ms));
+  return headers;
 }
 
 Result<FrameMeta> decode_frame_headers(const Headers& headers) {
@@ -87,6 +90,11 @@ Result<FrameMeta> decode_frame_headers(const Headers& headers) {
     auto v = parse_int(headers, f.name, f.min, f.max);
     if (!v) return v.error();
     *f.out = *v;
+  }
+  if (find_header(headers, kHdrStaleAfter) != nullptr) {
+    auto stale = parse_int(headers, kHdrStaleAfter, 0, kMaxI64);
+    if (!stale) return stale.error();
+    meta.stale_after_ms = *stale;
   }
   meta.width = static_cast<int32_t>(width);
   meta.height = static_cast<int32_t>(height);

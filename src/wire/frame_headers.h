@@ -24,6 +24,8 @@ inline constexpr const char* kHdrWidth = "kv.width";
 inline constexpr const char* kHdrHeight = "kv.height";
 inline constexpr const char* kHdrFormat = "kv.format";
 inline constexpr const char* kHdrDetections = "kv.detections";  // processed_images only
+// Optional: a detector may skip the frame once it is older than this (see FrameMeta).
+inline constexpr const char* kHdrStaleAfter = "kv.stale_after_ms";
 
 using Header = std::pair<std::string, std::string>;
 using Headers = std::vector<Header>;
@@ -38,6 +40,9 @@ struct FrameMeta {
   int32_t width = 0;
   int32_t height = 0;
   std::string format = "jpeg";
+  // Live sources: once the frame is this old, a detector that has fallen behind may skip it
+  // rather than process it late (it stays in raw_video_frames). 0: never skip (files).
+  int64_t stale_after_ms = 0;
 };
 
 Headers encode_frame_headers(const FrameMeta& meta);

@@ -11,5 +11,8 @@ inline constexpr std::string_view kDetectionsTopic = "detections";
 inline constexpr std::string_view kAlertsTopic = "alerts";  // kvision alert
 // Records that could not be processed go, unchanged, to "<topic>" + kDeadLetterSuffix.
 inline constexpr std::string_view kDeadLetterSuffix = ".dlq";
+// Frames a detector skipped (too old to be worth processing late) are recorded, without their
+// image, on "<topic>" + kSkippedSuffix; the frames themselves stay in <topic> for replay.
+inline constexpr std::string_view kSkippedSuffix = ".skipped";
 
 }  // namespace kv::wire

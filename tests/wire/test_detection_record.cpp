@@ -45,6 +45,16 @@ TEST(DetectionRecord, RoundTrip) {
   EXPECT_EQ(out->detections[1].label, "dog");
 }
 
+TEST(DetectionRecord, SkippedBeforeIsWrittenOnlyWhenSome) {
+  DetectionRecord in = sample();
+  EXPECT_EQ(encode_detection_record(in).find("skipped_before"), std::string::npos);
+  EXPECT_EQ(decode_detection_record(encode_detection_record(in))->skipped_before, 0);
+  in.skipped_before = 3;
+  auto out = decode_detection_record(encode_detection_record(in));
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(out->skipped_before, 3);
+}
+
 TEST(DetectionRecord, IsOneCompactLine) {
   const std::string json = encode_detection_record(sample());
   EXPECT_EQ(json.find('\n'), std::string::npos);

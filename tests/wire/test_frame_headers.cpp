@@ -31,6 +31,24 @@ TEST(FrameHeaders, RoundTrip) {
   EXPECT_EQ(out->format, "jpeg");
 }
 
+TEST(FrameHeaders, StalenessLimitIsOptional) {
+  FrameMeta live = sample();
+  live.stale_after_ms = 2000;
+  const Headers h = encode_frame_headers(live);
+  ASSERT_NE(find_header(h, kHdrStaleAfter), nullptr);
+  auto out = decode_frame_headers(h);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(out->stale_after_ms, 2000);
+  // A file's frames carry none, and read back as "never stale".
+  const Headers file = encode_frame_headers(sample());
+  EXPECT_EQ(find_header(file, kHdrStaleAfter), nullptr);
+  EXPECT_EQ(decode_frame_headers(file)->stale_after_ms, 0);
+  Headers bad = h;
+  for (Header& x : bad)
+    if (x.first == kHdrStaleAfter) x.second = "soon";
+  EXPECT_FALSE(decode_frame_headers(bad).ok());
+}
+
 TEST(FrameHeaders, CarriesSchemaVersion) {
   const Headers h = encode_frame_headers(sample());
   const std::string* schema = find_header(h, kHdrSchema);
