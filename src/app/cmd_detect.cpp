@@ -26,7 +26,8 @@ int run_detect_command(DetectOptions& o) {
   if (Status s = kafka::ensure_topics(
           *config,
           {o.params.input_topic, o.params.processed_topic, o.params.detections_topic,
-           o.params.input_topic + std::string(wire::kDeadLetterSuffix)},
+           o.params.input_topic + std::string(wire::kDeadLetterSuffix),
+           o.params.input_topic + std::string(wire::kSkippedSuffix)},
           o.topics);
       !s)
     return report_error("detect", s.error());
@@ -46,10 +47,10 @@ int run_detect_command(DetectOptions& o) {
   const Status s = (*stage)->run(stop.get_token());
   const pipeline::DetectStats& st = (*stage)->stats();
   log_info(
-      "detect: consumed {}, processed {}, bad records {} (dead-lettered {}); sequence gaps {} "
-      "frame(s), duplicates {}",
-      st.consumed.load(), st.processed.load(), st.bad_records.load(), st.dead_lettered.load(),
-      st.sequence_missing.load(), st.sequence_duplicates.load());
+      "detect: consumed {}, processed {}, skipped as stale {}, bad records {} (dead-lettered "
+      "{}); sequence gaps {} frame(s), duplicates {}",
+      st.consumed.load(), st.processed.load(), st.skipped.load(), st.bad_records.load(),
+      st.dead_lettered.load(), st.sequence_missing.load(), st.sequence_duplicates.load());
   if (!s.ok()) return report_error("detect", s.error());
   return kExitOk;
 }
@@ -82,6 +83,18 @@ void add_detect_command(CLI::App& app, Action& action) {
                   "Add this many ms to every frame, to test lag and slow-model handling")
       ->capture_default_str()
       ->check(CLI::Range(0, 600000));
+  cmd->add_option("--delay-jitter-ms", p.delay_jitter_ms,
+                  "Add a random 0..this many ms more to every frame, so workers finish out of "
+                  "order (testing)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 600000));
+  cmd->add_option("--max-staleness-ms", p.max_staleness_ms,
+                  "Skip frames older than this when a worker reaches them, to keep live latency "
+                  "bounded when the group cannot keep up; skipped frames stay in the input topic "
+                  "and are recorded on <input>.skipped. -1: as each frame's source asks (ingest: "
+                  "2000 for cameras and streams, never for files); 0: never skip")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{-1}, int64_t{86'400'000}));
   cmd->add_flag("--exactly-once", p.exactly_once,
                 "Commit results and input offsets in one Kafka transaction: no frame is "
                 "processed twice for read_committed consumers (needs a broker with "

@@ -76,12 +76,18 @@ void add_ingest_command(CLI::App& app, Action& action) {
                   "(0: as fast as possible)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option(
-         "--max-lag", p.max_lag,
-         "Wait while the detector group lags this many frames behind (0: never wait). Keeps "
-         "ingest from outrunning what the broker retains")
+  cmd->add_option("--max-lag", p.max_lag,
+                  "Wait while the detector group lags this many frames behind on this camera's "
+                  "partition (0: never wait: Kafka holds the backlog, as long as its retention "
+                  "allows)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--stale-after-ms", p.stale_after_ms,
+                  "Detectors that fall behind may skip a frame this much older than its capture "
+                  "(kept in the topic, counted as skipped). -1: 2000 for cameras and stream "
+                  "URLs, never for files; 0: never")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{-1}, int64_t{86'400'000}));
   cmd->add_option("--lag-group", p.lag_group, "Consumer group whose lag is watched")
       ->capture_default_str();
   cmd->add_option("--topic", p.topic, "Topic to publish to")->capture_default_str();

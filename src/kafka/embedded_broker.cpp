@@ -124,6 +124,7 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start(const BrokerParams
   for (std::string_view t : {wire::kRawFramesTopic, wire::kProcessedTopic}) {
     topics.push_back({std::string(t) + std::string(wire::kDeadLetterSuffix), 1});
   }
+  topics.push_back({std::string(wire::kRawFramesTopic) + std::string(wire::kSkippedSuffix), 1});
   for (TopicSpec t : params.topics) {
     if (t.partitions == 0) t.partitions = params.partitions;
     auto same = std::find_if(topics.begin(), topics.end(),

@@ -44,6 +44,16 @@ inline void count_delivery_failure(const std::string& stage) {
 }
 
 // Time of one step of a stage: decode, encode, preprocess, infer, postprocess, produce.
+// A frame a stage chose not to process (`reason`: stale), once the skip is recorded.
+inline void count_skipped(const std::string& stage, const std::string& reason) {
+  if (!enabled()) return;
+  global()
+      .counter("kvision_frames_skipped_total",
+               "Frames skipped, not processed, and recorded on <topic>.skipped (reason: stale)",
+               {{"stage", stage}, {"reason", reason}})
+      .inc();
+}
+
 inline void observe_step(const std::string& stage, const std::string& step, double seconds) {
   if (!enabled()) return;
   global()

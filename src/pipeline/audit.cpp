@@ -15,6 +15,10 @@ void AuditTally::add_dead_letter(const std::string& topic, int32_t partition, in
   dead_letters_.insert({topic, partition, offset});
 }
 
+void AuditTally::add_skipped(const std::string& topic, int32_t partition, int64_t offset) {
+  skipped_.insert({topic, partition, offset});
+}
+
 std::vector<CameraAudit> AuditTally::report() const {
   std::map<std::string, CameraAudit> cams;
   std::set<FrameKey> seen;  // an input frame stored twice counts once
@@ -30,7 +34,12 @@ std::vector<CameraAudit> AuditTally::report() const {
       continue;
     }
     const auto it = key ? outputs_.find(*key) : outputs_.end();
-    if (it == outputs_.end()) ++c.missing;
+    if (it != outputs_.end()) continue;
+    if (skipped_.count(pos) != 0) {
+      ++c.skipped;
+    } else {
+      ++c.missing;
+    }
   }
   for (const auto& [key, n] : outputs_) {
     if (seen.count(key) == 0) continue;

@@ -25,9 +25,10 @@ struct CameraAudit {
   std::string camera;
   int64_t in = 0;          // distinct input frames
   int64_t out = 0;         // output records
-  int64_t missing = 0;     // input frames with no output and no dead letter
+  int64_t missing = 0;     // input frames with no output, no dead letter and no skip record
   int64_t duplicates = 0;  // output records beyond the first for a frame
   int64_t dead_lettered = 0;
+  int64_t skipped = 0;  // input frames a detector skipped as stale (and never processed)
 };
 
 class AuditTally {
@@ -38,6 +39,8 @@ class AuditTally {
   void add_output(const FrameKey& key);
   // A dead letter naming the input record it came from.
   void add_dead_letter(const std::string& topic, int32_t partition, int64_t offset);
+  // A skip record naming the input record it skipped.
+  void add_skipped(const std::string& topic, int32_t partition, int64_t offset);
 
   // Per camera, sorted by name; inputs without readable headers are under camera "?".
   std::vector<CameraAudit> report() const;
@@ -49,6 +52,7 @@ class AuditTally {
   std::map<Position, std::optional<FrameKey>> inputs_;
   std::map<FrameKey, int64_t> outputs_;
   std::set<Position> dead_letters_;
+  std::set<Position> skipped_;
 };
 
 }  // namespace kv::pipeline

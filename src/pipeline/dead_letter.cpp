@@ -46,4 +46,20 @@ Status dead_letter(kafka::Producer& producer, const rd_kafka_message_t* msg,
   return producer.produce(rec, std::move(on_delivery));
 }
 
+Status skip_record(kafka::Producer& producer, const rd_kafka_message_t* msg,
+                   const std::string& reason, int64_t age_ms,
+                   kafka::Producer::DeliveryFn on_delivery) {
+  const std::string topic = kafka::message_topic(msg);
+  kafka::OutRecord rec;
+  rec.topic = topic + std::string(wire::kSkippedSuffix);
+  rec.key = std::string(kafka::message_key(msg));
+  rec.headers = kafka::message_headers(msg);
+  rec.headers.emplace_back(kHdrSkipReason, reason);
+  rec.headers.emplace_back(kHdrSkipAge, std::to_string(age_ms));
+  rec.headers.emplace_back(kHdrSkipTopic, topic);
+  rec.headers.emplace_back(kHdrSkipPartition, std::to_string(msg->partition));
+  rec.headers.emplace_back(kHdrSkipOffset, std::to_string(msg->offset));
+  return producer.produce(rec, std::move(on_delivery));
+}
+
 }  // namespace kv::pipeline

@@ -26,4 +26,18 @@ Status dead_letter(kafka::Producer& producer, const rd_kafka_message_t* msg,
                    const std::string& stage, const std::string& error,
                    kafka::Producer::DeliveryFn on_delivery);
 
+// Headers of a skip record on "<topic>.skipped", beside the frame's own headers.
+inline constexpr const char* kHdrSkipReason = "kv.skip.reason";  // "stale"
+inline constexpr const char* kHdrSkipAge = "kv.skip.age_ms";     // the frame's age when skipped
+inline constexpr const char* kHdrSkipTopic = "kv.skip.topic";
+inline constexpr const char* kHdrSkipPartition = "kv.skip.partition";
+inline constexpr const char* kHdrSkipOffset = "kv.skip.offset";
+
+// Records that a consumed frame was skipped, not processed: its key and headers, without the
+// image (which stays in its topic, for replay), on "<topic>.skipped", with headers naming the
+// reason, its age and where it lies.
+Status skip_record(kafka::Producer& producer, const rd_kafka_message_t* msg,
+                   const std::string& reason, int64_t age_ms,
+                   kafka::Producer::DeliveryFn on_delivery);
+
 }  // namespace kv::pipeline

@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <random>
 #include <set>
 #include <shared_mutex>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "metrics/stage_metrics.h"
 #include "pipeline/dead_letter.h"
 #include "pipeline/offset_tracker.h"
+#include "pipeline/ordered_release.h"
 #include "pipeline/sequence_monitor.h"
 #include "wire/detection_record.h"
 #include "wire/topics.h"
@@ -34,6 +36,9 @@ struct WorkItem {
   int64_t enqueued_us = 0;
   uint64_t txn_epoch = 0;  // exactly-once: the work is void if a transaction aborted since
 };
+
+// What became of an input record: a result, a dead letter, or a record of its skipping.
+enum class Outcome { kResult, kDeadLetter, kSkipped };
 
 // The outputs of one input record still waiting for their acknowledgements.
 struct PendingOutputs {
@@ -75,6 +80,7 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
           "next owner",
           tracker_.in_flight());
     }
+    release_.forget(parts);  // what is still running there is not published
     for (const kafka::TopicPartition& tp : parts) assigned_.erase(tp);
   }
 
@@ -87,10 +93,18 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   void abandon_held(const std::vector<kafka::TopicPartition>& parts);
   // Notes gaps and duplicates in the camera's sequence numbers (poll thread).
   void check_sequence(const rd_kafka_message_t* m);
-  void reject(const WorkItem& item, const std::string& stage, const std::string& error);
-  // Queues the outputs of one input record with `publish`. Exactly-once: inside the open
-  // transaction (not while it commits), and not at all for work voided by an abort.
-  void publish(const WorkItem& item, const std::function<Status()>& publish);
+  void reject(const std::shared_ptr<WorkItem>& work, const std::string& stage,
+              const std::string& error);
+  void skip(const std::shared_ptr<WorkItem>& work, const std::string& camera, int64_t age_ms);
+  // The staleness limit for a frame, in ms; 0: never skip it.
+  int64_t staleness_limit_ms(const wire::FrameMeta& meta) const;
+  // Hands a finished input record to the in-order release: `send` publishes its outputs once
+  // every record taken before it from its partition has left, and is told how many frames of
+  // its camera just before it were not published (skipped or dead-lettered). Exactly-once:
+  // inside the open transaction (not while it commits), and not at all for work voided by an
+  // abort.
+  void complete(const std::shared_ptr<WorkItem>& work, const std::string& camera, Outcome outcome,
+                std::function<Status(int64_t skipped_before)> send);
 
   // Exactly-once, on the poll thread: commits the open transaction with the input offsets of
   // the records whose outputs it holds, and begins the next. An abortable failure aborts it
@@ -102,22 +116,25 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   void finish(const kafka::TopicPartition& tp, int64_t offset);
   // capture_us: the frame's capture time, for the latency metric (0 for a dead letter).
   kafka::Producer::DeliveryFn on_output(std::shared_ptr<PendingOutputs> pending,
-                                        kafka::TopicPartition tp, int64_t offset, bool dead_letter,
+                                        kafka::TopicPartition tp, int64_t offset, Outcome outcome,
                                         int64_t capture_us = 0);
 
   DetectStageParams params_;
   std::vector<std::unique_ptr<detect::Detector>> detectors_;
   BoundedQueue<WorkItem> queue_;
   OffsetTracker tracker_;
+  OrderedRelease release_;
+  // By camera: frames skipped or dead-lettered since its last result. Touched only by
+  // releases, which run one at a time in order.
+  std::map<std::string, int64_t> unpublished_;
   // Declared before the producer so it outlives it: delivery reports that arrive while the
   // producer is destroyed still store their offsets through the consumer.
   std::unique_ptr<kafka::Consumer> consumer_;
   std::unique_ptr<kafka::Producer> producer_;
   std::atomic<bool> failed_{false};
-  bool paused_ = false;  // fetching paused while held_ waits (poll thread)
-  std::deque<WorkItem> held_;
-  SequenceMonitor
-      sequences_;  // poll thread  // taken from Kafka, waiting for room in the queue (poll thread)
+  bool paused_ = false;        // fetching paused while held_ waits (poll thread)
+  std::deque<WorkItem> held_;  // taken from Kafka, waiting for room in the queue (poll thread)
+  SequenceMonitor sequences_;  // poll thread
 
   // Exactly-once state. Workers publish under a shared lock; the poll thread commits under
   // the exclusive one, so a transaction holds the outputs of exactly the offsets it commits.
@@ -209,10 +226,12 @@ Status DetectStage::Impl::run(std::stop_token stop) {
     }
     if (!*msg) continue;
     stats.consumed.fetch_add(1);
-    if (!tracker_.begin({kafka::message_topic(msg->get()), (*msg)->partition}, (*msg)->offset))
-      continue;
+    const kafka::TopicPartition tp{kafka::message_topic(msg->get()), (*msg)->partition};
+    if (!tracker_.begin(tp, (*msg)->offset)) continue;
+    const uint64_t epoch = txn_epoch_.load();
+    release_.enter(tp, (*msg)->offset, epoch);
     check_sequence(msg->get());
-    held_.push_back(WorkItem{std::move(*msg), mono_now_us(), txn_epoch_.load()});
+    held_.push_back(WorkItem{std::move(*msg), mono_now_us(), epoch});
   }
 
   // Orderly stop: finish what was taken, wait for the acknowledgements, then commit and leave.
@@ -246,7 +265,10 @@ void DetectStage::Impl::abandon_held(const std::vector<kafka::TopicPartition>& p
     if (!created) it->second = std::min(it->second, item.msg->offset);
     return true;
   });
-  for (const auto& [tp, offset] : lowest) tracker_.abandon(tp, offset);
+  for (const auto& [tp, offset] : lowest) {
+    tracker_.abandon(tp, offset);
+    release_.abandon(tp, offset);
+  }
 }
 
 void DetectStage::Impl::check_sequence(const rd_kafka_message_t* m) {
@@ -282,23 +304,41 @@ void DetectStage::Impl::finish(const kafka::TopicPartition& tp, int64_t offset) 
   }
 }
 
-void DetectStage::Impl::publish(const WorkItem& item, const std::function<Status()>& publish) {
-  if (!params_.exactly_once) {
-    if (Status s = publish(); !s) {
+void DetectStage::Impl::complete(const std::shared_ptr<WorkItem>& work, const std::string& camera,
+                                 Outcome outcome, std::function<Status(int64_t)> send) {
+  const rd_kafka_message_t* m = work->msg.get();
+  kafka::TopicPartition tp{kafka::message_topic(m), m->partition};
+  const int64_t offset = m->offset;
+  // Exactly-once: workers release under the shared lock and the poll thread commits under the
+  // exclusive one, so a transaction holds the outputs of exactly the offsets it commits.
+  std::shared_lock<std::shared_mutex> txn_lock;
+  if (params_.exactly_once) txn_lock = std::shared_lock(txn_mu_);
+  auto outputs = std::make_shared<std::function<Status(int64_t)>>(std::move(send));
+  auto release = [this, camera, outcome, outputs, tp, offset](int64_t waited_us) {
+    metrics::observe_step("detect", "order", static_cast<double>(waited_us) / 1e6);
+    int64_t& unpublished = unpublished_[camera];
+    int64_t skipped_before = 0;
+    if (outcome == Outcome::kResult) {
+      skipped_before = std::exchange(unpublished, 0);
+    } else {
+      ++unpublished;
+    }
+    if (Status s = (*outputs)(skipped_before); !s) {
       log_error("detect: {}", s.error().message);
       failed_ = true;
+      return;
     }
-    return;
-  }
-  std::shared_lock lock(txn_mu_);
-  if (item.txn_epoch != txn_epoch_.load()) return;  // its transaction aborted: read again
-  if (Status s = publish(); !s) {
+    if (params_.exactly_once) tracker_.complete(tp, offset);  // committed with the transaction
+  };
+  if (release_.finish(tp, offset, work->txn_epoch, std::move(release))) return;
+  if (params_.exactly_once) return;  // voided by an abort: read again and redone
+  // At-least-once, and its partition was revoked while it ran (after the drain timed out): it
+  // is published anyway, out of turn, since the offset tracker may already have let a
+  // redelivery of it pass. The next owner may redo it: a duplicate, never a loss.
+  if (Status s = (*outputs)(0); !s) {
     log_error("detect: {}", s.error().message);
     failed_ = true;
-    return;
   }
-  const rd_kafka_message_t* m = item.msg.get();
-  tracker_.complete({kafka::message_topic(m), m->partition}, m->offset);
 }
 
 Status DetectStage::Impl::commit_transaction(const std::vector<kafka::TopicPartition>& skip) {
@@ -346,6 +386,8 @@ void DetectStage::Impl::abort_and_rewind(const std::vector<kafka::TopicPartition
   metrics::count_transaction("aborted");
   txn_epoch_.fetch_add(1);  // work still in flight is void
   tracker_.reset();
+  release_.reset();
+  unpublished_.clear();
   held_.clear();
   sequences_.reset();  // what is read again is not a duplicate
   // Read again from the committed offsets (from the start where nothing is committed).
@@ -388,6 +430,7 @@ void DetectStage::Impl::revoke_transactional(const std::vector<kafka::TopicParti
     log_error("detect: {}", s.error().message);
   }
   tracker_.forget(parts);
+  release_.forget(parts);
   for (const kafka::TopicPartition& tp : parts) {
     assigned_.erase(tp);
     sent_.erase(tp);
@@ -396,8 +439,8 @@ void DetectStage::Impl::revoke_transactional(const std::vector<kafka::TopicParti
 
 kafka::Producer::DeliveryFn DetectStage::Impl::on_output(std::shared_ptr<PendingOutputs> pending,
                                                          kafka::TopicPartition tp, int64_t offset,
-                                                         bool dead_letter, int64_t capture_us) {
-  return [this, pending = std::move(pending), tp = std::move(tp), offset, dead_letter,
+                                                         Outcome outcome, int64_t capture_us) {
+  return [this, pending = std::move(pending), tp = std::move(tp), offset, outcome,
           capture_us](const kafka::Delivery& d) {
     if (!d.status.ok()) {
       pending->failed = true;
@@ -407,39 +450,72 @@ kafka::Producer::DeliveryFn DetectStage::Impl::on_output(std::shared_ptr<Pending
       failed_ = true;
     }
     if (pending->remaining.fetch_sub(1) != 1 || pending->failed.load()) return;
-    (dead_letter ? stats.dead_lettered : stats.processed).fetch_add(1);
-    if (dead_letter) {
-      metrics::count_dead_letter("detect", tp.topic + std::string(wire::kDeadLetterSuffix));
-    } else if (capture_us > 0) {
-      metrics::observe_latency("detect", static_cast<double>(wall_now_us() - capture_us) / 1e6);
+    switch (outcome) {
+      case Outcome::kResult:
+        stats.processed.fetch_add(1);
+        if (capture_us > 0) {
+          metrics::observe_latency("detect", static_cast<double>(wall_now_us() - capture_us) / 1e6);
+        }
+        break;
+      case Outcome::kDeadLetter:
+        stats.dead_lettered.fetch_add(1);
+        metrics::count_dead_letter("detect", tp.topic + std::string(wire::kDeadLetterSuffix));
+        break;
+      case Outcome::kSkipped:
+        stats.skipped.fetch_add(1);
+        metrics::count_skipped("detect", "stale");
+        break;
     }
     if (!params_.exactly_once) finish(tp, offset);  // else committed with the transaction
   };
 }
 
-void DetectStage::Impl::reject(const WorkItem& item, const std::string& stage,
+void DetectStage::Impl::reject(const std::shared_ptr<WorkItem>& work, const std::string& stage,
                                const std::string& error) {
-  const rd_kafka_message_t* msg = item.msg.get();
+  const rd_kafka_message_t* msg = work->msg.get();
   stats.bad_records.fetch_add(1);
   metrics::count_error("detect", stage);
   const std::string topic = kafka::message_topic(msg);
   log_warn("detect: skipping {}[{}]@{} ({} stage): {}; sent to {}{}", topic, msg->partition,
            msg->offset, stage, error, topic, wire::kDeadLetterSuffix);
-  auto pending = std::make_shared<PendingOutputs>(1);
-  publish(item, [&] {
-    return dead_letter(
-        *producer_, msg, stage, error,
-        on_output(pending, {topic, msg->partition}, msg->offset, /*dead_letter=*/true));
+  complete(work, std::string(kafka::message_key(msg)), Outcome::kDeadLetter,
+           [this, work, stage, error](int64_t) {
+             const rd_kafka_message_t* m = work->msg.get();
+             return dead_letter(*producer_, m, stage, error,
+                                on_output(std::make_shared<PendingOutputs>(1),
+                                          {kafka::message_topic(m), m->partition}, m->offset,
+                                          Outcome::kDeadLetter));
+           });
+}
+
+void DetectStage::Impl::skip(const std::shared_ptr<WorkItem>& work, const std::string& camera,
+                             int64_t age_ms) {
+  complete(work, camera, Outcome::kSkipped, [this, work, age_ms](int64_t) {
+    const rd_kafka_message_t* m = work->msg.get();
+    return skip_record(
+        *producer_, m, "stale", age_ms,
+        on_output(std::make_shared<PendingOutputs>(1), {kafka::message_topic(m), m->partition},
+                  m->offset, Outcome::kSkipped));
   });
 }
 
+int64_t DetectStage::Impl::staleness_limit_ms(const wire::FrameMeta& meta) const {
+  if (meta.capture_us <= 0) return 0;  // no capture time: its age is unknown
+  return params_.max_staleness_ms >= 0 ? params_.max_staleness_ms : meta.stale_after_ms;
+}
+
 void DetectStage::Impl::process(detect::Detector& detector, WorkItem item) {
-  const rd_kafka_message_t* m = item.msg.get();
-  wire::DetectionRecord rec;
-  rec.timings.queue_ms = static_cast<double>(mono_now_us() - item.enqueued_us) / 1000.0;
-  const wire::Headers headers = kafka::message_headers(m);
-  auto meta = wire::decode_frame_headers(headers);
-  if (!meta) return reject(item, "headers", meta.error().message);
+  auto work = std::make_shared<WorkItem>(std::move(item));
+  const rd_kafka_message_t* m = work->msg.get();
+  auto rec = std::make_shared<wire::DetectionRecord>();
+  rec->timings.queue_ms = static_cast<double>(mono_now_us() - work->enqueued_us) / 1000.0;
+  auto headers = std::make_shared<wire::Headers>(kafka::message_headers(m));
+  auto meta = wire::decode_frame_headers(*headers);
+  if (!meta) return reject(work, "headers", meta.error().message);
+  if (const int64_t limit = staleness_limit_ms(*meta); limit > 0) {
+    const int64_t age_ms = (wall_now_us() - meta->capture_us) / 1000;
+    if (age_ms > limit) return skip(work, meta->camera, age_ms);
+  }
   Stopwatch sw;
   // Decoded only as large as the model can use (libjpeg scales inside the IDCT); the boxes
   // are scaled back to the frame.
@@ -447,72 +523,81 @@ void DetectStage::Impl::process(detect::Detector& detector, WorkItem item) {
   auto image = media::decode_jpeg_at_least(
       kafka::message_value(m), [&](cv::Size frame) { return detector.source_size_for(frame); },
       &original);
-  if (!image) return reject(item, "decode", image.error().message);
-  rec.timings.decode_ms = sw.lap_ms();
-  if (params_.delay_ms > 0)
-    std::this_thread::sleep_for(std::chrono::milliseconds(params_.delay_ms));
+  if (!image) return reject(work, "decode", image.error().message);
+  rec->timings.decode_ms = sw.lap_ms();
+  if (params_.delay_ms > 0 || params_.delay_jitter_ms > 0) {
+    thread_local std::minstd_rand rng(std::random_device{}());
+    const int jitter = params_.delay_jitter_ms > 0
+                           ? std::uniform_int_distribution<int>(0, params_.delay_jitter_ms)(rng)
+                           : 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(params_.delay_ms + jitter));
+  }
   detect::DetectTimings dt;
   auto dets = detector.detect(*image, &dt);
-  if (!dets) return reject(item, "infer", dets.error().message);
+  if (!dets) return reject(work, "infer", dets.error().message);
   const float sx = static_cast<float>(original.width) / static_cast<float>(image->cols);
   const float sy = static_cast<float>(original.height) / static_cast<float>(image->rows);
   for (detect::Detection& d : *dets) {
     d.box = cv::Rect2f(d.box.x * sx, d.box.y * sy, d.box.width * sx, d.box.height * sy);
   }
 
-  rec.frame = std::move(*meta);
-  rec.frame.width = original.width;
-  rec.frame.height = original.height;
-  rec.source = {kafka::message_topic(m), m->partition, m->offset};
-  rec.model = detector.name();
-  rec.timings.preprocess_ms = dt.preprocess_ms;
-  rec.timings.infer_ms = dt.infer_ms;
-  rec.timings.postprocess_ms = dt.postprocess_ms;
+  rec->frame = std::move(*meta);
+  rec->frame.width = original.width;
+  rec->frame.height = original.height;
+  rec->source = {kafka::message_topic(m), m->partition, m->offset};
+  rec->model = detector.name();
+  rec->timings.preprocess_ms = dt.preprocess_ms;
+  rec->timings.infer_ms = dt.infer_ms;
+  rec->timings.postprocess_ms = dt.postprocess_ms;
   for (const detect::Detection& d : *dets) {
-    rec.detections.push_back({d.class_id,
-                              detector.label(d.class_id),
-                              d.score,
-                              {d.box.x, d.box.y, d.box.width, d.box.height}});
+    rec->detections.push_back({d.class_id,
+                               detector.label(d.class_id),
+                               d.score,
+                               {d.box.x, d.box.y, d.box.width, d.box.height}});
   }
-  rec.processed_us = wall_now_us();
-  const std::string json = wire::encode_detection_record(rec);
-
-  const kafka::TopicPartition tp{rec.source.topic, m->partition};
-  auto pending = std::make_shared<PendingOutputs>(2);
-  kafka::OutRecord processed;
-  processed.topic = params_.processed_topic;
-  processed.key = rec.frame.camera;
-  processed.value = kafka::message_value(m);
-  processed.headers = headers;
-  processed.headers.emplace_back(wire::kHdrDetections, json);
-  processed.timestamp_ms = rec.frame.capture_us / 1000;
-  kafka::OutRecord detections;
-  detections.topic = params_.detections_topic;
-  detections.key = rec.frame.camera;
-  detections.value = {reinterpret_cast<const uint8_t*>(json.data()), json.size()};
-  detections.timestamp_ms = processed.timestamp_ms;
-  const int64_t capture_us = rec.frame.capture_us;
-  Stopwatch produce_time;
-  publish(item, [&]() -> Status {
-    for (const kafka::OutRecord* out : {&processed, &detections}) {
-      if (Status s = producer_->produce(*out, on_output(pending, tp, m->offset, false, capture_us));
-          !s)
-        return s;
-    }
-    return ok_status();
-  });
-  metrics::count_frame("detect", rec.frame.camera, processed.value.size());
-  metrics::observe_step("detect", "decode", rec.timings.decode_ms / 1000.0);
+  rec->processed_us = wall_now_us();
+  metrics::count_frame("detect", rec->frame.camera, m->len);
+  metrics::observe_step("detect", "decode", rec->timings.decode_ms / 1000.0);
   metrics::observe_step("detect", "preprocess", dt.preprocess_ms / 1000.0);
   metrics::observe_step("detect", "infer", dt.infer_ms / 1000.0);
   metrics::observe_step("detect", "postprocess", dt.postprocess_ms / 1000.0);
-  metrics::observe_step("detect", "produce", produce_time.elapsed_ms() / 1000.0);
   if (metrics::enabled()) {
     metrics::global()
         .histogram("kvision_inference_seconds", "Model inference time per frame",
                    {{"model", detector.name()}})
         .observe(dt.infer_ms / 1000.0);
   }
+
+  // Published in input order: the record waits here for its partition's earlier frames.
+  const std::string camera = rec->frame.camera;
+  complete(work, camera, Outcome::kResult, [this, work, rec, headers](int64_t skipped_before) {
+    const rd_kafka_message_t* msg = work->msg.get();
+    rec->skipped_before = skipped_before;
+    const std::string json = wire::encode_detection_record(*rec);
+    const kafka::TopicPartition tp{rec->source.topic, msg->partition};
+    auto pending = std::make_shared<PendingOutputs>(2);
+    kafka::OutRecord processed;
+    processed.topic = params_.processed_topic;
+    processed.key = rec->frame.camera;
+    processed.value = kafka::message_value(msg);
+    processed.headers = std::move(*headers);
+    processed.headers.emplace_back(wire::kHdrDetections, json);
+    processed.timestamp_ms = rec->frame.capture_us / 1000;
+    kafka::OutRecord detections;
+    detections.topic = params_.detections_topic;
+    detections.key = rec->frame.camera;
+    detections.value = {reinterpret_cast<const uint8_t*>(json.data()), json.size()};
+    detections.timestamp_ms = processed.timestamp_ms;
+    Stopwatch produce_time;
+    for (const kafka::OutRecord* out : {&processed, &detections}) {
+      if (Status s = producer_->produce(
+              *out, on_output(pending, tp, msg->offset, Outcome::kResult, rec->frame.capture_us));
+          !s)
+        return s;
+    }
+    metrics::observe_step("detect", "produce", produce_time.elapsed_ms() / 1000.0);
+    return ok_status();
+  });
 }
 
 Result<std::unique_ptr<DetectStage>> DetectStage::create(const DetectStageParams& params) {

@@ -20,8 +20,13 @@ struct DetectStageParams {
   std::string processed_topic = "processed_images";
   std::string detections_topic = "detections";
   detect::DetectorParams detector;
-  int threads = 1;   // worker threads, each with its own detector instance
-  int delay_ms = 0;  // added to every frame (testing: a slow model)
+  int threads = 1;          // worker threads, each with its own detector instance
+  int delay_ms = 0;         // added to every frame (testing: a slow model)
+  int delay_jitter_ms = 0;  // and a random 0..this more (testing: workers finishing out of order)
+  // Skip a frame older than this when a worker reaches it (recorded on <input>.skipped, the
+  // frame stays in the input topic). -1: as each frame says (kv.stale_after_ms: ingest sets
+  // it for live sources); 0: never skip.
+  int64_t max_staleness_ms = -1;
   // Exactly-once: results, dead letters and input offsets are committed in one transaction.
   bool exactly_once = false;
   std::string transactional_id;        // empty: "<group>-<host>-<pid>"
@@ -35,6 +40,7 @@ struct DetectStats {
   std::atomic<int64_t> processed{0};      // results acknowledged by the broker
   std::atomic<int64_t> bad_records{0};    // records that could not be processed
   std::atomic<int64_t> dead_lettered{0};  // of those, acknowledged on the .dlq topic
+  std::atomic<int64_t> skipped{0};        // stale frames, acknowledged on the .skipped topic
   std::atomic<int64_t> delivery_failures{0};
   std::atomic<int> assigned_partitions{0};      // currently owned input partitions
   std::atomic<int64_t> sequence_missing{0};     // frames a camera's sequence skipped
@@ -44,7 +50,10 @@ struct DetectStats {
 };
 
 // A member of the detector consumer group: consumes frames, runs the detector on `threads`
-// workers and publishes each result to processed_images and detections.
+// workers and publishes each result to processed_images and detections. Results leave in
+// input order per partition, and so per camera, however the workers finish: a finished frame
+// waits for its predecessors (OrderedRelease). A frame older than its staleness limit is
+// skipped: recorded on <input>.skipped, not processed.
 // At-least-once (default): an input offset is committed only after both results (or its dead
 // letter) are acknowledged. Exactly-once: the outputs and the input offsets are committed
 // together in a Kafka transaction every transaction_interval_ms; an aborted transaction's

@@ -47,6 +47,9 @@ struct DeliveryCounters {
 
 Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
                                const std::function<void(const IngestStats&)>& on_progress) {
+  // A live camera's frame is worth little after two seconds: a second or two of buffering is
+  // what viewers of a live stream accept, and the next frame is 40-100 ms away.
+  constexpr int64_t kLiveStaleAfterMs = 2000;
   if (p.camera.empty())
     return make_error(ErrorCode::kInvalidArgument, "camera id must not be empty");
   if (p.jpeg_quality < 1 || p.jpeg_quality > 100) {
@@ -63,6 +66,8 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
            media::source_kind_name(info.kind), info.uri, info.width, info.height, info.fps,
            info.frame_count >= 0 ? std::to_string(info.frame_count) : "unknown", p.topic, p.camera);
 
+  const int64_t stale_after_ms =
+      p.stale_after_ms >= 0 ? p.stale_after_ms : (info.is_live() ? kLiveStaleAfterMs : 0);
   auto producer = kafka::Producer::create(p.kafka);
   if (!producer) return producer.error();
   if (Status s = (*producer)->connect(p.topic, 30000); !s) return s.error();
@@ -156,6 +161,7 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
     meta.capture_us = frame.capture_us;
     meta.width = frame.bgr.cols;
     meta.height = frame.bgr.rows;
+    meta.stale_after_ms = stale_after_ms;
     kafka::OutRecord rec;
     rec.topic = p.topic;
     rec.key = p.camera;

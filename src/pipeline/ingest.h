@@ -21,9 +21,13 @@ struct IngestParams {
   int jpeg_quality = 80;
   bool realtime = false;  // pace file sources to their own clock
   double rate = 0;        // pace publishing to this many frames per second; 0: no pacing
-  // Backpressure: wait while the detector group lags this many records behind on our
-  // partition, so ingest never outruns what the broker retains. 0 disables it.
-  int64_t max_lag = 30;
+  // Frames older than this may be skipped by a detector that has fallen behind (they stay in
+  // the topic). -1: 2000 ms for live sources (devices, stream URLs), never for files and
+  // folders, paced or not; 0: never.
+  int64_t stale_after_ms = -1;
+  // Optional flow control: wait while the detector group lags this many records behind on
+  // our partition. 0 (the default): never wait; Kafka holds the backlog, bounded by retention.
+  int64_t max_lag = 0;
   std::string lag_group = "kvision-detect";
   bool progress = false;  // draw a progress bar on stderr
 };

@@ -8,7 +8,7 @@ namespace kv::pipeline {
 
 SequenceMonitor::Observation SequenceMonitor::observe(const kafka::TopicPartition& tp,
                                                       const std::string& camera, int64_t session_us,
-                                                      int64_t seq) {
+                                                      int64_t seq, int64_t accounted) {
   SequenceCounts& c = counts_[camera];
   ++c.frames;
   auto [it, created] = streams_.try_emplace({tp, camera});
@@ -28,10 +28,19 @@ SequenceMonitor::Observation SequenceMonitor::observe(const kafka::TopicPartitio
     ++s.next;
     return {Event::kInOrder, 0, seq};
   }
+  if (seq > s.next && seq - s.next <= accounted) {
+    const Observation o{Event::kSkipped, seq - s.next, s.next};
+    c.skipped += o.frames;
+    s.next = seq + 1;
+    return o;
+  }
   if (seq > s.next) {
-    const int64_t gap = seq - s.next;
+    const int64_t gap = seq - s.next - std::max<int64_t>(0, accounted);
+    c.skipped += std::max<int64_t>(0, accounted);
     c.missing += gap;
-    for (int64_t m = std::max(s.next, seq - static_cast<int64_t>(kMaxRemembered)); m < seq; ++m)
+    // Which numbers are missing is not known when some were accounted for: the earliest are.
+    for (int64_t m = std::max(s.next, seq - static_cast<int64_t>(kMaxRemembered)); m < s.next + gap;
+         ++m)
       s.missing.insert(m);
     while (s.missing.size() > kMaxRemembered) s.missing.erase(s.missing.begin());
     const Observation o{Event::kGap, gap, s.next};
@@ -59,6 +68,7 @@ SequenceCounts SequenceMonitor::total() const {
     t.frames += c.frames;
     t.missing += c.missing;
     t.duplicates += c.duplicates;
+    t.skipped += c.skipped;
     t.sessions += c.sessions;
   }
   return t;

@@ -19,6 +19,7 @@ struct SequenceCounts {
   int64_t frames = 0;
   int64_t missing = 0;     // sequence numbers skipped and not (yet) seen late
   int64_t duplicates = 0;  // frames seen before, or from an older session
+  int64_t skipped = 0;     // numbers skipped that the producer accounted for (skipped_before)
   int64_t sessions = 0;    // sessions seen (1 for a camera that never restarted)
 };
 
@@ -27,15 +28,18 @@ struct SequenceCounts {
 // next owner's progress is not seen here.
 class SequenceMonitor {
  public:
-  enum class Event { kFirst, kInOrder, kNewSession, kGap, kDuplicate, kLate };
+  // kSkipped: a gap the producer accounted for (frames it skipped or dead-lettered).
+  enum class Event { kFirst, kInOrder, kNewSession, kGap, kSkipped, kDuplicate, kLate };
   struct Observation {
     Event event = Event::kInOrder;
     int64_t frames = 0;  // kGap: how many are missing
     int64_t expected = 0;
   };
 
+  // `accounted`: how many frames just before this one its producer says it left out on
+  // purpose (a detection record's skipped_before); a gap no larger is not missing.
   Observation observe(const kafka::TopicPartition& tp, const std::string& camera,
-                      int64_t session_us, int64_t seq);
+                      int64_t session_us, int64_t seq, int64_t accounted = 0);
   void forget(const std::vector<kafka::TopicPartition>& partitions);
   void reset() { streams_.clear(); }
 

@@ -119,8 +119,8 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
       metrics::count_frame("sink", f.camera, m->len);
       if (f.capture_us > 0)
         metrics::observe_latency("sink", static_cast<double>(receive_us - f.capture_us) / 1e6);
-      const auto o =
-          sequences.observe({kafka::message_topic(m), m->partition}, f.camera, f.session_us, f.seq);
+      const auto o = sequences.observe({kafka::message_topic(m), m->partition}, f.camera,
+                                       f.session_us, f.seq, record->skipped_before);
       if (o.event == SequenceMonitor::Event::kGap)
         metrics::count_sequence("sink", "gap", static_cast<double>(o.frames));
       if (o.event == SequenceMonitor::Event::kDuplicate)
@@ -138,6 +138,7 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
   const SequenceCounts seq = sequences.total();
   stats.sequence_missing = seq.missing;
   stats.sequence_duplicates = seq.duplicates;
+  stats.sequence_skipped = seq.skipped;
   if (seq.missing > 0 || seq.duplicates > 0) {
     log_warn("sink: {} frame(s) missing and {} duplicate(s) in the cameras' sequences", seq.missing,
              seq.duplicates);

@@ -29,8 +29,9 @@ struct SinkParams {
 struct SinkStats {
   int64_t records = 0;
   int64_t bad_records = 0;
-  int64_t sequence_missing = 0;     // frames skipped in a camera's sequence
+  int64_t sequence_missing = 0;     // frames missing from a camera's sequence
   int64_t sequence_duplicates = 0;  // frames seen twice
+  int64_t sequence_skipped = 0;     // frames the detector skipped (stale) or dead-lettered
 };
 
 // The detection record's JSON of a result: the value on `detections`, the header on

@@ -72,5 +72,25 @@ TEST(SequenceMonitor, CamerasAndPartitionsAreSeparateAndForgettable) {
   EXPECT_EQ(m.total().frames, 5);
 }
 
+TEST(SequenceMonitor, AGapThePublisherAccountedForIsNotMissing) {
+  // The detector skipped frames 2 and 3 (stale) and says so on frame 4: skipped, not missing.
+  SequenceMonitor m;
+  m.observe(kP0, "cam", 1, 0);
+  m.observe(kP0, "cam", 1, 1);
+  const auto o = m.observe(kP0, "cam", 1, 4, /*accounted=*/2);
+  EXPECT_EQ(o.event, Event::kSkipped);
+  EXPECT_EQ(o.frames, 2);
+  EXPECT_TRUE(describe(o, "sink", "cam", 4).empty());
+  EXPECT_EQ(m.counts().at("cam").missing, 0);
+  EXPECT_EQ(m.counts().at("cam").skipped, 2);
+  EXPECT_EQ(m.observe(kP0, "cam", 1, 5).event, Event::kInOrder);
+  // A gap larger than what was accounted for: the rest is missing.
+  const auto gap = m.observe(kP0, "cam", 1, 10, /*accounted=*/1);
+  EXPECT_EQ(gap.event, Event::kGap);
+  EXPECT_EQ(gap.frames, 3);
+  EXPECT_EQ(m.counts().at("cam").missing, 3);
+  EXPECT_EQ(m.total().skipped, 3);
+}
+
 }  // namespace
 }  // namespace kv::pipeline
