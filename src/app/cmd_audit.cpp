@@ -20,6 +20,7 @@
 #include "pipeline/dead_letter.h"
 #include "wire/detection_record.h"
 #include "wire/frame_headers.h"
+#include "wire/topics.h"
 
 namespace kv::app {
 namespace {
@@ -127,42 +128,56 @@ int run_audit(const AuditOptions& o) {
                    ++unreadable_outputs;
                  });
   if (!s) return report_error("audit", s.error());
-  s = read_topic(*config, o.committed, dlq, true, o.timeout_s, [&](const rd_kafka_message_t* m) {
-    const wire::Headers h = kafka::message_headers(m);
-    const std::string* topic = wire::find_header(h, pipeline::kHdrDlqTopic);
-    const std::string* partition = wire::find_header(h, pipeline::kHdrDlqPartition);
-    const std::string* offset = wire::find_header(h, pipeline::kHdrDlqOffset);
-    if (!topic || !partition || !offset || *topic != o.from_topic) return;
-    try {
-      tally.add_dead_letter(*topic, std::stoi(*partition), std::stoll(*offset));
-    } catch (const std::exception&) {
-    }
-  });
+  // Dead letters and skip records name the input record they stand for.
+  auto read_markers = [&](const std::string& topic, const char* topic_hdr, const char* part_hdr,
+                          const char* offset_hdr, auto add) {
+    return read_topic(*config, o.committed, topic, true, o.timeout_s,
+                      [&](const rd_kafka_message_t* m) {
+                        const wire::Headers h = kafka::message_headers(m);
+                        const std::string* from = wire::find_header(h, topic_hdr);
+                        const std::string* partition = wire::find_header(h, part_hdr);
+                        const std::string* offset = wire::find_header(h, offset_hdr);
+                        if (!from || !partition || !offset || *from != o.from_topic) return;
+                        try {
+                          add(*from, std::stoi(*partition), std::stoll(*offset));
+                        } catch (const std::exception&) {
+                        }
+                      });
+  };
+  s = read_markers(
+      dlq, pipeline::kHdrDlqTopic, pipeline::kHdrDlqPartition, pipeline::kHdrDlqOffset,
+      [&](const std::string& t, int32_t p, int64_t off) { tally.add_dead_letter(t, p, off); });
+  if (!s) return report_error("audit", s.error());
+  s = read_markers(
+      o.from_topic + std::string(wire::kSkippedSuffix), pipeline::kHdrSkipTopic,
+      pipeline::kHdrSkipPartition, pipeline::kHdrSkipOffset,
+      [&](const std::string& t, int32_t p, int64_t off) { tally.add_skipped(t, p, off); });
   if (!s) return report_error("audit", s.error());
 
   pipeline::CameraAudit total;
-  std::printf("%-24s %8s %8s %8s %10s %6s\n", "camera", "in", "out", "missing", "duplicates",
-              "dlq");
+  std::printf("%-24s %8s %8s %8s %10s %6s %8s\n", "camera", "in", "out", "missing", "duplicates",
+              "dlq", "skipped");
   for (const pipeline::CameraAudit& c : tally.report()) {
-    std::printf("%-24s %8lld %8lld %8lld %10lld %6lld\n", c.camera.c_str(),
+    std::printf("%-24s %8lld %8lld %8lld %10lld %6lld %8lld\n", c.camera.c_str(),
                 static_cast<long long>(c.in), static_cast<long long>(c.out),
                 static_cast<long long>(c.missing), static_cast<long long>(c.duplicates),
-                static_cast<long long>(c.dead_lettered));
+                static_cast<long long>(c.dead_lettered), static_cast<long long>(c.skipped));
     total.in += c.in;
     total.out += c.out;
     total.missing += c.missing;
     total.duplicates += c.duplicates;
     total.dead_lettered += c.dead_lettered;
+    total.skipped += c.skipped;
   }
   if (const int64_t stray = tally.unmatched_outputs(); stray > 0)
     std::printf("note: %lld output records match no input frame\n", static_cast<long long>(stray));
   if (unreadable_outputs > 0)
     std::printf("note: %lld output records have neither frame headers nor a detection record\n",
                 static_cast<long long>(unreadable_outputs));
-  std::printf("TOTAL in=%lld out=%lld missing=%lld duplicates=%lld dlq=%lld\n",
+  std::printf("TOTAL in=%lld out=%lld missing=%lld duplicates=%lld dlq=%lld skipped=%lld\n",
               static_cast<long long>(total.in), static_cast<long long>(total.out),
               static_cast<long long>(total.missing), static_cast<long long>(total.duplicates),
-              static_cast<long long>(total.dead_lettered));
+              static_cast<long long>(total.dead_lettered), static_cast<long long>(total.skipped));
   return total.missing == 0 && total.duplicates == 0 ? kExitOk : kExitFailure;
 }
 
@@ -172,8 +187,8 @@ void add_audit_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<AuditOptions>();
   CLI::App* cmd = app.add_subcommand(
       "audit",
-      "Count frames in and out per camera: missing, duplicated and dead-lettered "
-      "(exit 0 only with none missing or duplicated)");
+      "Count frames in and out per camera: missing, duplicated, dead-lettered and skipped as "
+      "stale (exit 0 only with none missing or duplicated)");
   add_kafka_options(cmd, o->kafka);
   cmd->add_option("--from-topic", o->from_topic, "Input topic")->capture_default_str();
   cmd->add_option("--to-topic", o->to_topic, "Output topic (processed_images or detections)")

@@ -52,6 +52,14 @@ double topic_rate(const Report& r, const std::string& topic) {
   return r.judged.seconds > 0 ? static_cast<double>(delta) / r.judged.seconds : 0;
 }
 
+// Records in every topic named "<something><suffix>".
+int64_t records_with_suffix(const kafka::ClusterSnapshot& s, std::string_view suffix) {
+  int64_t n = 0;
+  for (const auto& p : s.partitions)
+    if (p.topic.ends_with(suffix)) n += p.end - p.start;
+  return n;
+}
+
 std::string render_table(const Report& r) {
   std::string out;
   const int64_t now = r.after.taken_us;
@@ -70,6 +78,15 @@ std::string render_table(const Report& r) {
     }
     out += fmt::format("{:<28} {:>5} {:>12} {:>12} {:>10.1f}\n", name, parts.size(), records, ends,
                        topic_rate(r, name));
+  }
+  // Frames the detectors did not turn into results, each kept on its own topic.
+  const int64_t skipped = records_with_suffix(r.after, wire::kSkippedSuffix);
+  const int64_t dead = records_with_suffix(r.after, wire::kDeadLetterSuffix);
+  if (skipped > 0 || dead > 0) {
+    out += fmt::format(
+        "\nframes skipped as stale: {} (on *{}, the frames kept for replay); dead-lettered: {} "
+        "(*{})\n",
+        skipped, wire::kSkippedSuffix, dead, wire::kDeadLetterSuffix);
   }
   // Where each partition lives: its leader and which replicas are in sync.
   out += fmt::format("\n{:<28} {:>4} {:>6} {:>10} {:>10}\n", "PARTITION", "PART", "LEADER",
@@ -120,6 +137,8 @@ nlohmann::json render_json(const Report& r) {
   j["verdict"] = kafka::verdict_name(r.judged.overall);
   j["under_replicated_partitions"] = r.judged.under_replicated;
   j["warnings"] = r.after.warnings;
+  j["skipped_frames"] = records_with_suffix(r.after, wire::kSkippedSuffix);
+  j["dead_lettered_frames"] = records_with_suffix(r.after, wire::kDeadLetterSuffix);
   for (const auto& p : r.after.partitions) {
     j["topics"][p.topic]["partitions"].push_back({{"partition", p.partition},
                                                   {"start", p.start},

@@ -67,6 +67,7 @@ std::string LiveState::camera_json(const std::string& name, const Camera& c, int
   }
   j["fps"] = std::round(fps * 10) / 10;
   j["frames_seen"] = c.frames_seen;
+  j["frames_skipped"] = c.frames_skipped;
   j["image"] =
       fmt::format("/api/cameras/{}/frames/{}.jpg", url_encode(name), newest.record.frame.seq);
   return json_line(j);
@@ -100,6 +101,7 @@ void LiveState::add_frame(const wire::DetectionRecord& record, std::string jpeg,
   while (c.arrivals_us.size() > 2 && c.arrivals_us.back() - c.arrivals_us.front() > kFpsWindowUs)
     c.arrivals_us.pop_front();
   ++c.frames_seen;
+  c.frames_skipped += record.skipped_before;
   if (c.frames.back() == frame)
     publish("frame", camera_json(record.frame.camera, c, mono_now_us()));
 }

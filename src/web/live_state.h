@@ -58,6 +58,7 @@ class LiveState {
     std::deque<std::string> history;                  // one summary JSON per frame
     std::deque<int64_t> arrivals_us;                  // for fps
     int64_t frames_seen = 0;
+    int64_t frames_skipped = 0;  // skipped by the detectors as stale, or dead-lettered
   };
   std::string camera_json(const std::string& name, const Camera& c, int64_t now_us) const;
   void publish(const std::string& type, std::string json);

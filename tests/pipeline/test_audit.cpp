@@ -58,5 +58,25 @@ TEST(Audit, AFrameStoredTwiceInTheInputCountsOnce) {
   EXPECT_EQ(r[0].duplicates, 0);
 }
 
+TEST(Audit, SkippedFramesAreToldFromMissingOnes) {
+  AuditTally t;
+  for (int64_t seq = 0; seq < 6; ++seq) t.add_input("in", 0, seq, FrameKey{"a", 1, seq});
+  t.add_output({"a", 1, 0});
+  t.add_output({"a", 1, 3});
+  t.add_output({"a", 1, 5});
+  t.add_skipped("in", 0, 1);
+  t.add_skipped("in", 0, 2);
+  t.add_skipped("in", 0, 5);  // skipped once, processed after all: out, not skipped
+  t.add_dead_letter("in", 0, 4);
+  const auto r = t.report();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].in, 6);
+  EXPECT_EQ(r[0].out, 3);
+  EXPECT_EQ(r[0].skipped, 2);
+  EXPECT_EQ(r[0].dead_lettered, 1);
+  EXPECT_EQ(r[0].missing, 0);
+  EXPECT_EQ(r[0].out + r[0].skipped + r[0].dead_lettered, r[0].in);
+}
+
 }  // namespace
 }  // namespace kv::pipeline

@@ -125,6 +125,18 @@ TEST(LiveState, NewestFrameCountsHistoryAndEvents) {
   EXPECT_TRUE(state.events_after(events.back().id, 10).empty());  // waits, then nothing new
 }
 
+TEST(LiveState, CountsTheFramesTheDetectorsSkipped) {
+  LiveState state(3, 5, 2);
+  state.add_frame(frame("gate", 0, 1), "j", 1'000'000);
+  wire::DetectionRecord after_gap = frame("gate", 4, 1);
+  after_gap.skipped_before = 3;  // frames 1-3 were skipped as stale
+  state.add_frame(after_gap, "j", 1'000'000);
+  const auto cams = nlohmann::json::parse(state.cameras_json());
+  ASSERT_EQ(cams.size(), 1U);
+  EXPECT_EQ(cams[0]["frames_seen"], 2);
+  EXPECT_EQ(cams[0]["frames_skipped"], 3);
+}
+
 TEST(Assets, ThePageIsCompiledIn) {
   ASSERT_TRUE(asset("index.html").has_value());
   EXPECT_NE(asset("index.html")->find("<script src=\"/app.js\"></script>"), std::string_view::npos);

@@ -82,7 +82,8 @@ function showFrame(frame) {
   image.onerror = finish;  // the frame is no longer kept: wait for the next
   image.src = frame.image;
   cam.last = frame;
-  cam.rate.textContent = `${frame.fps.toFixed(1)} fps · ${Math.round(frame.latency_ms)} ms`;
+  cam.rate.textContent = `${frame.fps.toFixed(1)} fps · ${Math.round(frame.latency_ms)} ms` +
+    (frame.frames_skipped > 0 ? ` · ${frame.frames_skipped} skipped` : "");
   const counts = Object.entries(frame.counts).sort((a, b) => b[1] - a[1]);
   cam.chips.replaceChildren(...counts.map(([label, n]) =>
     el("span", { class: "chip", "data-label": label },
