@@ -20,9 +20,9 @@ wait_records raw_video_frames.dlq 1 30
 audit() { "$KV" audit --brokers "$BROKERS" "$@" >"$WORK/audit.out" 2>&1; }
 audit || fail "audit of a clean run failed: $(cat "$WORK/audit.out")"
 cat "$WORK/audit.out"
-grep -q "^TOTAL in=41 out=40 missing=0 duplicates=0 dlq=1$" "$WORK/audit.out" || fail "wrong totals"
-grep -Eq "^lobby +40 +40 +0 +0 +0$" "$WORK/audit.out" || fail "wrong lobby row"
-grep -Eq "^yard +1 +0 +0 +0 +1$" "$WORK/audit.out" || fail "wrong yard row"
+grep -q "^TOTAL in=41 out=40 missing=0 duplicates=0 dlq=1 skipped=0$" "$WORK/audit.out" || fail "wrong totals"
+grep -Eq "^lobby +40 +40 +0 +0 +0 +0$" "$WORK/audit.out" || fail "wrong lobby row"
+grep -Eq "^yard +1 +0 +0 +0 +1 +0$" "$WORK/audit.out" || fail "wrong yard row"
 
 # A result delivered twice (as a retry without idempotence would): exit 1, counted.
 kcat -b "$BROKERS" -C -t detections -o beginning -c 1 -e -q >"$WORK/one.json"
@@ -32,7 +32,7 @@ audit --to-topic detections; rc=$?
 set -e
 cat "$WORK/audit.out"
 [ "$rc" -eq 1 ] || fail "a duplicate gave exit $rc"
-grep -q "^TOTAL in=41 out=41 missing=0 duplicates=1 dlq=1$" "$WORK/audit.out" || fail "duplicate not counted"
+grep -q "^TOTAL in=41 out=41 missing=0 duplicates=1 dlq=1 skipped=0$" "$WORK/audit.out" || fail "duplicate not counted"
 
 # Frames nobody processed: missing, exit 1.
 kill "$DETECT"
@@ -44,5 +44,5 @@ audit; rc=$?
 set -e
 cat "$WORK/audit.out"
 [ "$rc" -eq 1 ] || fail "missing frames gave exit $rc"
-grep -Eq "^gate +5 +0 +5 +0 +0$" "$WORK/audit.out" || fail "gate's 5 frames not missing"
+grep -Eq "^gate +5 +0 +5 +0 +0 +0$" "$WORK/audit.out" || fail "gate's 5 frames not missing"
 echo "PASS"

@@ -136,9 +136,9 @@ p.flush()
 PY
     wait "$INGEST" || fail "ingest"
     audit_until 105 90
-    grep -q "^TOTAL in=105 out=100 missing=0 duplicates=0 dlq=5$" "$WORK/audit.out" ||
+    grep -q "^TOTAL in=105 out=100 missing=0 duplicates=0 dlq=5 skipped=0$" "$WORK/audit.out" ||
       fail "poison records not all (and only) dead-lettered"
-    grep -Eq "^lobby +100 +100 +0 +0 +0$" "$WORK/audit.out" || fail "good frames affected"
+    grep -Eq "^lobby +100 +100 +0 +0 +0 +0$" "$WORK/audit.out" || fail "good frames affected"
     [ "$(count_records raw_video_frames.dlq)" -eq 5 ] || fail "DLQ does not hold exactly 5 records"
     kcat -b "$BROKERS" -C -t raw_video_frames.dlq -o beginning -c 1 -e -q -f '%s|%h\n' >"$WORK/dlq.txt"
     grep -q "^this is not a jpeg|.*kv.dlq.error=" "$WORK/dlq.txt" || fail "DLQ record lacks bytes or headers"
