@@ -143,6 +143,10 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
     log_warn("sink: {} frame(s) missing and {} duplicate(s) in the cameras' sequences", seq.missing,
              seq.duplicates);
   }
+  if (seq.skipped > 0) {
+    log_info("sink: {} frame(s) skipped by the detectors (stale or dead-lettered), not missing",
+             seq.skipped);
+  }
   if (!status.ok()) return status.error();
   return stats;
 }

@@ -67,5 +67,10 @@ kill -TERM "$SINK" "$DETECT"
 wait "$SINK" || fail "sink exited with $?"
 wait "$DETECT" || fail "detect exited with $?"
 ! grep -Eq "skipped [0-9]+ frame|missing and" "$WORK/sink.log" || fail "the sink reported skipped frames as missing"
+# The sink learns of skips from the next result, so frames skipped after the last one are not
+# in its count.
+sink_skipped="$(sed -n 's/.*sink: \([0-9]*\) frame(s) skipped by the detectors.*/\1/p' "$WORK/sink.log")"
+[ -n "$sink_skipped" ] && [ "$sink_skipped" -gt 0 ] && [ "$sink_skipped" -le "$skipped" ] \
+  || fail "the sink counted '${sink_skipped}' skipped frames (audit: $skipped)"
 grep -q "skipped as stale $skipped," "$WORK/detect.log" || fail "detect's summary does not count $skipped skipped frames"
-echo "PASS: $FRAMES frames from a 20 fps camera in ${ingest_s} s; $out processed, $skipped skipped as stale, $dlq dead-lettered"
+echo "PASS: $FRAMES frames from a 20 fps camera in ${ingest_s} s; $out processed, $skipped skipped as stale, $dlq dead-lettered; the sink saw $sink_skipped of the skips"
