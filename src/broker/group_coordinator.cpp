@@ -21,10 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int64_t now_ms() {
-  return mono_now_us() / 1000;
-}
-
 // One committed offset per line: group, topic, partition, offset, metadata, tab-separated,
 // with '%', tab and newline percent-encoded. A line without its newline is a torn write.
 std::string escape(const std::string& s) {
@@ -202,11 +198,11 @@ JoinResponse GroupCoordinator::join(const JoinRequest& req) {
                                     limits_.max_rebalance_timeout_ms);
   m.protocols = req.protocols;
   m.joined = true;
-  m.last_seen_ms = now_ms();
-  if (g.state != State::kPreparingRebalance) begin_rebalance(g, now_ms());
+  m.last_seen_ms = mono_now_ms();
+  if (g.state != State::kPreparingRebalance) begin_rebalance(g, mono_now_ms());
   const int32_t generation_before = g.generation;
   while (!stopping_) {
-    try_complete_join(g, now_ms());
+    try_complete_join(g, mono_now_ms());
     auto it = g.members.find(id);
     if (g.generation != generation_before) {
       if (it == g.members.end()) {
@@ -244,7 +240,7 @@ std::pair<int16_t, std::vector<uint8_t>> GroupCoordinator::sync(
     return {kErrUnknownMemberId, {}};
   Group& g = git->second;
   if (generation != g.generation) return {kErrIllegalGeneration, {}};
-  g.members[member_id].last_seen_ms = now_ms();
+  g.members[member_id].last_seen_ms = mono_now_ms();
   if (g.state == State::kPreparingRebalance) return {kErrRebalanceInProgress, {}};
   if (g.state == State::kCompletingRebalance && member_id == g.leader) {
     for (const auto& [id, bytes] : assignments) {
@@ -274,7 +270,7 @@ int16_t GroupCoordinator::heartbeat(const std::string& group, int32_t generation
   auto it = g.members.find(member_id);
   if (it == g.members.end()) return kErrUnknownMemberId;
   if (generation != g.generation) return kErrIllegalGeneration;
-  it->second.last_seen_ms = now_ms();
+  it->second.last_seen_ms = mono_now_ms();
   return g.state == State::kPreparingRebalance ? kErrRebalanceInProgress : 0;
 }
 
@@ -289,9 +285,9 @@ int16_t GroupCoordinator::leave(const std::string& group, const std::string& mem
     ++g.epoch;
     cv_.notify_all();
   } else if (g.state != State::kPreparingRebalance) {
-    begin_rebalance(g, now_ms());
+    begin_rebalance(g, mono_now_ms());
   } else {
-    try_complete_join(g, now_ms());
+    try_complete_join(g, mono_now_ms());
   }
   return 0;
 }
@@ -300,7 +296,7 @@ void GroupCoordinator::reaper_loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     cv_.wait_for(lock, std::chrono::milliseconds(250));
-    const int64_t now = now_ms();
+    const int64_t now = mono_now_ms();
     for (auto& entry : groups_) {
       const std::string& name = entry.first;
       Group& g = entry.second;
@@ -349,7 +345,7 @@ int16_t GroupCoordinator::commit(
   std::lock_guard lock(mu_);
   if (generation >= 0) {
     if (int16_t e = check_member_locked(group, generation, member_id); e != 0) return e;
-    groups_[group].members[member_id].last_seen_ms = now_ms();
+    groups_[group].members[member_id].last_seen_ms = mono_now_ms();
   }
   std::string lines;
   for (const auto& [topic, partition, offset, metadata] : offsets) {

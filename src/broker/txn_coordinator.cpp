@@ -21,10 +21,6 @@ constexpr int16_t kErrInvalidRequest = 42;
 // they never repeat across restarts.
 std::atomic<int64_t> g_next_producer_id{(wall_now_us() / 1000) << 12};
 
-int64_t now_ms() {
-  return mono_now_us() / 1000;
-}
-
 }  // namespace
 
 int64_t next_producer_id() {
@@ -160,7 +156,7 @@ int16_t TxnCoordinator::add_partitions(
   }
   if (!t->open) {
     t->open = true;
-    t->started_ms = now_ms();
+    t->started_ms = mono_now_ms();
   }
   t->partitions.insert(partitions.begin(), partitions.end());
   return 0;
@@ -173,7 +169,7 @@ int16_t TxnCoordinator::add_offsets(const std::string& txn_id, int64_t pid, int1
   if (int16_t e = check_locked(txn_id, pid, epoch, &t); e != 0) return e;
   if (!t->open) {
     t->open = true;
-    t->started_ms = now_ms();
+    t->started_ms = mono_now_ms();
   }
   t->groups.insert(group);
   return 0;

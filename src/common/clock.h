@@ -20,6 +20,10 @@ inline int64_t mono_now_us() {
   return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
+inline int64_t mono_now_ms() {
+  return mono_now_us() / 1000;
+}
+
 // "2026-11-25 02:31:04.123 UTC" for a wall time in µs since the epoch.
 inline std::string format_wall_time(int64_t us) {
   const std::time_t secs = static_cast<std::time_t>(us / 1000000);

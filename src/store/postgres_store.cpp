@@ -19,7 +19,7 @@ struct ResultDeleter {
 };
 using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
 
-constexpr const char* kSchema = R"sql(
+constexpr const char* kPostgresSchema = R"sql(
 SELECT pg_advisory_xact_lock(4711);
 CREATE TABLE IF NOT EXISTS frames(
   camera TEXT NOT NULL, session_us BIGINT NOT NULL, seq BIGINT NOT NULL,
@@ -211,7 +211,7 @@ Result<std::unique_ptr<DetectionStore>> open_postgres(const std::string& url) {
   // Quiet the "relation already exists, skipping" notices.
   if (Status st = s->exec("SET client_min_messages = warning"); !st) return st.error();
   if (Status st = s->exec("BEGIN"); !st) return st.error();
-  if (Status st = s->exec(kSchema); !st) return st.error();
+  if (Status st = s->exec(kPostgresSchema); !st) return st.error();
   if (Status st = s->exec("COMMIT"); !st) return st.error();
   return std::unique_ptr<DetectionStore>(std::move(s));
 }

@@ -18,7 +18,7 @@ Error db_error(sqlite3* db, const std::string& what) {
   return make_error(ErrorCode::kIo, fmt::format("{}: {}", what, sqlite3_errmsg(db)));
 }
 
-constexpr const char* kSchema = R"sql(
+constexpr const char* kSqliteSchema = R"sql(
 CREATE TABLE IF NOT EXISTS frames(
   camera TEXT NOT NULL, session_us INTEGER NOT NULL, seq INTEGER NOT NULL,
   capture_us INTEGER NOT NULL, width INTEGER, height INTEGER, model TEXT,
@@ -180,7 +180,7 @@ Result<std::unique_ptr<DetectionStore>> open_sqlite(const std::string& path) {
   auto s = std::make_unique<SqliteStore>(raw);
   if (rc != SQLITE_OK) return db_error(raw, fmt::format("cannot open database '{}'", path));
   sqlite3_busy_timeout(raw, 5000);
-  for (const char* sql : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;", kSchema}) {
+  for (const char* sql : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;", kSqliteSchema}) {
     if (Status st = s->exec(sql); !st) {
       return make_error(st.error().code,
                         fmt::format("database '{}': {}", path, st.error().message));

@@ -3,12 +3,10 @@
 #include <thread>
 
 #include "pipeline/offset_tracker.h"
+#include "pipeline/partitions.h"
 
 namespace kv::pipeline {
 namespace {
-
-const kafka::TopicPartition kP0{"raw_video_frames", 0};
-const kafka::TopicPartition kP1{"raw_video_frames", 1};
 
 TEST(OffsetTracker, CommitsOnlyBelowTheOldestUnfinished) {
   OffsetTracker t;

@@ -7,12 +7,10 @@
 #include <vector>
 
 #include "pipeline/ordered_release.h"
+#include "pipeline/partitions.h"
 
 namespace kv::pipeline {
 namespace {
-
-const kafka::TopicPartition kP0{"raw_video_frames", 0};
-const kafka::TopicPartition kP1{"raw_video_frames", 1};
 
 // A release that appends the record's offset to `out` (the lock inside serialises releases).
 OrderedRelease::Release record(std::vector<int64_t>& out, int64_t offset) {

@@ -1,13 +1,12 @@
 #include <gtest/gtest.h>
 
+#include "pipeline/partitions.h"
 #include "pipeline/sequence_monitor.h"
 
 namespace kv::pipeline {
 namespace {
 
 using Event = SequenceMonitor::Event;
-const kafka::TopicPartition kP0{"raw_video_frames", 0};
-const kafka::TopicPartition kP1{"raw_video_frames", 1};
 
 TEST(SequenceMonitor, InOrderFramesAreQuiet) {
   SequenceMonitor m;

@@ -5,7 +5,7 @@
 namespace kv::wire {
 namespace {
 
-DetectionRecord sample() {
+DetectionRecord sample_record() {
   DetectionRecord r;
   r.frame.camera = "cam1";
   r.frame.seq = 7;
@@ -24,7 +24,7 @@ DetectionRecord sample() {
 }
 
 TEST(DetectionRecord, RoundTrip) {
-  const DetectionRecord in = sample();
+  const DetectionRecord in = sample_record();
   auto out = decode_detection_record(encode_detection_record(in));
   ASSERT_TRUE(out.ok()) << out.error().message;
   EXPECT_EQ(out->frame.camera, "cam1");
@@ -46,7 +46,7 @@ TEST(DetectionRecord, RoundTrip) {
 }
 
 TEST(DetectionRecord, SkippedBeforeIsWrittenOnlyWhenSome) {
-  DetectionRecord in = sample();
+  DetectionRecord in = sample_record();
   EXPECT_EQ(encode_detection_record(in).find("skipped_before"), std::string::npos);
   EXPECT_EQ(decode_detection_record(encode_detection_record(in))->skipped_before, 0);
   in.skipped_before = 3;
@@ -56,7 +56,7 @@ TEST(DetectionRecord, SkippedBeforeIsWrittenOnlyWhenSome) {
 }
 
 TEST(DetectionRecord, IsOneCompactLine) {
-  const std::string json = encode_detection_record(sample());
+  const std::string json = encode_detection_record(sample_record());
   EXPECT_EQ(json.find('\n'), std::string::npos);
   EXPECT_NE(json.find("\"schema\":1"), std::string::npos);
 }
@@ -68,7 +68,7 @@ TEST(DetectionRecord, MalformedJsonIsAnError) {
 }
 
 TEST(DetectionRecord, BadBoxIsAnError) {
-  std::string json = encode_detection_record(sample());
+  std::string json = encode_detection_record(sample_record());
   const size_t at = json.find("\"box\":[");
   ASSERT_NE(at, std::string::npos);
   json.replace(at, 7, "\"box\":[1,");  // five numbers
@@ -76,7 +76,7 @@ TEST(DetectionRecord, BadBoxIsAnError) {
 }
 
 TEST(DetectionRecord, FutureSchemaIsRejected) {
-  std::string json = encode_detection_record(sample());
+  std::string json = encode_detection_record(sample_record());
   json.replace(json.find("\"schema\":1"), 10, "\"schema\":9");
   EXPECT_FALSE(decode_detection_record(json).ok());
 }
@@ -90,7 +90,7 @@ namespace {
 // Regression (found by fuzz_detection_record): numbers of the wrong kind or range were
 // converted with undefined behaviour (a float into an int64, a huge double into a float).
 TEST(DetectionRecord, NumbersOfTheWrongKindOrRangeAreErrors) {
-  const std::string good = encode_detection_record(sample());
+  const std::string good = encode_detection_record(sample_record());
   auto with = [&](const std::string& from, const std::string& to) {
     std::string s = good;
     const size_t at = s.find(from);
