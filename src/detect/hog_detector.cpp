@@ -2,6 +2,7 @@
 // on any machine. Slower and far less accurate than a learned detector.
 #include <cmath>
 
+#include <fmt/format.h>
 #include <opencv2/objdetect.hpp>
 
 #include "common/clock.h"
@@ -24,7 +25,11 @@ class HogDetector final : public Detector {
     Stopwatch sw;
     std::vector<cv::Rect> rects;
     std::vector<double> weights;
-    hog_.detectMultiScale(bgr, rects, weights, 0, cv::Size(8, 8), cv::Size(), 1.05, 2.0, false);
+    try {
+      hog_.detectMultiScale(bgr, rects, weights, 0, cv::Size(8, 8), cv::Size(), 1.05, 2.0, false);
+    } catch (const cv::Exception& e) {  // e.g. an image smaller than the 64x128 window
+      return make_error(ErrorCode::kModel, fmt::format("HOG detection failed: {}", e.what()));
+    }
     const double infer_ms = sw.lap_ms();
     std::vector<Detection> dets;
     for (size_t i = 0; i < rects.size(); ++i) {

@@ -35,6 +35,7 @@ struct WorkItem {
   kafka::MessagePtr msg;
   int64_t enqueued_us = 0;
   uint64_t txn_epoch = 0;  // exactly-once: the work is void if a transaction aborted since
+  bool completed = false;  // handed to the in-order release (worker thread only)
 };
 
 // What became of an input record: a result, a dead letter, or a record of its skipping.
@@ -88,7 +89,7 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
 
  private:
   void worker_loop(detect::Detector& detector);
-  void process(detect::Detector& detector, WorkItem item);
+  void process(detect::Detector& detector, const std::shared_ptr<WorkItem>& work);
   // Hands back records taken but not started, of `parts` (all if empty).
   void abandon_held(const std::vector<kafka::TopicPartition>& parts);
   // Notes gaps and duplicates in the camera's sequence numbers (poll thread).
@@ -293,7 +294,21 @@ void DetectStage::Impl::check_sequence(const rd_kafka_message_t* m) {
 }
 
 void DetectStage::Impl::worker_loop(detect::Detector& detector) {
-  while (auto item = queue_.pop()) process(detector, std::move(*item));
+  while (auto item = queue_.pop()) {
+    auto work = std::make_shared<WorkItem>(std::move(*item));
+    try {
+      process(detector, work);
+    } catch (const std::exception& e) {
+      // A last resort: a library threw where it should have returned an error. The frame is
+      // dead-lettered and the worker carries on.
+      const std::string what = fmt::format("unexpected exception: {}", e.what());
+      if (!work->completed) {
+        reject(work, "infer", what);
+      } else {
+        log_error("detect: {} after the frame's outputs were queued", what);
+      }
+    }
+  }
 }
 
 void DetectStage::Impl::finish(const kafka::TopicPartition& tp, int64_t offset) {
@@ -306,6 +321,7 @@ void DetectStage::Impl::finish(const kafka::TopicPartition& tp, int64_t offset) 
 
 void DetectStage::Impl::complete(const std::shared_ptr<WorkItem>& work, const std::string& camera,
                                  Outcome outcome, std::function<Status(int64_t)> send) {
+  work->completed = true;
   const rd_kafka_message_t* m = work->msg.get();
   kafka::TopicPartition tp{kafka::message_topic(m), m->partition};
   const int64_t offset = m->offset;
@@ -504,8 +520,7 @@ int64_t DetectStage::Impl::staleness_limit_ms(const wire::FrameMeta& meta) const
   return params_.max_staleness_ms >= 0 ? params_.max_staleness_ms : meta.stale_after_ms;
 }
 
-void DetectStage::Impl::process(detect::Detector& detector, WorkItem item) {
-  auto work = std::make_shared<WorkItem>(std::move(item));
+void DetectStage::Impl::process(detect::Detector& detector, const std::shared_ptr<WorkItem>& work) {
   const rd_kafka_message_t* m = work->msg.get();
   auto rec = std::make_shared<wire::DetectionRecord>();
   rec->timings.queue_ms = static_cast<double>(mono_now_us() - work->enqueued_us) / 1000.0;

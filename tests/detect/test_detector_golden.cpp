@@ -108,5 +108,16 @@ TEST(DetectorGolden, HogFindsPeopleInVtest) {
   for (const Detection& d : *dets) EXPECT_EQ(d.class_id, 0);
 }
 
+TEST(DetectorGolden, HogReportsOpenCvFailuresAsErrors) {
+  // An image OpenCV's HOG refuses (a 4-channel one) is an error, not an escaping exception.
+  auto hog = make_detector(DetectorParams{});
+  ASSERT_TRUE(hog.ok());
+  const cv::Mat rgba(200, 200, CV_8UC4, cv::Scalar(0, 0, 0, 0));
+  auto dets = (*hog)->detect(rgba, nullptr);
+  ASSERT_FALSE(dets.ok());
+  EXPECT_NE(dets.error().message.find("HOG detection failed"), std::string::npos)
+      << dets.error().message;
+}
+
 }  // namespace
 }  // namespace kv::detect
