@@ -208,8 +208,8 @@ Result<PipelineResult> pipeline_rate(const BenchOptions& o, Layout layout, int f
   auto ingested = (*p)->ingest(ip, stop.get_token());
   if (!ingested) return ingested.error();
   const int64_t ingest_done_us = wall_now_us();
-  if (!(*p)->wait_for(ingested->frames_published, 60, stop.get_token()))
-    return make_error(ErrorCode::kKafka, "the pipeline stopped producing results");
+  if (Status s = (*p)->wait_for(ingested->frames_published, 60, stop.get_token()); !s)
+    return s.error();
   PipelineResult r;
   r.threads = (*p)->threads();
   r.infer_threads = (*p)->infer_threads();

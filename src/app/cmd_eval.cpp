@@ -119,10 +119,7 @@ Result<std::map<int64_t, std::vector<detect::Detection>>> detect_through_kafka(
                       fmt::format("ingest published {} frames of '{}', expected {}",
                                   ingested->frames_published, source, expected_frames));
   }
-  if (!(*pipeline)->wait_for(expected_frames, 60, stop)) {
-    return make_error(ErrorCode::kKafka, fmt::format("only {} of {} results came back",
-                                                     (*pipeline)->results(), expected_frames));
-  }
+  if (Status s = (*pipeline)->wait_for(expected_frames, 60, stop); !s) return s.error();
   pipeline->reset();
   std::lock_guard lock(mu);
   return by_seq;

@@ -108,11 +108,13 @@ int run_all(RunOptions& o) {
   const int64_t expected = ingested ? ingested->frames_published : 0;
 
   // Wait for the results of everything published, unless the pipeline stops making progress.
-  if (!(*pipeline)->wait_for(expected, o.drain_timeout_s, stop.get_token()) &&
-      !stop.stop_requested()) {
-    log_error("run: no results for {} s; {} of {} frames came out", o.drain_timeout_s,
-              (*pipeline)->results(), expected);
-    rc = kExitFailure;
+  // A detector's or the consumer's failure ends the wait at once, with its cause.
+  if (ingested || !(*pipeline)->failure()) {
+    if (Status s = (*pipeline)->wait_for(expected, o.drain_timeout_s, stop.get_token());
+        !s && !stop.stop_requested()) {
+      const int failed = report_error("run", s.error());
+      if (rc == kExitOk) rc = failed;
+    }
   }
   const int64_t bad = (*pipeline)->bad_records();
   const std::string model = (*pipeline)->model_name();

@@ -62,8 +62,9 @@ Result<std::unique_ptr<LocalPipeline>> LocalPipeline::start(const LocalPipelineP
   }
   for (auto& stage : lp->stages_) {
     pipeline::DetectStage* s = stage.get();
-    lp->member_threads_.emplace_back([s, token = lp->members_stop_.get_token()] {
-      if (Status st = s->run(token); !st) log_error("detector: {}", st.error().message);
+    LocalPipeline* self = lp.get();
+    lp->member_threads_.emplace_back([s, self, token = lp->members_stop_.get_token()] {
+      if (Status st = s->run(token); !st) self->fail("detector", st.error());
     });
   }
   pipeline::SinkParams sp;
@@ -76,9 +77,9 @@ Result<std::unique_ptr<LocalPipeline>> LocalPipeline::start(const LocalPipelineP
     self->results_.fetch_add(1);
   };
   sp.on_assigned = [self] { self->sink_ready_ = true; };
-  lp->sink_thread_ = std::jthread([sp](std::stop_token token) {
+  lp->sink_thread_ = std::jthread([sp, self](std::stop_token token) {
     auto st = pipeline::run_sink(sp, token);
-    if (!st) log_error("result consumer: {}", st.error().message);
+    if (!st) self->fail("result consumer", st.error());
   });
 
   // Start sources only once every consumer owns its partitions, so the first frames do not
@@ -116,24 +117,43 @@ std::string LocalPipeline::model_name() const {
 Result<pipeline::IngestStats> LocalPipeline::ingest(pipeline::IngestParams params,
                                                     std::stop_token stop) {
   params.kafka = kafka_;
-  return pipeline::run_ingest(params, std::move(stop));
+  std::stop_source either;
+  const std::stop_callback on_stop(stop, [&either] { either.request_stop(); });
+  const std::stop_callback on_failure(failed_.get_token(), [&either] { either.request_stop(); });
+  auto stats = pipeline::run_ingest(params, either.get_token());
+  if (auto failed = failure()) return *failed;
+  return stats;
 }
 
-bool LocalPipeline::wait_for(int64_t count, int idle_timeout_s, std::stop_token stop) const {
+void LocalPipeline::fail(const std::string& who, const Error& error) {
+  log_error("{}: {}", who, error.message);
+  std::lock_guard lock(failure_mu_);
+  if (!failure_) failure_ = make_error(error.code, fmt::format("{}: {}", who, error.message));
+  failed_.request_stop();
+}
+
+std::optional<Error> LocalPipeline::failure() const {
+  std::lock_guard lock(failure_mu_);
+  return failure_;
+}
+
+Status LocalPipeline::wait_for(int64_t count, int idle_timeout_s, std::stop_token stop) const {
   int64_t seen = -1;
   Stopwatch since_progress;
   while (!stop.stop_requested()) {
     const int64_t now = results_.load();
-    if (now >= count) return true;
+    if (now >= count) return ok_status();
+    if (auto failed = failure()) return *failed;
     if (now != seen) {
       seen = now;
       since_progress = Stopwatch();
     } else if (since_progress.elapsed_ms() > idle_timeout_s * 1000.0) {
-      return false;
+      return make_error(ErrorCode::kTimeout, fmt::format("no results for {} s; {} of {} came out",
+                                                         idle_timeout_s, now, count));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  return false;
+  return make_error(ErrorCode::kCancelled, "interrupted");
 }
 
 int64_t LocalPipeline::bad_records() const {

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -75,11 +77,15 @@ class LocalPipeline {
   int threads() const { return threads_; }
   int infer_threads() const { return infer_threads_; }
 
-  // Runs ingest to the embedded broker (params.kafka is set here).
+  // Runs ingest to the embedded broker (params.kafka is set here). Stops early, with that
+  // error, when a detector or the result consumer fails.
   Result<pipeline::IngestStats> ingest(pipeline::IngestParams params, std::stop_token stop);
-  // Waits until `count` results have arrived in total; false when none arrived for
-  // `idle_timeout_s` or on stop.
-  bool wait_for(int64_t count, int idle_timeout_s, std::stop_token stop) const;
+  // Waits until `count` results have arrived in total. Fails with the first error of a
+  // detector or the result consumer as soon as one stops on it (checked every few ms), with
+  // kTimeout when no result arrived for `idle_timeout_s`, and with kCancelled on stop.
+  Status wait_for(int64_t count, int idle_timeout_s, std::stop_token stop) const;
+  // The first error a detector or the result consumer stopped on, if any.
+  std::optional<Error> failure() const;
   int64_t results() const { return results_.load(); }
   int64_t bad_records() const;
 
@@ -93,6 +99,11 @@ class LocalPipeline {
   std::vector<std::jthread> member_threads_;
   std::jthread sink_thread_;
   std::atomic<int64_t> results_{0};
+  // Set by the member and consumer threads when they stop on an error (the first one wins).
+  void fail(const std::string& who, const Error& error);
+  mutable std::mutex failure_mu_;
+  std::optional<Error> failure_;
+  std::stop_source failed_;  // requested on the first failure
   std::atomic<bool> sink_ready_{false};
 };
 

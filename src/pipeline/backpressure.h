@@ -11,8 +11,9 @@
 namespace kv::pipeline {
 
 // Keeps a producer from running further ahead of a consumer group than `max_lag` records on
-// its partition, so the broker never has to drop what the group has not read yet (the
-// embedded broker keeps 5 MiB per partition). Between broker round trips the lag is
+// its partition: optional flow control (`kvision ingest --max-lag`) for brokers that cannot
+// hold a backlog, such as librdkafka's mock cluster with its 5 MiB per partition (a durable
+// broker holds it, bounded by retention). Between broker round trips the lag is
 // estimated from what was published since the last measurement, so a fast producer cannot
 // overshoot the limit between two checks.
 // Thread-safety: one thread.
