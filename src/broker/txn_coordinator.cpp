@@ -17,15 +17,7 @@ namespace {
 
 constexpr int16_t kErrInvalidRequest = 42;
 
-// Producer ids start from the wall clock in ms, shifted to leave room for 4096 ids per ms, so
-// they never repeat across restarts.
-std::atomic<int64_t> g_next_producer_id{(wall_now_us() / 1000) << 12};
-
 }  // namespace
-
-int64_t next_producer_id() {
-  return g_next_producer_id.fetch_add(1);
-}
 
 Result<std::unique_ptr<TxnCoordinator>> TxnCoordinator::open(const fs::path& data_dir,
                                                              TopicStore& store,
@@ -103,7 +95,7 @@ void TxnCoordinator::recover() {
 
 void TxnCoordinator::bump_epoch(Txn& txn) {
   if (txn.epoch >= INT16_MAX - 1) {
-    txn.pid = next_producer_id();
+    txn.pid = new_producer_id();
     txn.epoch = 0;
   } else {
     ++txn.epoch;
@@ -117,7 +109,7 @@ ProducerIdentity TxnCoordinator::init_producer(const std::string& txn_id, int32_
   auto [it, created] = txns_.try_emplace(txn_id);
   Txn& t = it->second;
   if (created) {
-    t.pid = next_producer_id();
+    t.pid = new_producer_id();
     t.epoch = 0;
   } else {
     bump_epoch(t);

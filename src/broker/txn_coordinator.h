@@ -3,6 +3,7 @@
 // markers, offsets committed with a transaction, and transaction timeouts.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -17,6 +18,7 @@
 
 #include "broker/group_coordinator.h"
 #include "broker/topic_store.h"
+#include "common/clock.h"
 #include "common/result.h"
 
 namespace kv::broker {
@@ -27,9 +29,6 @@ inline constexpr int16_t kErrInvalidTxnState = 48;
 inline constexpr int16_t kErrInvalidProducerIdMapping = 49;
 inline constexpr int16_t kErrInvalidTransactionTimeout = 50;
 inline constexpr int16_t kErrUnknownTopicOrPartition = 3;
-
-// A producer id never handed out before, across restarts too (the logs keep their state).
-int64_t next_producer_id();
 
 struct ProducerIdentity {
   int16_t error = 0;
@@ -74,6 +73,9 @@ class TxnCoordinator {
 
   // Aborts transactions open longer than their timeout, bumping the epoch so their producer
   // is fenced. Returns how many were aborted.
+  // A producer id never handed out before by this broker, across restarts too: ids start
+  // from the wall clock in ms, shifted to leave room for 4096 ids per ms.
+  int64_t new_producer_id() { return next_producer_id_.fetch_add(1); }
   int expire(int64_t now_ms);
 
   struct Stats {
@@ -85,6 +87,7 @@ class TxnCoordinator {
   Stats stats() const;
 
  private:
+  std::atomic<int64_t> next_producer_id_{(wall_now_us() / 1000) << 12};
   struct Txn {
     int64_t pid = -1;
     int16_t epoch = -1;
@@ -105,7 +108,7 @@ class TxnCoordinator {
   // Checks the caller's id and epoch against the transactional id's; 0 if they match.
   int16_t check_locked(const std::string& txn_id, int64_t pid, int16_t epoch, Txn** txn);
   void finish_locked(Txn& txn, bool commit);
-  static void bump_epoch(Txn& txn);
+  void bump_epoch(Txn& txn);
 
   const std::filesystem::path path_;
   TopicStore& store_;

@@ -15,7 +15,7 @@ Response init_producer_id(HandlerContext& ctx, const RequestHeader& h, Reader& i
   if (txn_id.has_value()) {
     id = ctx.txns.init_producer(*txn_id, timeout_ms);
   } else {
-    id = {0, next_producer_id(), 0};  // idempotent only
+    id = {0, ctx.txns.new_producer_id(), 0};  // idempotent only
   }
   Writer w = start(h);
   w.i32(0);
