@@ -10,6 +10,6 @@ cmake --build "$root/build-asan" -j "${KV_JOBS:-2}"
 cd "$root/build-asan"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 ctest --output-on-failure -L unit
-ctest --output-on-failure -R '^(EmbeddedBroker|KafkaConfig|BrokerClientsTest|TransactionsTest)\.'
+ctest --output-on-failure -R '^(MockCluster|KafkaConfig|BrokerClientsTest|TransactionsTest)\.'
 ctest --output-on-failure -R \
   '^integration\.(pipeline_two_detectors|audit|bad_input|fault_kill_eos|fault_poison_alo|fault_storm_eos|alert)$'

@@ -9,7 +9,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/stop.h"
-#include "kafka/embedded_broker.h"
+#include "kafka/mock_cluster.h"
 #include "wire/topics.h"
 
 namespace kv::app {
@@ -36,8 +36,7 @@ int run_durable_broker(const BrokerOptions& o, const std::vector<kafka::TopicSpe
   config.server.default_partitions = o.params.partitions;
   config.log = o.log;
   config.retention_check_ms = o.retention_check_ms;
-  for (std::string_view t :
-       {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic, wire::kAlertsTopic}) {
+  for (std::string_view t : wire::kPipelineTopics) {
     config.topics.emplace_back(std::string(t), o.params.partitions);
   }
   for (const kafka::TopicSpec& t : extra) config.topics.emplace_back(t.name, t.partitions);
@@ -97,7 +96,7 @@ int run_broker(const BrokerOptions& o) {
     params.topics.push_back(*spec);
   }
   if (o.engine == "durable") return run_durable_broker(o, params.topics);
-  auto broker = kafka::EmbeddedBroker::start(params);
+  auto broker = kafka::MockCluster::start(params);
   if (!broker) return report_error("broker", broker.error());
   std::printf("kvision broker listening on %s\n", (*broker)->bootstrap().c_str());
   for (const kafka::TopicSpec& t : (*broker)->topics())

@@ -12,7 +12,7 @@
 #include "broker/broker.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "kafka/embedded_broker.h"
+#include "kafka/mock_cluster.h"
 #include "pipeline/sink.h"
 #include "wire/topics.h"
 
@@ -170,7 +170,7 @@ Result<std::unique_ptr<LocalBroker>> LocalBroker::start(const std::string& engin
     kafka::BrokerParams bp;
     bp.port = port;
     bp.partitions = partitions;
-    auto mock = kafka::EmbeddedBroker::start(bp);
+    auto mock = kafka::MockCluster::start(bp);
     if (!mock) return mock.error();
     b->mock_ = std::move(*mock);
     b->bootstrap_ = b->mock_->bootstrap();
@@ -190,8 +190,7 @@ Result<std::unique_ptr<LocalBroker>> LocalBroker::start(const std::string& engin
   } else {
     config.data_dir = data_dir;
   }
-  for (std::string_view t :
-       {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic, wire::kAlertsTopic})
+  for (std::string_view t : wire::kPipelineTopics)
     config.topics.emplace_back(std::string(t), partitions);
   auto durable = broker::DurableBroker::start(config);
   if (!durable) return durable.error();

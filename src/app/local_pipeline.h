@@ -19,7 +19,7 @@
 #include "common/result.h"
 #include "detect/detector.h"
 #include "kafka/config.h"
-#include "kafka/embedded_broker.h"
+#include "kafka/mock_cluster.h"
 #include "pipeline/detect_stage.h"
 #include "pipeline/ingest.h"
 #include "wire/detection_record.h"
@@ -42,7 +42,7 @@ class LocalBroker {
   LocalBroker() = default;
   std::string bootstrap_;
   std::unique_ptr<broker::DurableBroker> durable_;
-  std::unique_ptr<kafka::EmbeddedBroker> mock_;
+  std::unique_ptr<kafka::MockCluster> mock_;
   std::filesystem::path temp_dir_;
 };
 

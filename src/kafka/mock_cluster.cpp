@@ -1,4 +1,4 @@
-#include "kafka/embedded_broker.h"
+#include "kafka/mock_cluster.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -19,7 +19,7 @@
 
 // librdkafka 2.0.2's mock cluster always binds 127.0.0.1:0 and has no API to choose a port.
 // This process-wide bind() wrapper rewrites that one bind to the port requested by
-// EmbeddedBroker::start(), while it runs on the starting thread and nowhere else; every other
+// MockCluster::start(), while it runs on the starting thread and nowhere else; every other
 // bind() goes straight to libc. With the real port in place the cluster also advertises it in
 // its metadata, so any client can use a fixed, documented address.
 namespace {
@@ -72,7 +72,7 @@ Result<TopicSpec> parse_topic_spec(const std::string& text) {
   return spec;
 }
 
-Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start(const BrokerParams& params) {
+Result<std::unique_ptr<MockCluster>> MockCluster::start(const BrokerParams& params) {
   if (params.port < 0 || params.port > 65535) {
     return make_error(ErrorCode::kInvalidArgument,
                       fmt::format("port {} is outside 0..65535", params.port));
@@ -97,7 +97,7 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start(const BrokerParams
                                                     params.port, std::strerror(err)));
     }
   }
-  std::unique_ptr<EmbeddedBroker> b(new EmbeddedBroker());
+  std::unique_ptr<MockCluster> b(new MockCluster());
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
@@ -117,8 +117,7 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start(const BrokerParams
   b->bootstrap_ = rd_kafka_mock_cluster_bootstraps(b->cluster_);
 
   std::vector<TopicSpec> topics;
-  for (std::string_view t :
-       {wire::kRawFramesTopic, wire::kProcessedTopic, wire::kDetectionsTopic, wire::kAlertsTopic}) {
+  for (std::string_view t : wire::kPipelineTopics) {
     topics.push_back({std::string(t), params.partitions});
   }
   for (std::string_view t : {wire::kRawFramesTopic, wire::kProcessedTopic}) {
@@ -147,7 +146,7 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start(const BrokerParams
   return b;
 }
 
-EmbeddedBroker::~EmbeddedBroker() {
+MockCluster::~MockCluster() {
   if (cluster_ != nullptr) rd_kafka_mock_cluster_destroy(cluster_);
 }
 

@@ -1,4 +1,6 @@
-// The embedded Kafka-protocol broker: librdkafka's mock cluster, served on a fixed address.
+// librdkafka's in-memory mock cluster served on a fixed address: the `--engine mock` of
+// `kvision broker` and `kvision run`, for its fault injection. kvision's own durable broker is
+// src/broker.
 #pragma once
 
 #include <memory>
@@ -33,19 +35,19 @@ inline constexpr int64_t kMockPartitionBytes = 5 * 1024 * 1024;
 // Lifecycle: start() -> serve until destroyed. Clients connect to bootstrap(); the broker
 // advertises the same address in its metadata, so no forwarder sits in between.
 // Thread-safety: immutable after start(); the cluster runs on librdkafka's own thread.
-class EmbeddedBroker {
+class MockCluster {
  public:
-  static Result<std::unique_ptr<EmbeddedBroker>> start(const BrokerParams& params);
-  ~EmbeddedBroker();
-  EmbeddedBroker(const EmbeddedBroker&) = delete;
-  EmbeddedBroker& operator=(const EmbeddedBroker&) = delete;
+  static Result<std::unique_ptr<MockCluster>> start(const BrokerParams& params);
+  ~MockCluster();
+  MockCluster(const MockCluster&) = delete;
+  MockCluster& operator=(const MockCluster&) = delete;
 
   const std::string& bootstrap() const { return bootstrap_; }
   // Topics with their partition counts, as created.
   const std::vector<TopicSpec>& topics() const { return topics_; }
 
  private:
-  EmbeddedBroker() = default;
+  MockCluster() = default;
   KafkaHandle rk_;  // the mock cluster belongs to this handle
   rd_kafka_mock_cluster_s* cluster_ = nullptr;
   std::string bootstrap_;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <string_view>
 
 namespace kv::wire {
@@ -9,6 +10,9 @@ inline constexpr std::string_view kRawFramesTopic = "raw_video_frames";
 inline constexpr std::string_view kProcessedTopic = "processed_images";
 inline constexpr std::string_view kDetectionsTopic = "detections";
 inline constexpr std::string_view kAlertsTopic = "alerts";  // kvision alert
+// The four topics of a kvision deployment, which the embedded brokers create at start-up.
+inline constexpr std::array<std::string_view, 4> kPipelineTopics = {
+    kRawFramesTopic, kProcessedTopic, kDetectionsTopic, kAlertsTopic};
 // Records that could not be processed go, unchanged, to "<topic>" + kDeadLetterSuffix.
 inline constexpr std::string_view kDeadLetterSuffix = ".dlq";
 // Frames a detector skipped (too old to be worth processing late) are recorded, without their

@@ -13,8 +13,8 @@
 
 #include "common/clock.h"
 #include "kafka/consumer.h"
-#include "kafka/embedded_broker.h"
 #include "kafka/lag_probe.h"
+#include "kafka/mock_cluster.h"
 #include "kafka/producer.h"
 
 namespace kv::kafka {
@@ -32,13 +32,13 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-TEST(EmbeddedBroker, ListensOnTheRequestedPortWithKvisionTopics) {
+TEST(MockCluster, ListensOnTheRequestedPortWithKvisionTopics) {
   const int port = free_port();
   BrokerParams params;
   params.port = port;
   params.partitions = 3;
   params.topics = {{"events", 2}, {"alerts", 1}};  // a new topic; a built-in one resized
-  auto broker = EmbeddedBroker::start(params);
+  auto broker = MockCluster::start(params);
   ASSERT_TRUE(broker.ok()) << broker.error().message;
   EXPECT_EQ((*broker)->bootstrap(), "127.0.0.1:" + std::to_string(port));
   std::map<std::string, int> topics;
@@ -51,12 +51,12 @@ TEST(EmbeddedBroker, ListensOnTheRequestedPortWithKvisionTopics) {
 
   // A second broker on the same port fails with a message naming it.
   params.topics.clear();
-  auto second = EmbeddedBroker::start(params);
+  auto second = MockCluster::start(params);
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.error().message.find(std::to_string(port)), std::string::npos);
 }
 
-TEST(EmbeddedBroker, TopicSpecParsing) {
+TEST(MockCluster, TopicSpecParsing) {
   auto a = parse_topic_spec("alerts:6");
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->name, "alerts");
@@ -67,11 +67,11 @@ TEST(EmbeddedBroker, TopicSpecParsing) {
   EXPECT_FALSE(parse_topic_spec(":3").ok());
 }
 
-TEST(EmbeddedBroker, ProduceConsumeCommitAndLag) {
+TEST(MockCluster, ProduceConsumeCommitAndLag) {
   BrokerParams params;
   params.port = 0;
   params.partitions = 1;
-  auto broker = EmbeddedBroker::start(params);
+  auto broker = MockCluster::start(params);
   ASSERT_TRUE(broker.ok()) << broker.error().message;
   KafkaConfig config;
   config.brokers = (*broker)->bootstrap();
