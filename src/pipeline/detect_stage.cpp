@@ -29,7 +29,9 @@
 #include "wire/topics.h"
 
 namespace kv::pipeline {
-namespace {
+// Named, not anonymous: DetectStage::Impl holds these, and the unity build would otherwise
+// warn that a class with external linkage has members of internal types.
+namespace detect_detail {
 
 struct WorkItem {
   kafka::MessagePtr msg;
@@ -51,7 +53,8 @@ struct PendingOutputs {
 // How long a rebalance or shutdown waits for in-flight frames before giving up on them.
 constexpr int kDrainTimeoutMs = 60000;
 
-}  // namespace
+}  // namespace detect_detail
+using namespace detect_detail;  // NOLINT: this file's own helpers
 
 class DetectStage::Impl final : public kafka::RebalanceListener {
  public:

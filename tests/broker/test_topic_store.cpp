@@ -43,7 +43,9 @@ TEST(TopicConfig, OverridesReplaceDefaultsAndAreDescribed) {
       EXPECT_EQ(e.value, "1000");
       EXPECT_FALSE(e.is_default);
     }
-    if (e.name == "segment.bytes") EXPECT_TRUE(e.is_default);
+    if (e.name == "segment.bytes") {
+      EXPECT_TRUE(e.is_default);
+    }
   }
   EXPECT_TRUE(found);
 }

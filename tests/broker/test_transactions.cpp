@@ -214,7 +214,9 @@ TEST_F(TransactionsTest, TimedOutTransactionIsAbortedAndItsProducerFenced) {
   send(*plain, {"p0"});
   // The broker aborts it after 3 s; p0 becomes readable without any call from the producer.
   EXPECT_EQ(read_all(true, 1, 8000), (std::vector<std::string>{"p0"}));
-  if (broker_) EXPECT_EQ(broker_->transactions().timed_out, 1);
+  if (broker_) {
+    EXPECT_EQ(broker_->transactions().timed_out, 1);
+  }
   EXPECT_FALSE(slow->commit_transaction(kTimeoutMs).ok());
 }
 
