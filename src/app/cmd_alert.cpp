@@ -98,6 +98,7 @@ int run_alert(const AlertOptions& o) {
   auto server = start_metrics(o.metrics, [] { return std::string(); });
   if (!server) return report_error("alert", server.error());
   metrics::build_info("alert", "");
+  metrics::FrameCounter frame_metrics("alert");
   log_info("alert: group '{}' on {} -> {}{}", o.group, o.topic, o.alerts_topic,
            webhook ? " and " + o.webhook : "");
 
@@ -174,7 +175,7 @@ int run_alert(const AlertOptions& o) {
       done(topic, m->partition, m->offset);
       continue;
     }
-    metrics::count_frame("alert", rec->frame.camera, m->len);
+    frame_metrics.count(rec->frame.camera, m->len);
     status = handle(reorder.push({std::move(*rec), topic, m->partition, m->offset}, mono_now_us()));
   }
   if (status.ok()) status = handle(reorder.drain());

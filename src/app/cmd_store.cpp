@@ -77,6 +77,7 @@ int run_store(const StoreOptions& o) {
   auto server = start_metrics(o.metrics, [] { return std::string(); });
   if (!server) return report_error("store", server.error());
   metrics::build_info("store", "");
+  metrics::FrameCounter frame_metrics("store");
   log_info("store: group '{}' on {} -> {}", o.group, topic, o.db);
   std::stop_source stop;
   SignalBridge bridge(stop);
@@ -120,7 +121,7 @@ int run_store(const StoreOptions& o) {
         log_warn("store: skipping {}[{}]@{}: {}", kafka::message_topic(m), m->partition, m->offset,
                  rec.error().message);
       } else {
-        metrics::count_frame("store", rec->frame.camera, m->len);
+        frame_metrics.count(rec->frame.camera, m->len);
         if (files) {
           // On disk (synced) before the batch commits, so a committed offset means both.
           Status saved = files->save(rec->frame.camera, rec->frame.session_us, rec->frame.seq,

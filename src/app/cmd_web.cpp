@@ -279,6 +279,7 @@ int run_web(const WebOptions& o) {
   });
   if (!metrics_server) return report_error("web", metrics_server.error());
   metrics::build_info("web", "");
+  metrics::FrameCounter frame_metrics("web");
   std::printf("kvision web: open http://%s:%d/ (live view of %s)\n", (*server)->host().c_str(),
               (*server)->port(), o.topic.c_str());
   std::fflush(stdout);
@@ -337,7 +338,7 @@ int run_web(const WebOptions& o) {
                rec.error().message);
       continue;
     }
-    metrics::count_frame("web", rec->frame.camera, m->len);
+    frame_metrics.count(rec->frame.camera, m->len);
     state.add_frame(*rec, std::string(static_cast<const char*>(m->payload), m->len), now);
   }
   app.stopping_ = true;

@@ -50,6 +50,22 @@ struct PendingOutputs {
   std::atomic<bool> failed{false};
 };
 
+// The per-frame metrics, looked up once when the stage starts.
+struct Probes {
+  explicit Probes(const std::string& model)
+      : inference("kvision_inference_seconds", "Model inference time per frame",
+                  {{"model", model}}) {}
+  metrics::FrameCounter frames{"detect"};
+  metrics::HistogramProbe decode = metrics::step_probe("detect", "decode");
+  metrics::HistogramProbe preprocess = metrics::step_probe("detect", "preprocess");
+  metrics::HistogramProbe infer = metrics::step_probe("detect", "infer");
+  metrics::HistogramProbe postprocess = metrics::step_probe("detect", "postprocess");
+  metrics::HistogramProbe produce = metrics::step_probe("detect", "produce");
+  metrics::HistogramProbe order = metrics::step_probe("detect", "order");
+  metrics::HistogramProbe latency = metrics::latency_probe("detect");
+  metrics::HistogramProbe inference;
+};
+
 // How long a rebalance or shutdown waits for in-flight frames before giving up on them.
 constexpr int kDrainTimeoutMs = 60000;
 
@@ -126,6 +142,7 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   DetectStageParams params_;
   std::vector<std::unique_ptr<detect::Detector>> detectors_;
   BoundedQueue<WorkItem> queue_;
+  std::unique_ptr<Probes> probes_;  // made when run() starts (metrics may be turned on late)
   OffsetTracker tracker_;
   OrderedRelease release_;
   // By camera: frames skipped or dead-lettered since its last result. Touched only by
@@ -186,6 +203,7 @@ Status DetectStage::Impl::run(std::stop_token stop) {
   consumer_ = std::move(*consumer);
   if (Status s = consumer_->subscribe({params_.input_topic}); !s) return s;
   metrics::build_info("detect", model_name());
+  probes_ = std::make_unique<Probes>(model_name());
   metrics::ConsumerLagGauge lag(metrics::global(), params_.group);
   const metrics::ScopedCollector collector(metrics::global(), [this, &lag] {
     lag.update(consumer_->handle());
@@ -334,7 +352,7 @@ void DetectStage::Impl::complete(const std::shared_ptr<WorkItem>& work, const st
   if (params_.exactly_once) txn_lock = std::shared_lock(txn_mu_);
   auto outputs = std::make_shared<std::function<Status(int64_t)>>(std::move(send));
   auto release = [this, camera, outcome, outputs, tp, offset](int64_t waited_us) {
-    metrics::observe_step("detect", "order", static_cast<double>(waited_us) / 1e6);
+    probes_->order.observe(static_cast<double>(waited_us) / 1e6);
     int64_t& unpublished = unpublished_[camera];
     int64_t skipped_before = 0;
     if (outcome == Outcome::kResult) {
@@ -473,7 +491,7 @@ kafka::Producer::DeliveryFn DetectStage::Impl::on_output(std::shared_ptr<Pending
       case Outcome::kResult:
         stats.processed.fetch_add(1);
         if (capture_us > 0) {
-          metrics::observe_latency("detect", static_cast<double>(wall_now_us() - capture_us) / 1e6);
+          probes_->latency.observe(static_cast<double>(wall_now_us() - capture_us) / 1e6);
         }
         break;
       case Outcome::kDeadLetter:
@@ -574,17 +592,12 @@ void DetectStage::Impl::process(detect::Detector& detector, const std::shared_pt
                                {d.box.x, d.box.y, d.box.width, d.box.height}});
   }
   rec->processed_us = wall_now_us();
-  metrics::count_frame("detect", rec->frame.camera, m->len);
-  metrics::observe_step("detect", "decode", rec->timings.decode_ms / 1000.0);
-  metrics::observe_step("detect", "preprocess", dt.preprocess_ms / 1000.0);
-  metrics::observe_step("detect", "infer", dt.infer_ms / 1000.0);
-  metrics::observe_step("detect", "postprocess", dt.postprocess_ms / 1000.0);
-  if (metrics::enabled()) {
-    metrics::global()
-        .histogram("kvision_inference_seconds", "Model inference time per frame",
-                   {{"model", detector.name()}})
-        .observe(dt.infer_ms / 1000.0);
-  }
+  probes_->frames.count(rec->frame.camera, m->len);
+  probes_->decode.observe(rec->timings.decode_ms / 1000.0);
+  probes_->preprocess.observe(dt.preprocess_ms / 1000.0);
+  probes_->infer.observe(dt.infer_ms / 1000.0);
+  probes_->postprocess.observe(dt.postprocess_ms / 1000.0);
+  probes_->inference.observe(dt.infer_ms / 1000.0);
 
   // Published in input order: the record waits here for its partition's earlier frames.
   const std::string camera = rec->frame.camera;
@@ -613,7 +626,7 @@ void DetectStage::Impl::process(detect::Detector& detector, const std::shared_pt
           !s)
         return s;
     }
-    metrics::observe_step("detect", "produce", produce_time.elapsed_ms() / 1000.0);
+    probes_->produce.observe(produce_time.elapsed_ms() / 1000.0);
     return ok_status();
   });
 }

@@ -79,6 +79,8 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
   }
 
   metrics::build_info("ingest", "");
+  auto frames = std::make_shared<metrics::FrameCounter>("ingest");  // outlives the producer
+  const metrics::HistogramProbe encode_step = metrics::step_probe("ingest", "encode");
   kafka::Producer* prod = producer->get();
   const metrics::ScopedCollector collector(
       metrics::global(), [prod] { metrics::set_producer_queue("ingest", prod->outstanding()); });
@@ -147,7 +149,7 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
 
     Stopwatch encode_time;
     auto jpeg = media::encode_jpeg(frame.bgr, p.jpeg_quality);
-    metrics::observe_step("ingest", "encode", encode_time.elapsed_ms() / 1000.0);
+    encode_step.observe(encode_time.elapsed_ms() / 1000.0);
     if (!jpeg) {
       metrics::count_error("ingest", "encode");
       source_status = jpeg.error();
@@ -169,13 +171,13 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
     rec.headers = wire::encode_frame_headers(meta);
     rec.timestamp_ms = frame.capture_us / 1000;
     const auto size = static_cast<int64_t>(jpeg->size());
-    Status s =
-        (*producer)->produce(rec, [counters, size, camera = p.camera](const kafka::Delivery& d) {
+    Status s = (*producer)->produce(
+        rec, [counters, frames, size, camera = p.camera](const kafka::Delivery& d) {
           if (d.status.ok()) {
             counters->acked.fetch_add(1);
             counters->bytes.fetch_add(size);
             counters->partition.store(d.partition);
-            metrics::count_frame("ingest", camera, static_cast<size_t>(size));
+            frames->count(camera, static_cast<size_t>(size));
           } else {
             counters->failed.fetch_add(1);
             metrics::count_delivery_failure("ingest");

@@ -80,6 +80,8 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
            !p.write_lines ? "summary" : (out.get() == stdout ? "stdout" : p.output));
 
   metrics::build_info("sink", "");
+  metrics::FrameCounter frames("sink");
+  const metrics::HistogramProbe latency = metrics::latency_probe("sink");
   metrics::ConsumerLagGauge lag(metrics::global(), p.group);
   rd_kafka_t* handle = (*consumer)->handle();
   const metrics::ScopedCollector collector(metrics::global(),
@@ -116,9 +118,8 @@ Result<SinkStats> run_sink(const SinkParams& p, std::stop_token stop) {
       if (p.on_record) p.on_record(*record, receive_us);
       ++stats.records;
       const wire::FrameMeta& f = record->frame;
-      metrics::count_frame("sink", f.camera, m->len);
-      if (f.capture_us > 0)
-        metrics::observe_latency("sink", static_cast<double>(receive_us - f.capture_us) / 1e6);
+      frames.count(f.camera, m->len);
+      if (f.capture_us > 0) latency.observe(static_cast<double>(receive_us - f.capture_us) / 1e6);
       const auto o = sequences.observe({kafka::message_topic(m), m->partition}, f.camera,
                                        f.session_us, f.seq, record->skipped_before);
       if (o.event == SequenceMonitor::Event::kGap)
