@@ -12,6 +12,7 @@
 
 #include "broker/fd_io.h"
 #include "broker/record_batch.h"
+#include "common/assert.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -127,45 +128,32 @@ Status PartitionLog::recover() {
     uint8_t header[kBatchHeaderBytes];
     while (pos + static_cast<int64_t>(kBatchHeaderBytes) <= file_size) {
       if (!pread_exact(seg->log.get(), header, sizeof header, pos)) break;
-      const int32_t batch_length = static_cast<int32_t>(load_be32(header + 8));
-      const int64_t total = kBatchLengthFieldEnd + static_cast<int64_t>(batch_length);
-      if (header[16] != 2 ||
-          batch_length < static_cast<int32_t>(kBatchHeaderBytes - kBatchLengthFieldEnd) ||
-          pos + total > file_size) {
-        break;
-      }
-      const int64_t base = static_cast<int64_t>(load_be64(header));
-      if (base != expected) break;
+      // A header that does not parse, or a batch that does not follow on, is where a torn
+      // write begins (only the active segment's body is read and its CRC checked).
+      auto hdr = parse_batch_header(header, static_cast<size_t>(file_size - pos));
+      if (!hdr || hdr->base_offset != expected) break;
+      const auto total = static_cast<int64_t>(hdr->total_bytes());
       if (active) {
         buf.resize(static_cast<size_t>(total));
         if (!pread_exact(seg->log.get(), buf.data(), buf.size(), pos) || !batch_crc_ok(buf)) break;
       }
-      const int32_t last_delta = static_cast<int32_t>(load_be32(header + 23));
-      BatchHeader parsed;  // the fields transactions need (the body may not be read)
-      parsed.attributes = static_cast<int16_t>(static_cast<uint16_t>(header[21] << 8 | header[22]));
-      parsed.producer_id = static_cast<int64_t>(load_be64(header + 43));
-      parsed.producer_epoch =
-          static_cast<int16_t>(static_cast<uint16_t>(header[51] << 8 | header[52]));
       std::optional<bool> commit;
-      if (parsed.is_control()) {
+      if (hdr->is_control()) {
         if (!active) {
           buf.resize(static_cast<size_t>(total));
           if (!pread_exact(seg->log.get(), buf.data(), buf.size(), pos)) break;
         }
         commit = control_batch_is_commit(buf);
       }
-      track_transaction(parsed, base, commit);
-      seg->entries.push_back({base, pos});
-      const int64_t pid = static_cast<int64_t>(load_be64(header + 43));
-      const int32_t first_seq = static_cast<int32_t>(load_be32(header + 53));
-      if (pid >= 0 && first_seq >= 0) {
-        remember_producer(pid,
-                          static_cast<int16_t>(static_cast<uint16_t>(header[51] << 8 | header[52])),
-                          first_seq, last_delta, base);
+      track_transaction(*hdr, hdr->base_offset, commit);
+      seg->entries.push_back({hdr->base_offset, pos});
+      if (hdr->producer_id >= 0 && hdr->base_sequence >= 0) {
+        remember_producer(hdr->producer_id, hdr->producer_epoch, hdr->base_sequence,
+                          hdr->last_offset_delta, hdr->base_offset);
       }
-      seg->max_timestamp_ms =
-          std::max<int64_t>(seg->max_timestamp_ms, static_cast<int64_t>(load_be64(header + 35)));
-      expected = base + last_delta + 1;
+      seg->max_timestamp_ms = std::max(seg->max_timestamp_ms, hdr->max_timestamp);
+      KV_ASSERT(hdr->last_offset() >= expected, "offsets in a log only grow");
+      expected = hdr->last_offset() + 1;
       pos += total;
     }
     if (pos < file_size) {
@@ -290,6 +278,8 @@ Result<int64_t> PartitionLog::append(std::span<uint8_t> batch) {
   store_be32(entry + 4, static_cast<uint32_t>(seg->size));
   if (Status s = write_file(seg->index.get(), entry, sizeof entry, seg->index_path); !s)
     return s.error();
+  KV_ASSERT(seg->entries.empty() || seg->entries.back().base_offset < base,
+            "offsets in a log only grow");
   seg->entries.push_back({base, seg->size});
   seg->size += static_cast<int64_t>(batch.size());
   seg->max_timestamp_ms = std::max(seg->max_timestamp_ms, h->max_timestamp);
@@ -301,7 +291,7 @@ Result<int64_t> PartitionLog::append(std::span<uint8_t> batch) {
   track_transaction(*h, base,
                     h->is_control() ? control_batch_is_commit(batch) : std::optional<bool>());
   dirty_ = true;
-  const int64_t now_ms = mono_now_us() / 1000;
+  const int64_t now_ms = mono_now_ms();
   if (config_.flush_interval_ms == 0 || now_ms - last_flush_ms_ >= config_.flush_interval_ms) {
     if (Status s = flush_locked(); !s) return s.error();
   }

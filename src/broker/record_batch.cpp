@@ -6,7 +6,7 @@
 
 namespace kv::broker {
 
-Result<BatchHeader> parse_batch_header(std::span<const uint8_t> b) {
+Result<BatchHeader> parse_batch_header(std::span<const uint8_t> b, std::optional<size_t> room) {
   if (b.size() < kBatchHeaderBytes) {
     return make_error(ErrorCode::kDecode,
                       fmt::format("record batch of {} bytes is shorter than its header", b.size()));
@@ -29,10 +29,10 @@ Result<BatchHeader> parse_batch_header(std::span<const uint8_t> b) {
   if (h.magic != 2)
     return make_error(ErrorCode::kDecode, fmt::format("record batch magic {} is not 2", h.magic));
   if (h.batch_length < static_cast<int32_t>(kBatchHeaderBytes - kBatchLengthFieldEnd) ||
-      h.total_bytes() > b.size()) {
+      h.total_bytes() > room.value_or(b.size())) {
     return make_error(ErrorCode::kDecode,
                       fmt::format("record batch length {} does not fit the {} bytes given",
-                                  h.batch_length, b.size()));
+                                  h.batch_length, room.value_or(b.size())));
   }
   if (h.record_count < 0 || h.last_offset_delta < 0) {
     return make_error(ErrorCode::kDecode,

@@ -37,8 +37,10 @@ struct BatchHeader {
 };
 
 // Parses the header at the start of `bytes`. Errors: too short, wrong magic, a length that
-// runs past the buffer, or nonsense counts. Does not check the CRC.
-Result<BatchHeader> parse_batch_header(std::span<const uint8_t> bytes);
+// runs past `room` bytes (default: the buffer; a log scan that has read only the header
+// passes what is left of its file), or nonsense counts. Does not check the CRC.
+Result<BatchHeader> parse_batch_header(std::span<const uint8_t> bytes,
+                                       std::optional<size_t> room = std::nullopt);
 
 // True if the CRC-32C over attributes..end matches the header's crc field.
 bool batch_crc_ok(std::span<const uint8_t> batch);
