@@ -220,26 +220,34 @@ Response produce(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
 }
 
 // --- Fetch -------------------------------------------------------------------------------
+// In four steps: parse the request, wait (long poll), read each partition, encode.
 struct FetchPartition {
   int32_t partition;
   int64_t offset;
   int32_t max_bytes;
 };
 
-Response fetch(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
-  const int16_t v = h.api_version;
-  in.i32();  // replica id
-  const int32_t max_wait_ms = in.i32();
-  const int32_t min_bytes = in.i32();
-  int32_t max_bytes = v >= 3 ? in.i32() : INT32_MAX;
+struct FetchRequest {
+  int32_t max_wait_ms = 0;
+  int32_t min_bytes = 0;  // above 1 treated as 1 (see wait_for_data)
+  int32_t max_bytes = INT32_MAX;
   // read_committed (1) reads only below the last stable offset and is told which aborted
   // transactions to skip.
-  const bool read_committed = v >= 4 && in.i8() == 1;
+  bool read_committed = false;
+  std::vector<std::pair<std::string, std::vector<FetchPartition>>> wanted;
+};
+
+std::optional<FetchRequest> parse_fetch(int16_t v, Reader& in) {
+  FetchRequest r;
+  in.i32();  // replica id
+  r.max_wait_ms = in.i32();
+  r.min_bytes = in.i32();
+  if (v >= 3) r.max_bytes = in.i32();
+  r.read_committed = v >= 4 && in.i8() == 1;
   if (v >= 7) {
     in.i32();  // session id
     in.i32();  // session epoch
   }
-  std::vector<std::pair<std::string, std::vector<FetchPartition>>> wanted;
   const int32_t topics = in.array_length();
   for (int32_t t = 0; t < topics && !in.failed(); ++t) {
     std::string name = in.string();
@@ -254,7 +262,7 @@ Response fetch(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
       fp.max_bytes = in.i32();
       parts.push_back(fp);
     }
-    wanted.emplace_back(std::move(name), std::move(parts));
+    r.wanted.emplace_back(std::move(name), std::move(parts));
   }
   if (v >= 7) {
     const int32_t forgotten = in.array_length();
@@ -265,25 +273,37 @@ Response fetch(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
     }
   }
   if (v >= 11) in.string();  // rack
-  if (in.failed()) return bad_request(h);
+  if (in.failed()) return std::nullopt;
+  return r;
+}
 
-  // Long poll: answer as soon as any partition has data (or an error) to return, or when
-  // max_wait_ms has passed. A min_bytes above 1 is treated as 1: record sizes are not known
-  // before they are read, and kvision's consumers never ask for more (src/broker/README.md).
+// Long poll: returns as soon as any partition has data (or an error) to return, or when
+// max_wait_ms has passed. A min_bytes above 1 is treated as 1: record sizes are not known
+// before they are read, and kvision's consumers never ask for more (src/broker/README.md).
+void wait_for_data(HandlerContext& ctx, const FetchRequest& r) {
   auto anything_to_return = [&] {
-    for (const auto& [name, parts] : wanted) {
+    for (const auto& [name, parts] : r.wanted) {
       for (const FetchPartition& fp : parts) {
         std::shared_ptr<PartitionLog> log = ctx.store.partition(name, fp.partition);
         if (log == nullptr ||
-            fp.offset != (read_committed ? log->last_stable_offset() : log->log_end_offset()))
+            fp.offset != (r.read_committed ? log->last_stable_offset() : log->log_end_offset()))
           return true;
       }
     }
     return false;
   };
-  (void)min_bytes;
-  const int wait_ms = std::min(max_wait_ms, ctx.params.max_fetch_wait_ms);
+  const int wait_ms = std::min(r.max_wait_ms, ctx.params.max_fetch_wait_ms);
   if (wait_ms > 0 && !anything_to_return()) ctx.store.wait_for_append(wait_ms, anything_to_return);
+}
+
+Response fetch(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
+  const int16_t v = h.api_version;
+  std::optional<FetchRequest> request = parse_fetch(v, in);
+  if (!request) return bad_request(h);
+  wait_for_data(ctx, *request);
+  const auto& wanted = request->wanted;
+  const bool read_committed = request->read_committed;
+  int32_t max_bytes = request->max_bytes;
 
   Writer w = start(h);
   w.i32(0);  // throttle (v1+)
