@@ -43,13 +43,7 @@ struct DeliveryCounters {
   std::atomic<int32_t> partition{-1};
 };
 
-}  // namespace
-
-Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
-                               const std::function<void(const IngestStats&)>& on_progress) {
-  // A live camera's frame is worth little after two seconds: a second or two of buffering is
-  // what viewers of a live stream accept, and the next frame is 40-100 ms away.
-  constexpr int64_t kLiveStaleAfterMs = 2000;
+Status validate(const IngestParams& p) {
   if (p.camera.empty())
     return make_error(ErrorCode::kInvalidArgument, "camera id must not be empty");
   if (p.jpeg_quality < 1 || p.jpeg_quality > 100) {
@@ -57,6 +51,37 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
                       fmt::format("--jpeg-quality {} is outside 1..100", p.jpeg_quality));
   }
   if (p.fps < 0) return make_error(ErrorCode::kInvalidArgument, "--fps must not be negative");
+  return ok_status();
+}
+
+void sleep_ms(double ms) {
+  if (ms > 0)
+    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(ms * 1000)));
+}
+
+// Holds a frame back until it is due: a file played at its own clock (--realtime), or any
+// source at a fixed rate (--rate). A paced frame is stamped with the moment it is let through,
+// as a live camera would deliver it.
+void pace(const IngestParams& p, bool live, media::RawFrame& frame, double first_pos_ms,
+          const Stopwatch& clock, int64_t seq) {
+  if (p.realtime && !live) {
+    sleep_ms(frame.pos_ms - first_pos_ms - clock.elapsed_ms());
+    frame.capture_us = wall_now_us();
+  }
+  if (p.rate > 0) {
+    sleep_ms(static_cast<double>(seq) * 1000.0 / p.rate - clock.elapsed_ms());
+    frame.capture_us = wall_now_us();
+  }
+}
+
+}  // namespace
+
+Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
+                               const std::function<void(const IngestStats&)>& on_progress) {
+  // A live camera's frame is worth little after two seconds: a second or two of buffering is
+  // what viewers of a live stream accept, and the next frame is 40-100 ms away.
+  constexpr int64_t kLiveStaleAfterMs = 2000;
+  if (Status s = validate(p); !s) return s.error();
   media::ReconnectPolicy reconnect;
   reconnect.attempts = p.reconnect_attempts;
   auto source = media::FrameSource::open(p.source, reconnect);
@@ -123,22 +148,7 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
     if (!sampler.take(frame.pos_ms)) continue;
     if (first_pos_ms < 0) first_pos_ms = frame.pos_ms;
 
-    if (p.realtime && !info.is_live()) {
-      const double due_ms = frame.pos_ms - first_pos_ms;
-      const double wait_ms = due_ms - clock.elapsed_ms();
-      if (wait_ms > 0)
-        std::this_thread::sleep_for(
-            std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1000)));
-      frame.capture_us = wall_now_us();  // the moment a live camera would have delivered it
-    }
-
-    if (p.rate > 0) {
-      const double wait_ms = static_cast<double>(seq) * 1000.0 / p.rate - clock.elapsed_ms();
-      if (wait_ms > 0)
-        std::this_thread::sleep_for(
-            std::chrono::microseconds(static_cast<int64_t>(wait_ms * 1000)));
-      frame.capture_us = wall_now_us();
-    }
+    pace(p, info.is_live(), frame, first_pos_ms, clock, seq);
 
     if (backpressure) {
       stats.backpressure_waits += backpressure->admit(
