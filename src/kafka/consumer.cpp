@@ -182,6 +182,29 @@ Status Consumer::commit_sync() {
   return ok_status();
 }
 
+Status Consumer::rewind_to_committed(const std::vector<TopicPartition>& partitions,
+                                     int timeout_ms) {
+  if (partitions.empty()) return ok_status();
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const TopicPartition& tp : partitions)
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  if (const rd_kafka_resp_err_t err = rd_kafka_committed(rk_.get(), list.get(), timeout_ms);
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(ErrorCode::kKafka,
+                      fmt::format("cannot read the committed offsets: {}", rd_kafka_err2str(err)));
+  }
+  for (int i = 0; i < list->cnt; ++i) {
+    if (list->elems[i].offset < 0) list->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  if (rd_kafka_error_t* e = rd_kafka_seek_partitions(rk_.get(), list.get(), timeout_ms)) {
+    Error error =
+        make_error(ErrorCode::kKafka, fmt::format("cannot rewind: {}", rd_kafka_error_string(e)));
+    rd_kafka_error_destroy(e);
+    return error;
+  }
+  return ok_status();
+}
+
 void Consumer::close() {
   if (closed_ || !rk_) return;
   closed_ = true;

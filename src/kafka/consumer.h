@@ -61,6 +61,11 @@ class Consumer {
   // Commits the stored offsets now and waits for the broker's answer.
   Status commit_sync();
 
+  // Moves fetching on `partitions` back to the group's committed offsets (to the beginning
+  // where none is committed), so that work done since is read again (exactly-once, after an
+  // aborted transaction).
+  Status rewind_to_committed(const std::vector<TopicPartition>& partitions, int timeout_ms);
+
   // Commits stored offsets and leaves the group, waiting at most 10 s for the group
   // coordinator (a broker that is gone does not hang the process). Idempotent.
   void close();

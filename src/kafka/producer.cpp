@@ -1,6 +1,8 @@
 #include "kafka/producer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -128,6 +130,16 @@ void Producer::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaqu
   }
   // Transport errors are retried by librdkafka; they are worth a line, not a stop.
   log_warn("producer: {} ({})", reason, rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
+}
+
+size_t Producer::max_message_bytes() const {
+  char buf[32];
+  size_t size = sizeof buf;
+  long long max = 1000000;  // librdkafka's default
+  if (rd_kafka_conf_get(rd_kafka_conf(rk_.get()), "message.max.bytes", buf, &size) ==
+      RD_KAFKA_CONF_OK)
+    max = std::atoll(buf);
+  return static_cast<size_t>(std::max(0LL, max));
 }
 
 Status Producer::produce(const OutRecord& rec, DeliveryFn on_delivery) {

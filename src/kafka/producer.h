@@ -67,6 +67,8 @@ class Producer {
 
   // Records queued or in flight.
   int outstanding() const;
+  // The largest record this producer may send (message.max.bytes).
+  size_t max_message_bytes() const;
 
   // Transactions (KIP-98). Thread-safety: call from one thread; produce() may still be called
   // from others between begin and commit.

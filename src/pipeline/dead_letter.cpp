@@ -1,7 +1,5 @@
 #include "pipeline/dead_letter.h"
 
-#include <cstdlib>
-
 #include "common/clock.h"
 #include "wire/topics.h"
 
@@ -9,16 +7,10 @@ namespace kv::pipeline {
 namespace {
 
 // The producer's message.max.bytes less room for the key, headers and batch framing.
-size_t value_limit(kafka::Producer& producer) {
+size_t value_limit(const kafka::Producer& producer) {
   constexpr size_t kHeadroom = 64 * 1024;
-  char buf[32];
-  size_t size = sizeof buf;
-  const rd_kafka_conf_t* conf = rd_kafka_conf(producer.handle());
-  long long max = 1000000;  // librdkafka's default
-  if (rd_kafka_conf_get(conf, "message.max.bytes", buf, &size) == RD_KAFKA_CONF_OK)
-    max = std::atoll(buf);
-  return max > static_cast<long long>(2 * kHeadroom) ? static_cast<size_t>(max) - kHeadroom
-                                                     : static_cast<size_t>(max) / 2;
+  const size_t max = producer.max_message_bytes();
+  return max > 2 * kHeadroom ? max - kHeadroom : max / 2;
 }
 
 }  // namespace

@@ -428,25 +428,14 @@ void DetectStage::Impl::abort_and_rewind(const std::vector<kafka::TopicPartition
   held_.clear();
   sequences_.reset();  // what is read again is not a duplicate
   // Read again from the committed offsets (from the start where nothing is committed).
-  kafka::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  std::vector<kafka::TopicPartition> rewind;
   for (const kafka::TopicPartition& tp : assigned_) {
     if (std::find(skip.begin(), skip.end(), tp) != skip.end()) continue;
-    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+    rewind.push_back(tp);
+    sent_.erase(tp);
   }
-  if (list->cnt == 0) return;
-  rd_kafka_t* rk = consumer_->handle();
-  if (rd_kafka_committed(rk, list.get(), 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    fatal_ = make_error(ErrorCode::kKafka, "cannot read the committed offsets to redo work");
-    return;
-  }
-  for (int i = 0; i < list->cnt; ++i) {
-    if (list->elems[i].offset < 0) list->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-    sent_.erase({list->elems[i].topic, list->elems[i].partition});
-  }
-  if (rd_kafka_error_t* e = rd_kafka_seek_partitions(rk, list.get(), 10000)) {
-    fatal_ = make_error(ErrorCode::kKafka,
-                        fmt::format("cannot rewind to redo work: {}", rd_kafka_error_string(e)));
-    rd_kafka_error_destroy(e);
+  if (Status s = consumer_->rewind_to_committed(rewind, 10000); !s) {
+    fatal_ = make_error(ErrorCode::kKafka, fmt::format("cannot redo work: {}", s.error().message));
   }
 }
 
