@@ -76,9 +76,7 @@ Result<kafka::KafkaConfig> make_kafka_config(const KafkaOptions& o) {
     config.overrides.push_back(std::move(*prop));
   }
   // Validate the whole set now, so a typo fails at start-up with exit code 2.
-  auto conf = kafka::make_conf(config, {});
-  if (!conf) return conf.error();
-  rd_kafka_conf_destroy(*conf);
+  if (Status s = kafka::validate(config); !s) return s.error();
   return config;
 }
 

@@ -38,6 +38,13 @@ Result<rd_kafka_conf_t*> make_conf(const KafkaConfig& config, const Properties& 
   return conf;
 }
 
+Status validate(const KafkaConfig& config) {
+  auto conf = make_conf(config, {});
+  if (!conf) return conf.error();
+  rd_kafka_conf_destroy(*conf);
+  return ok_status();
+}
+
 Result<KafkaHandle> new_handle(rd_kafka_type_t type, rd_kafka_conf_t* conf, const char* what) {
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);

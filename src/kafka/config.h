@@ -26,6 +26,10 @@ Result<Property> parse_property(const std::string& text);
 // The caller owns the returned conf (pass it to rd_kafka_new or destroy it).
 Result<rd_kafka_conf_t*> make_conf(const KafkaConfig& config, const Properties& defaults);
 
+// Checks that librdkafka accepts every property of `config` (an unknown name or a bad value is
+// a kInvalidArgument error naming it), without creating a client.
+Status validate(const KafkaConfig& config);
+
 // Creates a client handle that takes ownership of `conf`, on success and on failure alike.
 // `what` names the client in the error message.
 Result<KafkaHandle> new_handle(rd_kafka_type_t type, rd_kafka_conf_t* conf, const char* what);
