@@ -1,21 +1,18 @@
 // kvision audit: per camera, which frames went in and came out, how often, and which were
 // dead-lettered. Reads the topics from the beginning up to their current end; never commits.
-#include <unistd.h>
 
 #include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "app/cli.h"
-#include "common/clock.h"
-#include "common/log.h"
 #include "kafka/handles.h"
 #include "kafka/record.h"
+#include "kafka/topic_reader.h"
 #include "pipeline/audit.h"
 #include "pipeline/dead_letter.h"
 #include "wire/detection_record.h"
@@ -34,70 +31,6 @@ struct AuditOptions {
   int timeout_s = 60;
 };
 
-// Calls `fn` for every record of `topic` from the beginning to the end it has when each
-// partition is first reached. A missing topic is an error unless `may_be_missing`.
-Status read_topic(const kafka::KafkaConfig& config, bool committed, const std::string& topic,
-                  bool may_be_missing, int timeout_s,
-                  const std::function<void(const rd_kafka_message_t*)>& fn) {
-  auto conf = kafka::make_conf(
-      config, {{"group.id", fmt::format("kvision-audit-{}", ::getpid())},
-               {"enable.auto.commit", "false"},
-               {"enable.partition.eof", "true"},
-               {"isolation.level", committed ? "read_committed" : "read_uncommitted"},
-               {"fetch.wait.max.ms", "100"}});
-  if (!conf) return conf.error();
-  auto rk = kafka::new_handle(RD_KAFKA_CONSUMER, *conf, "audit consumer");
-  if (!rk) return rk.error();
-  rd_kafka_poll_set_consumer(rk->get());
-  rd_kafka_topic_t* t = rd_kafka_topic_new(rk->get(), topic.c_str(), nullptr);
-  const rd_kafka_metadata_t* md = nullptr;
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk->get(), 0, t, &md, 10000);
-  rd_kafka_topic_destroy(t);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return make_error(ErrorCode::kKafka, fmt::format("cannot read the metadata of {}: {}", topic,
-                                                     rd_kafka_err2str(err)));
-  }
-  kafka::MetadataPtr meta(md);
-  int partitions = 0;
-  if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
-    partitions = md->topics[0].partition_cnt;
-  if (partitions == 0) {
-    if (may_be_missing) return ok_status();
-    return make_error(ErrorCode::kNotFound, fmt::format("topic {} does not exist", topic));
-  }
-  kafka::PartitionListPtr list(rd_kafka_topic_partition_list_new(partitions));
-  for (int p = 0; p < partitions; ++p)
-    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset =
-        RD_KAFKA_OFFSET_BEGINNING;
-  if (rd_kafka_resp_err_t e = rd_kafka_assign(rk->get(), list.get()); e != 0)
-    return make_error(ErrorCode::kKafka, fmt::format("assign {}: {}", topic, rd_kafka_err2str(e)));
-  std::set<int32_t> done;
-  Stopwatch idle;
-  while (static_cast<int>(done.size()) < partitions) {
-    kafka::MessagePtr m(rd_kafka_consumer_poll(rk->get(), 200));
-    if (!m) {
-      if (idle.elapsed_ms() > timeout_s * 1000.0) {
-        return make_error(ErrorCode::kKafka,
-                          fmt::format("reading {}: nothing for {} s, {} of {} partitions read",
-                                      topic, timeout_s, done.size(), partitions));
-      }
-      continue;
-    }
-    idle = Stopwatch();
-    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      done.insert(m->partition);
-      continue;
-    }
-    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return make_error(ErrorCode::kKafka,
-                        fmt::format("reading {}: {}", topic, rd_kafka_message_errstr(m.get())));
-    }
-    fn(m.get());
-  }
-  rd_kafka_consumer_close(rk->get());
-  return ok_status();
-}
-
 pipeline::FrameKey key_of(const wire::FrameMeta& m) {
   return pipeline::FrameKey{m.camera, m.session_us, m.seq};
 }
@@ -109,40 +42,41 @@ int run_audit(const AuditOptions& o) {
   pipeline::AuditTally tally;
   int64_t unreadable_outputs = 0;
 
-  Status s = read_topic(*config, o.committed, o.from_topic, false, o.timeout_s,
-                        [&](const rd_kafka_message_t* m) {
-                          auto meta = wire::decode_frame_headers(kafka::message_headers(m));
-                          tally.add_input(o.from_topic, m->partition, m->offset,
-                                          meta ? std::optional(key_of(*meta)) : std::nullopt);
-                        });
+  auto read_topic = [&](const std::string& topic, bool may_be_missing,
+                        const std::function<void(const rd_kafka_message_t*)>& fn) {
+    return kafka::read_to_end(*config, topic, {o.committed, may_be_missing, o.timeout_s}, fn);
+  };
+  Status s = read_topic(o.from_topic, false, [&](const rd_kafka_message_t* m) {
+    auto meta = wire::decode_frame_headers(kafka::message_headers(m));
+    tally.add_input(o.from_topic, m->partition, m->offset,
+                    meta ? std::optional(key_of(*meta)) : std::nullopt);
+  });
   if (!s) return report_error("audit", s.error());
-  s = read_topic(*config, o.committed, o.to_topic, false, o.timeout_s,
-                 [&](const rd_kafka_message_t* m) {
-                   // processed_images carries the frame headers; detections a JSON record.
-                   auto meta = wire::decode_frame_headers(kafka::message_headers(m));
-                   if (meta) return tally.add_output(key_of(*meta));
-                   const auto v = kafka::message_value(m);
-                   auto rec = wire::decode_detection_record(
-                       std::string_view(reinterpret_cast<const char*>(v.data()), v.size()));
-                   if (rec) return tally.add_output(key_of(rec->frame));
-                   ++unreadable_outputs;
-                 });
+  s = read_topic(o.to_topic, false, [&](const rd_kafka_message_t* m) {
+    // processed_images carries the frame headers; detections a JSON record.
+    auto meta = wire::decode_frame_headers(kafka::message_headers(m));
+    if (meta) return tally.add_output(key_of(*meta));
+    const auto v = kafka::message_value(m);
+    auto rec = wire::decode_detection_record(
+        std::string_view(reinterpret_cast<const char*>(v.data()), v.size()));
+    if (rec) return tally.add_output(key_of(rec->frame));
+    ++unreadable_outputs;
+  });
   if (!s) return report_error("audit", s.error());
   // Dead letters and skip records name the input record they stand for.
   auto read_markers = [&](const std::string& topic, const char* topic_hdr, const char* part_hdr,
                           const char* offset_hdr, auto add) {
-    return read_topic(*config, o.committed, topic, true, o.timeout_s,
-                      [&](const rd_kafka_message_t* m) {
-                        const wire::Headers h = kafka::message_headers(m);
-                        const std::string* from = wire::find_header(h, topic_hdr);
-                        const std::string* partition = wire::find_header(h, part_hdr);
-                        const std::string* offset = wire::find_header(h, offset_hdr);
-                        if (!from || !partition || !offset || *from != o.from_topic) return;
-                        try {
-                          add(*from, std::stoi(*partition), std::stoll(*offset));
-                        } catch (const std::exception&) {
-                        }
-                      });
+    return read_topic(topic, true, [&](const rd_kafka_message_t* m) {
+      const wire::Headers h = kafka::message_headers(m);
+      const std::string* from = wire::find_header(h, topic_hdr);
+      const std::string* partition = wire::find_header(h, part_hdr);
+      const std::string* offset = wire::find_header(h, offset_hdr);
+      if (!from || !partition || !offset || *from != o.from_topic) return;
+      try {
+        add(*from, std::stoi(*partition), std::stoll(*offset));
+      } catch (const std::exception&) {
+      }
+    });
   };
   s = read_markers(
       dlq, pipeline::kHdrDlqTopic, pipeline::kHdrDlqPartition, pipeline::kHdrDlqOffset,
