@@ -111,10 +111,6 @@ inline void count_skipped(const std::string& stage, const std::string& reason) {
       .inc();
 }
 
-inline void observe_step(const std::string& stage, const std::string& step, double seconds) {
-  step_probe(stage, step).observe(seconds);
-}
-
 inline void count_sequence(const std::string& stage, const std::string& what, double frames) {
   if (!enabled()) return;
   global()

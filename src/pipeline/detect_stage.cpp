@@ -138,6 +138,11 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   kafka::Producer::DeliveryFn on_output(std::shared_ptr<PendingOutputs> pending,
                                         kafka::TopicPartition tp, int64_t offset, Outcome outcome,
                                         int64_t capture_us = 0);
+  // The same, for a record whose one output stands for it (a dead letter or a skip record).
+  kafka::Producer::DeliveryFn on_single_output(const rd_kafka_message_t* m, Outcome outcome) {
+    return on_output(std::make_shared<PendingOutputs>(1), {kafka::message_topic(m), m->partition},
+                     m->offset, outcome);
+  }
 
   DetectStageParams params_;
   std::vector<std::unique_ptr<detect::Detector>> detectors_;
@@ -508,9 +513,7 @@ void DetectStage::Impl::reject(const std::shared_ptr<WorkItem>& work, const std:
            [this, work, stage, error](int64_t) {
              const rd_kafka_message_t* m = work->msg.get();
              return dead_letter(*producer_, m, stage, error,
-                                on_output(std::make_shared<PendingOutputs>(1),
-                                          {kafka::message_topic(m), m->partition}, m->offset,
-                                          Outcome::kDeadLetter));
+                                on_single_output(m, Outcome::kDeadLetter));
            });
 }
 
@@ -518,10 +521,7 @@ void DetectStage::Impl::skip(const std::shared_ptr<WorkItem>& work, const std::s
                              int64_t age_ms) {
   complete(work, camera, Outcome::kSkipped, [this, work, age_ms](int64_t) {
     const rd_kafka_message_t* m = work->msg.get();
-    return skip_record(
-        *producer_, m, "stale", age_ms,
-        on_output(std::make_shared<PendingOutputs>(1), {kafka::message_topic(m), m->partition},
-                  m->offset, Outcome::kSkipped));
+    return skip_record(*producer_, m, "stale", age_ms, on_single_output(m, Outcome::kSkipped));
   });
 }
 
@@ -588,36 +588,45 @@ void DetectStage::Impl::process(detect::Detector& detector, const std::shared_pt
   probes_->postprocess.observe(dt.postprocess_ms / 1000.0);
   probes_->inference.observe(dt.infer_ms / 1000.0);
 
+  // Encoded here, in parallel with the other workers; encoded again at release only in the
+  // rare case that frames before it were skipped.
+  auto encoded = std::make_shared<std::string>(wire::encode_detection_record(*rec));
+
   // Published in input order: the record waits here for its partition's earlier frames.
   const std::string camera = rec->frame.camera;
-  complete(work, camera, Outcome::kResult, [this, work, rec, headers](int64_t skipped_before) {
-    const rd_kafka_message_t* msg = work->msg.get();
-    rec->skipped_before = skipped_before;
-    const std::string json = wire::encode_detection_record(*rec);
-    const kafka::TopicPartition tp{rec->source.topic, msg->partition};
-    auto pending = std::make_shared<PendingOutputs>(2);
-    kafka::OutRecord processed;
-    processed.topic = params_.processed_topic;
-    processed.key = rec->frame.camera;
-    processed.value = kafka::message_value(msg);
-    processed.headers = std::move(*headers);
-    processed.headers.emplace_back(wire::kHdrDetections, json);
-    processed.timestamp_ms = rec->frame.capture_us / 1000;
-    kafka::OutRecord detections;
-    detections.topic = params_.detections_topic;
-    detections.key = rec->frame.camera;
-    detections.value = {reinterpret_cast<const uint8_t*>(json.data()), json.size()};
-    detections.timestamp_ms = processed.timestamp_ms;
-    Stopwatch produce_time;
-    for (const kafka::OutRecord* out : {&processed, &detections}) {
-      if (Status s = producer_->produce(
-              *out, on_output(pending, tp, msg->offset, Outcome::kResult, rec->frame.capture_us));
-          !s)
-        return s;
-    }
-    probes_->produce.observe(produce_time.elapsed_ms() / 1000.0);
-    return ok_status();
-  });
+  complete(
+      work, camera, Outcome::kResult, [this, work, rec, headers, encoded](int64_t skipped_before) {
+        const rd_kafka_message_t* msg = work->msg.get();
+        if (skipped_before > 0) {
+          rec->skipped_before = skipped_before;
+          *encoded = wire::encode_detection_record(*rec);
+        }
+        const std::string& json = *encoded;
+        const kafka::TopicPartition tp{rec->source.topic, msg->partition};
+        auto pending = std::make_shared<PendingOutputs>(2);
+        kafka::OutRecord processed;
+        processed.topic = params_.processed_topic;
+        processed.key = rec->frame.camera;
+        processed.value = kafka::message_value(msg);
+        processed.headers = std::move(*headers);
+        processed.headers.emplace_back(wire::kHdrDetections, json);
+        processed.timestamp_ms = rec->frame.capture_us / 1000;
+        kafka::OutRecord detections;
+        detections.topic = params_.detections_topic;
+        detections.key = rec->frame.camera;
+        detections.value = {reinterpret_cast<const uint8_t*>(json.data()), json.size()};
+        detections.timestamp_ms = processed.timestamp_ms;
+        Stopwatch produce_time;
+        for (const kafka::OutRecord* out : {&processed, &detections}) {
+          if (Status s = producer_->produce(
+                  *out,
+                  on_output(pending, tp, msg->offset, Outcome::kResult, rec->frame.capture_us));
+              !s)
+            return s;
+        }
+        probes_->produce.observe(produce_time.elapsed_ms() / 1000.0);
+        return ok_status();
+      });
 }
 
 Result<std::unique_ptr<DetectStage>> DetectStage::create(const DetectStageParams& params) {
