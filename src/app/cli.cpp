@@ -5,8 +5,6 @@
 #include <chrono>
 #include <cstdio>
 
-#include <librdkafka/rdkafka.h>
-
 #include "common/stop.h"
 #include "kafka/admin.h"
 

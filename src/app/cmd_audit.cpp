@@ -2,21 +2,11 @@
 // dead-lettered. Reads the topics from the beginning up to their current end; never commits.
 
 #include <cstdio>
-#include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 
-#include <fmt/format.h>
-
 #include "app/cli.h"
-#include "kafka/handles.h"
-#include "kafka/record.h"
-#include "kafka/topic_reader.h"
 #include "pipeline/audit.h"
-#include "pipeline/dead_letter.h"
-#include "wire/detection_record.h"
-#include "wire/frame_headers.h"
 #include "wire/topics.h"
 
 namespace kv::app {
@@ -31,62 +21,16 @@ struct AuditOptions {
   int timeout_s = 60;
 };
 
-pipeline::FrameKey key_of(const wire::FrameMeta& m) {
-  return pipeline::FrameKey{m.camera, m.session_us, m.seq};
-}
-
 int run_audit(const AuditOptions& o) {
   auto config = reach_kafka(o.kafka);
   if (!config) return report_error("audit", config.error());
-  const std::string dlq = o.dlq_topic.empty() ? o.from_topic + ".dlq" : o.dlq_topic;
-  pipeline::AuditTally tally;
-  int64_t unreadable_outputs = 0;
-
-  auto read_topic = [&](const std::string& topic, bool may_be_missing,
-                        const std::function<void(const rd_kafka_message_t*)>& fn) {
-    return kafka::read_to_end(*config, topic, {o.committed, may_be_missing, o.timeout_s}, fn);
-  };
-  Status s = read_topic(o.from_topic, false, [&](const rd_kafka_message_t* m) {
-    auto meta = wire::decode_frame_headers(kafka::message_headers(m));
-    tally.add_input(o.from_topic, m->partition, m->offset,
-                    meta ? std::optional(key_of(*meta)) : std::nullopt);
-  });
-  if (!s) return report_error("audit", s.error());
-  s = read_topic(o.to_topic, false, [&](const rd_kafka_message_t* m) {
-    // processed_images carries the frame headers; detections a JSON record.
-    auto meta = wire::decode_frame_headers(kafka::message_headers(m));
-    if (meta) return tally.add_output(key_of(*meta));
-    const auto v = kafka::message_value(m);
-    auto rec = wire::decode_detection_record(
-        std::string_view(reinterpret_cast<const char*>(v.data()), v.size()));
-    if (rec) return tally.add_output(key_of(rec->frame));
-    ++unreadable_outputs;
-  });
-  if (!s) return report_error("audit", s.error());
-  // Dead letters and skip records name the input record they stand for.
-  auto read_markers = [&](const std::string& topic, const char* topic_hdr, const char* part_hdr,
-                          const char* offset_hdr, auto add) {
-    return read_topic(topic, true, [&](const rd_kafka_message_t* m) {
-      const wire::Headers h = kafka::message_headers(m);
-      const std::string* from = wire::find_header(h, topic_hdr);
-      const std::string* partition = wire::find_header(h, part_hdr);
-      const std::string* offset = wire::find_header(h, offset_hdr);
-      if (!from || !partition || !offset || *from != o.from_topic) return;
-      try {
-        add(*from, std::stoi(*partition), std::stoll(*offset));
-      } catch (const std::exception&) {
-      }
-    });
-  };
-  s = read_markers(
-      dlq, pipeline::kHdrDlqTopic, pipeline::kHdrDlqPartition, pipeline::kHdrDlqOffset,
-      [&](const std::string& t, int32_t p, int64_t off) { tally.add_dead_letter(t, p, off); });
-  if (!s) return report_error("audit", s.error());
-  s = read_markers(
-      o.from_topic + std::string(wire::kSkippedSuffix), pipeline::kHdrSkipTopic,
-      pipeline::kHdrSkipPartition, pipeline::kHdrSkipOffset,
-      [&](const std::string& t, int32_t p, int64_t off) { tally.add_skipped(t, p, off); });
-  if (!s) return report_error("audit", s.error());
+  const pipeline::AuditTopics topics{o.from_topic, o.to_topic,
+                                     o.dlq_topic.empty() ? o.from_topic + ".dlq" : o.dlq_topic,
+                                     o.from_topic + std::string(wire::kSkippedSuffix)};
+  auto audit = pipeline::audit_topics(*config, topics, o.committed, o.timeout_s);
+  if (!audit) return report_error("audit", audit.error());
+  const pipeline::AuditTally& tally = audit->tally;
+  const int64_t unreadable_outputs = audit->unreadable_outputs;
 
   pipeline::CameraAudit total;
   std::printf("%-24s %8s %8s %8s %10s %6s %8s\n", "camera", "in", "out", "missing", "duplicates",

@@ -10,17 +10,15 @@
 #include <fmt/format.h>
 
 #include "app/cli.h"
-#include "common/clock.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "kafka/consumer.h"
-#include "kafka/record.h"
 #include "metrics/stage_metrics.h"
-#include "pipeline/sink.h"
+#include "pipeline/subscriber.h"
 #include "store/detection_store.h"
 #include "store/frame_files.h"
 #include "store/query_text.h"
-#include "wire/detection_record.h"
+#include "store/store_stage.h"
 #include "wire/topics.h"
 
 namespace kv::app {
@@ -77,75 +75,15 @@ int run_store(const StoreOptions& o) {
   auto server = start_metrics(o.metrics, [] { return std::string(); });
   if (!server) return report_error("store", server.error());
   metrics::build_info("store", "");
-  metrics::FrameCounter frame_metrics("store");
   log_info("store: group '{}' on {} -> {}", o.group, topic, o.db);
   std::stop_source stop;
   SignalBridge bridge(stop);
 
-  std::vector<wire::DetectionRecord> batch;
-  std::vector<kafka::MessagePtr> taken;
-  int64_t first_us = 0;
-  int64_t frames = 0;
-  int64_t bad = 0;
-  int64_t new_frames = 0;
-  auto flush = [&]() -> Status {
-    if (taken.empty()) return ok_status();
-    if (files) {
-      if (Status s = files->sync(); !s) return s;  // the JPEGs' names are on disk too
-    }
-    auto added = (*db)->write(batch);
-    if (!added) return added.error();
-    new_frames += *added;
-    if (files) files->enforce();
-    // Durable now: only then are the offsets handed to the consumer for committing.
-    for (const kafka::MessagePtr& m : taken) {
-      (void)(*consumer)->store_offset(kafka::message_topic(m.get()), m->partition, m->offset + 1);
-    }
-    batch.clear();
-    taken.clear();
-    return ok_status();
-  };
-  Status status;
-  while (!stop.stop_requested()) {
-    auto msg = (*consumer)->poll(50);
-    if (!msg) {
-      status = msg.error();
-      break;
-    }
-    if (*msg) {
-      const rd_kafka_message_t* m = msg->get();
-      auto rec = pipeline::detection_record(m);
-      if (!rec) {
-        ++bad;
-        metrics::count_error("store", "record");
-        log_warn("store: skipping {}[{}]@{}: {}", kafka::message_topic(m), m->partition, m->offset,
-                 rec.error().message);
-      } else {
-        frame_metrics.count(rec->frame.camera, m->len);
-        if (files) {
-          // On disk (synced) before the batch commits, so a committed offset means both.
-          Status saved = files->save(rec->frame.camera, rec->frame.session_us, rec->frame.seq,
-                                     {static_cast<const char*>(m->payload), m->len});
-          if (!saved) {
-            status = saved;
-            break;
-          }
-        }
-        batch.push_back(std::move(*rec));
-        ++frames;
-      }
-      if (taken.empty()) first_us = mono_now_us();
-      taken.push_back(std::move(*msg));
-    }
-    if (!taken.empty() && (static_cast<int>(taken.size()) >= o.batch ||
-                           mono_now_us() - first_us >= int64_t{o.batch_ms} * 1000)) {
-      if (status = flush(); !status) break;
-    }
-  }
-  if (status.ok()) status = flush();
-  (*consumer)->close();
-  log_info("store: {} records read ({} new frames stored, {} bad)", frames, new_frames, bad);
-  if (!status) return report_error("store", status.error());
+  store::StoreStage stage(**db, files.get(), {o.batch, o.batch_ms});
+  auto run = pipeline::run_subscriber(**consumer, stage, {.stage = "store"}, stop.get_token());
+  if (!run) return report_error("store", run.error());
+  log_info("store: {} records read ({} new frames stored, {} bad)", run->records,
+           stage.new_frames(), run->bad_records);
   return kExitOk;
 }
 

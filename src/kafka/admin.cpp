@@ -1,4 +1,5 @@
 #include "kafka/admin.h"
+#include "kafka/client.h"
 
 #include <algorithm>
 

@@ -79,7 +79,7 @@ class Admin {
 
  private:
   Admin() = default;
-  static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  static void on_error(rd_kafka_s* rk, int err, const char* reason, void* opaque);
   std::optional<Error> refused() const;
 
   KafkaConfig config_;

@@ -1,4 +1,6 @@
 #include "kafka/cluster_status.h"
+#include "kafka/client.h"
+#include "kafka/partition_reader.h"
 
 #include <algorithm>
 #include <map>
@@ -86,12 +88,14 @@ Result<std::unique_ptr<StatusReader>> StatusReader::create(const KafkaConfig& co
   auto conf = make_conf(config, {{"group.id", "kvision-status"},
                                  {"enable.auto.commit", "false"},
                                  {"fetch.wait.max.ms", "50"},
-                                 {"fetch.message.max.bytes", "16777216"},
-                                 {"enable.partition.eof", "true"}});
+                                 {"fetch.message.max.bytes", "16777216"}});
   if (!conf) return conf.error();
   auto rk = new_handle(RD_KAFKA_CONSUMER, *conf, "status reader");
   if (!rk) return rk.error();
   r->rk_ = std::move(*rk);
+  auto reader = PartitionReader::create(config, {.report_ends = true, .name = "status"});
+  if (!reader) return reader.error();
+  r->reader_ = std::move(*reader);
   return r;
 }
 
@@ -111,26 +115,21 @@ void StatusReader::discount_invisible_lag(ClusterSnapshot& s, int timeout_ms) {
     }
   }
   if (from.empty()) return;
-  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(from.size())));
-  for (const auto& [tp, offset] : from)
-    rd_kafka_topic_partition_list_add(list.get(), tp.first.c_str(), tp.second)->offset = offset;
-  rd_kafka_assign(rk_.get(), list.get());
+  std::vector<PartitionStart> starts;
+  for (const auto& [tp, offset] : from) starts.push_back({{tp.first, tp.second}, offset});
   // (topic, partition) -> offset of the first readable record at or after the commit, or -1
   // when the partition ended first.
   std::map<std::pair<std::string, int32_t>, int64_t> first;
+  if (Status r = reader_->read(starts); !r) return;
   const int64_t deadline = mono_now_us() + int64_t{timeout_ms} * 1000;
   while (first.size() < from.size() && mono_now_us() < deadline) {
-    MessagePtr m(rd_kafka_consumer_poll(rk_.get(), 50));
-    if (!m || m->rkt == nullptr) continue;
-    const std::pair<std::string, int32_t> tp{message_topic(m.get()), m->partition};
-    if (first.count(tp) > 0) continue;
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      first[tp] = m->offset;
-    } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      first[tp] = -1;
-    }
+    auto m = reader_->poll(50);
+    if (!m) break;
+    if (*m) first.try_emplace({std::string(m->topic()), m->partition()}, m->offset());
+    for (const TopicPartition& tp : reader_->ends())
+      first.try_emplace({tp.topic, tp.partition}, -1);
   }
-  rd_kafka_assign(rk_.get(), nullptr);
+  (void)reader_->clear();
   for (GroupStatus& g : s.groups) {
     for (GroupPartitionStatus& p : g.partitions) {
       auto f = first.find({p.topic, p.partition});
@@ -243,31 +242,29 @@ Result<ClusterSnapshot> StatusReader::snapshot(const std::vector<std::string>& f
   discount_invisible_lag(s, timeout_ms);
 
   // The newest frame per camera: the last record of each non-empty frame partition.
-  PartitionListPtr list(rd_kafka_topic_partition_list_new(8));
-  int wanted = 0;
+  std::vector<PartitionStart> last;
   for (const auto& p : s.partitions) {
     if (std::find(frame_topics.begin(), frame_topics.end(), p.topic) == frame_topics.end() ||
         p.end <= p.start)
       continue;
-    rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset = p.end - 1;
-    ++wanted;
+    last.push_back({{p.topic, p.partition}, p.end - 1});
   }
-  if (wanted > 0) {
-    rd_kafka_assign(rk_.get(), list.get());
+  if (!last.empty() && reader_->read(last)) {
     std::map<std::pair<std::string, std::string>, CameraStatus> newest;
     const int64_t deadline = mono_now_us() + int64_t{timeout_ms} * 1000;
-    int got = 0;
-    while (got < wanted && mono_now_us() < deadline) {
-      MessagePtr m(rd_kafka_consumer_poll(rk_.get(), 50));
-      if (!m || m->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    size_t got = 0;
+    while (got < last.size() && mono_now_us() < deadline) {
+      auto m = reader_->poll(50);
+      if (!m) break;
+      if (!*m) continue;
       ++got;
-      auto meta = wire::decode_frame_headers(message_headers(m.get()));
+      auto meta = wire::decode_frame_headers(m->headers());
       if (!meta) continue;
-      const std::string topic = message_topic(m.get());
+      const std::string topic(m->topic());
       CameraStatus& c = newest[{meta->camera, topic}];
       if (meta->capture_us >= c.capture_us) c = {meta->camera, topic, meta->capture_us, meta->seq};
     }
-    rd_kafka_assign(rk_.get(), nullptr);
+    (void)reader_->clear();
     for (auto& [key, c] : newest) s.cameras.push_back(c);
   }
   return s;

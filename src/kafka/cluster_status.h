@@ -10,6 +10,8 @@
 #include "common/result.h"
 #include "kafka/admin.h"
 #include "kafka/config.h"
+#include "kafka/handles.h"
+#include "kafka/partition_reader.h"
 
 namespace kv::kafka {
 
@@ -71,7 +73,8 @@ class StatusReader {
   StatusReader() = default;
   void discount_invisible_lag(ClusterSnapshot& s, int timeout_ms);
   std::unique_ptr<Admin> admin_;
-  KafkaHandle rk_;  // a consumer handle for metadata, watermarks and the last records
+  KafkaHandle rk_;                           // a consumer handle for metadata and watermarks
+  std::unique_ptr<PartitionReader> reader_;  // single records: the newest frames, after commits
 };
 
 // In rising severity. UNDER_REPLICATED: the groups keep up, but some partition has fewer

@@ -1,4 +1,5 @@
 #include "kafka/config.h"
+#include "kafka/client.h"
 
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>

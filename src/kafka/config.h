@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "common/result.h"
-#include "kafka/handles.h"
 
 namespace kv::kafka {
 
@@ -21,17 +20,8 @@ struct KafkaConfig {
 // Parses "key=value" as given to -X.
 Result<Property> parse_property(const std::string& text);
 
-// Builds a librdkafka configuration: bootstrap servers, then `defaults`, then the user's
-// overrides. An unknown property or a bad value is a kInvalidArgument error naming it.
-// The caller owns the returned conf (pass it to rd_kafka_new or destroy it).
-Result<rd_kafka_conf_t*> make_conf(const KafkaConfig& config, const Properties& defaults);
-
 // Checks that librdkafka accepts every property of `config` (an unknown name or a bad value is
 // a kInvalidArgument error naming it), without creating a client.
 Status validate(const KafkaConfig& config);
-
-// Creates a client handle that takes ownership of `conf`, on success and on failure alike.
-// `what` names the client in the error message.
-Result<KafkaHandle> new_handle(rd_kafka_type_t type, rd_kafka_conf_t* conf, const char* what);
 
 }  // namespace kv::kafka

@@ -1,8 +1,11 @@
 #include "kafka/consumer.h"
+#include "kafka/client.h"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -33,6 +36,18 @@ Properties Consumer::default_properties() {
   };
 }
 
+static_assert(PartitionStart::kBeginning == RD_KAFKA_OFFSET_BEGINNING);
+static_assert(PartitionStart::kEnd == RD_KAFKA_OFFSET_END);
+static_assert(PartitionStart::tail(5) == RD_KAFKA_OFFSET_TAIL(5));
+
+// librdkafka's callbacks, with access to the consumer they were registered for.
+struct Consumer::Callbacks {
+  static void rebalance(rd_kafka_t* /*rk*/, rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t* parts, void* opaque) {
+    static_cast<Consumer*>(opaque)->on_rebalance(err, parts);
+  }
+};
+
 std::vector<TopicPartition> to_partitions(const rd_kafka_topic_partition_list_t* list) {
   std::vector<TopicPartition> out;
   for (int i = 0; list != nullptr && i < list->cnt; ++i) {
@@ -58,7 +73,7 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config,
   std::unique_ptr<Consumer> c(new Consumer());
   c->listener_ = listener;
   rd_kafka_conf_set_opaque(*conf, c.get());
-  rd_kafka_conf_set_rebalance_cb(*conf, &Consumer::on_rebalance);
+  rd_kafka_conf_set_rebalance_cb(*conf, &Callbacks::rebalance);
   auto rk = new_handle(RD_KAFKA_CONSUMER, *conf, "consumer");
   if (!rk) return rk.error();
   c->rk_ = std::move(*rk);
@@ -84,9 +99,8 @@ Status Consumer::subscribe(const std::vector<std::string>& topics) {
   return ok_status();
 }
 
-void Consumer::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                            rd_kafka_topic_partition_list_t* parts, void* opaque) {
-  auto* self = static_cast<Consumer*>(opaque);
+void Consumer::on_rebalance(int err, rd_kafka_topic_partition_list_t* parts) {
+  rd_kafka_t* rk = rk_.get();
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
   const auto list = to_partitions(parts);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -100,11 +114,12 @@ void Consumer::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     } else {
       rd_kafka_assign(rk, parts);
     }
-    if (self->listener_ != nullptr) self->listener_->on_assigned(list);
+    if (listener_ != nullptr) listener_->on_assigned(list);
     return;
   }
-  log_info("consumer: revoking {} partition(s) ({})", list.size(), rd_kafka_err2name(err));
-  if (self->listener_ != nullptr) self->listener_->on_revoking(list);
+  log_info("consumer: revoking {} partition(s) ({})", list.size(),
+           rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
+  if (listener_ != nullptr) listener_->on_revoking(list);
   // Commit what the listener stored while we still own the partitions.
   if (!rd_kafka_assignment_lost(rk)) {
     const rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, nullptr, 0);
@@ -147,18 +162,45 @@ Status Consumer::resume() {
   return pause_or_resume(rk_.get(), false);
 }
 
-Result<MessagePtr> Consumer::poll(int timeout_ms) {
-  MessagePtr msg(rd_kafka_consumer_poll(rk_.get(), timeout_ms));
-  if (!msg) return MessagePtr();
-  if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) return msg;
-  if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return MessagePtr();
+Result<Message> poll_consumer(rd_kafka_t* rk, int timeout_ms, std::set<TopicPartition>* ends) {
+  MessagePtr msg(rd_kafka_consumer_poll(rk, timeout_ms));
+  if (!msg) return Message();
+  if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) return Message(msg.release());
+  if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (ends != nullptr) ends->insert({rd_kafka_topic_name(msg->rkt), msg->partition});
+    return Message();
+  }
   char fatal[512];
-  if (msg->err == RD_KAFKA_RESP_ERR__FATAL &&
-      rd_kafka_fatal_error(rk_.get(), fatal, sizeof fatal) != 0) {
+  if (msg->err == RD_KAFKA_RESP_ERR__FATAL && rd_kafka_fatal_error(rk, fatal, sizeof fatal) != 0) {
     return make_error(ErrorCode::kKafka, fmt::format("consumer fatal error: {}", fatal));
   }
   log_warn("consumer: {}", rd_kafka_message_errstr(msg.get()));
-  return MessagePtr();
+  return Message();
+}
+
+Result<Message> Consumer::poll(int timeout_ms) {
+  return poll_consumer(rk_.get(), timeout_ms, nullptr);
+}
+
+std::vector<PartitionLag> Consumer::lag() const {
+  std::vector<PartitionLag> out;
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(rk_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return out;
+  PartitionListPtr list(raw);
+  rd_kafka_position(rk_.get(), list.get());
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    int64_t low = 0;
+    int64_t high = 0;
+    if (rd_kafka_get_watermark_offsets(rk_.get(), tp.topic, tp.partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0) {
+      continue;  // not fetched yet: no watermark known
+    }
+    const int64_t position = tp.offset >= 0 ? tp.offset : low;
+    out.push_back({{tp.topic, tp.partition}, std::max<int64_t>(0, high - position)});
+  }
+  return out;
 }
 
 Status Consumer::store_offset(const std::string& topic, int32_t partition, int64_t next_offset) {
@@ -222,7 +264,7 @@ void Consumer::close() {
     rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 100);
     if (ev == nullptr) continue;
     if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
-      on_rebalance(rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), this);
+      on_rebalance(rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev));
     }
     rd_kafka_event_destroy(ev);
   }

@@ -1,34 +1,37 @@
-// unique_ptr ownership for librdkafka's C handles.
+// unique_ptr ownership for librdkafka's C handles. The handles are only named here, not
+// defined: librdkafka's header stays inside src/kafka's .cpp files.
 #pragma once
 
 #include <memory>
 
-#include <librdkafka/rdkafka.h>
+struct rd_kafka_s;
+struct rd_kafka_message_s;
+struct rd_kafka_topic_partition_list_s;
+struct rd_kafka_metadata;
+struct rd_kafka_headers_s;
 
 namespace kv::kafka {
 
 struct KafkaHandleDeleter {
-  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+  void operator()(rd_kafka_s* rk) const;
 };
 struct MessageDeleter {
-  void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
+  void operator()(rd_kafka_message_s* m) const;
 };
 struct PartitionListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* l) const {
-    rd_kafka_topic_partition_list_destroy(l);
-  }
+  void operator()(rd_kafka_topic_partition_list_s* l) const;
 };
 struct MetadataDeleter {
-  void operator()(const rd_kafka_metadata_t* m) const { rd_kafka_metadata_destroy(m); }
+  void operator()(const struct rd_kafka_metadata* m) const;
 };
 struct HeadersDeleter {
-  void operator()(rd_kafka_headers_t* h) const { rd_kafka_headers_destroy(h); }
+  void operator()(rd_kafka_headers_s* h) const;
 };
 
-using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaHandleDeleter>;
-using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
-using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
-using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
-using HeadersPtr = std::unique_ptr<rd_kafka_headers_t, HeadersDeleter>;
+using KafkaHandle = std::unique_ptr<rd_kafka_s, KafkaHandleDeleter>;
+using MessagePtr = std::unique_ptr<rd_kafka_message_s, MessageDeleter>;
+using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_s, PartitionListDeleter>;
+using MetadataPtr = std::unique_ptr<const struct rd_kafka_metadata, MetadataDeleter>;
+using HeadersPtr = std::unique_ptr<rd_kafka_headers_s, HeadersDeleter>;
 
 }  // namespace kv::kafka

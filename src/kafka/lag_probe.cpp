@@ -1,4 +1,5 @@
 #include "kafka/lag_probe.h"
+#include "kafka/client.h"
 
 #include <algorithm>
 

@@ -1,4 +1,5 @@
 #include "kafka/mock_cluster.h"
+#include "kafka/client.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>

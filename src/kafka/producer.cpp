@@ -1,4 +1,6 @@
 #include "kafka/producer.h"
+#include "kafka/client.h"
+#include "kafka/consumer.h"
 
 #include <algorithm>
 #include <chrono>
@@ -78,13 +80,13 @@ TxnResult Producer::begin_transaction() {
 }
 
 TxnResult Producer::send_offsets(
-    rd_kafka_t* consumer, const std::vector<std::tuple<std::string, int32_t, int64_t>>& offsets,
+    const Consumer& consumer, const std::vector<std::tuple<std::string, int32_t, int64_t>>& offsets,
     int timeout_ms) {
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
   for (const auto& [topic, partition, offset] : offsets) {
     rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = offset;
   }
-  rd_kafka_consumer_group_metadata_t* meta = rd_kafka_consumer_group_metadata(consumer);
+  rd_kafka_consumer_group_metadata_t* meta = rd_kafka_consumer_group_metadata(consumer.rk_.get());
   if (meta == nullptr) return {TxnResult::kAbortable, "send offsets: not a group consumer"};
   TxnResult r =
       txn_result(rd_kafka_send_offsets_to_transaction(rk_.get(), list.get(), meta, timeout_ms),
@@ -206,23 +208,6 @@ Status Producer::flush(int timeout_ms) {
 
 int Producer::outstanding() const {
   return rd_kafka_outq_len(rk_.get());
-}
-
-wire::Headers message_headers(const rd_kafka_message_t* msg) {
-  wire::Headers out;
-  rd_kafka_headers_t* hdrs = nullptr;
-  // The headers stay owned by the message.
-  if (rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || hdrs == nullptr)
-    return out;
-  const char* name = nullptr;
-  const void* value = nullptr;
-  size_t size = 0;
-  for (size_t i = 0;
-       rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-    out.emplace_back(name, value == nullptr ? std::string()
-                                            : std::string(static_cast<const char*>(value), size));
-  }
-  return out;
 }
 
 }  // namespace kv::kafka

@@ -17,6 +17,8 @@
 
 namespace kv::kafka {
 
+class Consumer;
+
 // Where a record landed, or why it did not.
 struct Delivery {
   Status status;
@@ -76,21 +78,19 @@ class Producer {
   TxnResult begin_transaction();
   // Adds the consumer's offsets (next offset to read, per partition) and its group metadata
   // (generation and member id, KIP-447) to the transaction.
-  TxnResult send_offsets(rd_kafka_t* consumer,
+  TxnResult send_offsets(const Consumer& consumer,
                          const std::vector<std::tuple<std::string, int32_t, int64_t>>& offsets,
                          int timeout_ms);
   TxnResult commit_transaction(int timeout_ms);
   TxnResult abort_transaction(int timeout_ms);
-
-  rd_kafka_t* handle() const { return rk_.get(); }
 
   int flush_timeout_ms = 30000;
 
  private:
   Producer() = default;
   void poll_loop();
-  static void on_delivery_report(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
-  static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  static void on_delivery_report(rd_kafka_s* rk, const rd_kafka_message_s* msg, void* opaque);
+  static void on_error(rd_kafka_s* rk, int err, const char* reason, void* opaque);
 
   KafkaHandle rk_;
   std::atomic<bool> stop_{false};

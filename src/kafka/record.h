@@ -1,4 +1,5 @@
-// Plain views of Kafka records, independent of librdkafka's structs.
+// Kafka records as kvision sees them: what it produces (OutRecord) and what it consumes
+// (Message), with no librdkafka type in sight.
 #pragma once
 
 #include <cstdint>
@@ -19,18 +20,30 @@ struct OutRecord {
   int64_t timestamp_ms = 0;  // 0: let the client stamp it
 };
 
-// Copies the headers of a consumed message.
-wire::Headers message_headers(const rd_kafka_message_t* msg);
+// One consumed record. It owns the client's copy, so the views it hands out stay valid for
+// as long as it lives. Move-only; an empty Message (no record) converts to false.
+class Message {
+ public:
+  Message() = default;
+  explicit Message(rd_kafka_message_s* raw) : raw_(raw) {}
 
-inline std::span<const uint8_t> message_value(const rd_kafka_message_t* msg) {
-  return {static_cast<const uint8_t*>(msg->payload), msg->len};
-}
-inline std::string_view message_key(const rd_kafka_message_t* msg) {
-  return msg->key == nullptr ? std::string_view{}
-                             : std::string_view(static_cast<const char*>(msg->key), msg->key_len);
-}
-inline std::string message_topic(const rd_kafka_message_t* msg) {
-  return rd_kafka_topic_name(msg->rkt);
-}
+  explicit operator bool() const { return raw_ != nullptr; }
+
+  std::string_view topic() const;
+  int32_t partition() const;
+  int64_t offset() const;
+  std::string_view key() const;
+  std::span<const uint8_t> value() const;
+  std::string_view value_text() const;  // the value as bytes of text (JSON records)
+  size_t size() const;                  // the value's size
+  wire::Headers headers() const;        // copied
+  // "topic[partition]@offset", for messages about the record.
+  std::string where() const;
+
+  const rd_kafka_message_s* raw() const { return raw_.get(); }  // for src/kafka only
+
+ private:
+  MessagePtr raw_;
+};
 
 }  // namespace kv::kafka

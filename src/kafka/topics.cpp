@@ -1,4 +1,5 @@
 #include "kafka/topics.h"
+#include "kafka/client.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,5 +1,5 @@
-// Counting for `kvision audit`: which input frames came out, how often, and which were
-// dead-lettered. Pure bookkeeping; reading the topics is the command's job.
+// `kvision audit`: which input frames came out, how often, and which were dead-lettered or
+// skipped. AuditTally is the bookkeeping; audit_topics() reads the topics into it.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,9 @@
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include "common/result.h"
+#include "kafka/config.h"
 
 namespace kv::pipeline {
 
@@ -54,5 +57,23 @@ class AuditTally {
   std::set<Position> dead_letters_;
   std::set<Position> skipped_;
 };
+
+struct AuditTopics {
+  std::string input;         // raw_video_frames
+  std::string output;        // processed_images or detections
+  std::string dead_letters;  // <input>.dlq
+  std::string skipped;       // <input>.skipped
+};
+
+struct AuditResult {
+  AuditTally tally;
+  int64_t unreadable_outputs = 0;  // neither frame headers nor a detection record
+};
+
+// Reads each topic whole (from the beginning to its end when reached, outside any group; the
+// dead-letter and skip topics may be missing). committed: read_committed;
+// idle_timeout_s: give up after that long without data.
+Result<AuditResult> audit_topics(const kafka::KafkaConfig& config, const AuditTopics& topics,
+                                 bool committed, int idle_timeout_s);
 
 }  // namespace kv::pipeline

@@ -15,15 +15,14 @@ size_t value_limit(const kafka::Producer& producer) {
 
 }  // namespace
 
-Status dead_letter(kafka::Producer& producer, const rd_kafka_message_t* msg,
-                   const std::string& stage, const std::string& error,
-                   kafka::Producer::DeliveryFn on_delivery) {
-  const std::string topic = kafka::message_topic(msg);
+Status dead_letter(kafka::Producer& producer, const kafka::Message& msg, const std::string& stage,
+                   const std::string& error, kafka::Producer::DeliveryFn on_delivery) {
+  const std::string topic(msg.topic());
   kafka::OutRecord rec;
   rec.topic = topic + std::string(wire::kDeadLetterSuffix);
-  rec.key = std::string(kafka::message_key(msg));
-  rec.value = kafka::message_value(msg);
-  rec.headers = kafka::message_headers(msg);
+  rec.key = std::string(msg.key());
+  rec.value = msg.value();
+  rec.headers = msg.headers();
   const size_t limit = value_limit(producer);
   if (rec.value.size() > limit) {
     rec.headers.emplace_back(kHdrDlqTruncated, std::to_string(rec.value.size()));
@@ -32,25 +31,24 @@ Status dead_letter(kafka::Producer& producer, const rd_kafka_message_t* msg,
   rec.headers.emplace_back(kHdrDlqError, error);
   rec.headers.emplace_back(kHdrDlqStage, stage);
   rec.headers.emplace_back(kHdrDlqTopic, topic);
-  rec.headers.emplace_back(kHdrDlqPartition, std::to_string(msg->partition));
-  rec.headers.emplace_back(kHdrDlqOffset, std::to_string(msg->offset));
+  rec.headers.emplace_back(kHdrDlqPartition, std::to_string(msg.partition()));
+  rec.headers.emplace_back(kHdrDlqOffset, std::to_string(msg.offset()));
   rec.headers.emplace_back(kHdrDlqTime, std::to_string(wall_now_us()));
   return producer.produce(rec, std::move(on_delivery));
 }
 
-Status skip_record(kafka::Producer& producer, const rd_kafka_message_t* msg,
-                   const std::string& reason, int64_t age_ms,
-                   kafka::Producer::DeliveryFn on_delivery) {
-  const std::string topic = kafka::message_topic(msg);
+Status skip_record(kafka::Producer& producer, const kafka::Message& msg, const std::string& reason,
+                   int64_t age_ms, kafka::Producer::DeliveryFn on_delivery) {
+  const std::string topic(msg.topic());
   kafka::OutRecord rec;
   rec.topic = topic + std::string(wire::kSkippedSuffix);
-  rec.key = std::string(kafka::message_key(msg));
-  rec.headers = kafka::message_headers(msg);
+  rec.key = std::string(msg.key());
+  rec.headers = msg.headers();
   rec.headers.emplace_back(kHdrSkipReason, reason);
   rec.headers.emplace_back(kHdrSkipAge, std::to_string(age_ms));
   rec.headers.emplace_back(kHdrSkipTopic, topic);
-  rec.headers.emplace_back(kHdrSkipPartition, std::to_string(msg->partition));
-  rec.headers.emplace_back(kHdrSkipOffset, std::to_string(msg->offset));
+  rec.headers.emplace_back(kHdrSkipPartition, std::to_string(msg.partition()));
+  rec.headers.emplace_back(kHdrSkipOffset, std::to_string(msg.offset()));
   return producer.produce(rec, std::move(on_delivery));
 }
 

@@ -22,9 +22,8 @@ inline constexpr const char* kHdrDlqTruncated = "kv.dlq.truncated_from";
 // headers, to "<topic>.dlq", with headers naming the error, the stage and the source. A value
 // larger than the producer may send is cut to fit (kHdrDlqTruncated gives its size), so an
 // oversized record cannot stop the pipeline.
-Status dead_letter(kafka::Producer& producer, const rd_kafka_message_t* msg,
-                   const std::string& stage, const std::string& error,
-                   kafka::Producer::DeliveryFn on_delivery);
+Status dead_letter(kafka::Producer& producer, const kafka::Message& msg, const std::string& stage,
+                   const std::string& error, kafka::Producer::DeliveryFn on_delivery);
 
 // Headers of a skip record on "<topic>.skipped", beside the frame's own headers.
 inline constexpr const char* kHdrSkipReason = "kv.skip.reason";  // "stale"
@@ -36,8 +35,7 @@ inline constexpr const char* kHdrSkipOffset = "kv.skip.offset";
 // Records that a consumed frame was skipped, not processed: its key and headers, without the
 // image (which stays in its topic, for replay), on "<topic>.skipped", with headers naming the
 // reason, its age and where it lies.
-Status skip_record(kafka::Producer& producer, const rd_kafka_message_t* msg,
-                   const std::string& reason, int64_t age_ms,
-                   kafka::Producer::DeliveryFn on_delivery);
+Status skip_record(kafka::Producer& producer, const kafka::Message& msg, const std::string& reason,
+                   int64_t age_ms, kafka::Producer::DeliveryFn on_delivery);
 
 }  // namespace kv::pipeline

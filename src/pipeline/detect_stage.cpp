@@ -19,8 +19,8 @@
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
 #include "media/jpeg.h"
-#include "metrics/kafka_metrics.h"
 #include "metrics/stage_metrics.h"
+#include "pipeline/consumer_lag.h"
 #include "pipeline/dead_letter.h"
 #include "pipeline/offset_tracker.h"
 #include "pipeline/ordered_release.h"
@@ -34,7 +34,7 @@ namespace kv::pipeline {
 namespace detect_detail {
 
 struct WorkItem {
-  kafka::MessagePtr msg;
+  kafka::Message msg;
   int64_t enqueued_us = 0;
   uint64_t txn_epoch = 0;  // exactly-once: the work is void if a transaction aborted since
   bool completed = false;  // handed to the in-order release (worker thread only)
@@ -112,7 +112,7 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   // Hands back records taken but not started, of `parts` (all if empty).
   void abandon_held(const std::vector<kafka::TopicPartition>& parts);
   // Notes gaps and duplicates in the camera's sequence numbers (poll thread).
-  void check_sequence(const rd_kafka_message_t* m);
+  void check_sequence(const kafka::Message& m);
   void reject(const std::shared_ptr<WorkItem>& work, const std::string& stage,
               const std::string& error);
   void skip(const std::shared_ptr<WorkItem>& work, const std::string& camera, int64_t age_ms);
@@ -139,9 +139,9 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
                                         kafka::TopicPartition tp, int64_t offset, Outcome outcome,
                                         int64_t capture_us = 0);
   // The same, for a record whose one output stands for it (a dead letter or a skip record).
-  kafka::Producer::DeliveryFn on_single_output(const rd_kafka_message_t* m, Outcome outcome) {
-    return on_output(std::make_shared<PendingOutputs>(1), {kafka::message_topic(m), m->partition},
-                     m->offset, outcome);
+  kafka::Producer::DeliveryFn on_single_output(const kafka::Message& m, Outcome outcome) {
+    return on_output(std::make_shared<PendingOutputs>(1), {std::string(m.topic()), m.partition()},
+                     m.offset(), outcome);
   }
 
   DetectStageParams params_;
@@ -209,9 +209,9 @@ Status DetectStage::Impl::run(std::stop_token stop) {
   if (Status s = consumer_->subscribe({params_.input_topic}); !s) return s;
   metrics::build_info("detect", model_name());
   probes_ = std::make_unique<Probes>(model_name());
-  metrics::ConsumerLagGauge lag(metrics::global(), params_.group);
+  ConsumerLagGauge lag(metrics::global(), params_.group);
   const metrics::ScopedCollector collector(metrics::global(), [this, &lag] {
-    lag.update(consumer_->handle());
+    lag.update(*consumer_);
     metrics::set_producer_queue("detect", producer_->outstanding());
     metrics::global()
         .gauge("kvision_assigned_partitions", "Input partitions a stage owns",
@@ -253,11 +253,11 @@ Status DetectStage::Impl::run(std::stop_token stop) {
     }
     if (!*msg) continue;
     stats.consumed.fetch_add(1);
-    const kafka::TopicPartition tp{kafka::message_topic(msg->get()), (*msg)->partition};
-    if (!tracker_.begin(tp, (*msg)->offset)) continue;
+    const kafka::TopicPartition tp{std::string(msg->topic()), msg->partition()};
+    if (!tracker_.begin(tp, msg->offset())) continue;
     const uint64_t epoch = txn_epoch_.load();
-    release_.enter(tp, (*msg)->offset, epoch);
-    check_sequence(msg->get());
+    release_.enter(tp, msg->offset(), epoch);
+    check_sequence(*msg);
     held_.push_back(WorkItem{std::move(*msg), mono_now_us(), epoch});
   }
 
@@ -286,10 +286,10 @@ Status DetectStage::Impl::run(std::stop_token stop) {
 void DetectStage::Impl::abandon_held(const std::vector<kafka::TopicPartition>& parts) {
   std::map<kafka::TopicPartition, int64_t> lowest;
   std::erase_if(held_, [&](const WorkItem& item) {
-    const kafka::TopicPartition tp{kafka::message_topic(item.msg.get()), item.msg->partition};
+    const kafka::TopicPartition tp{std::string(item.msg.topic()), item.msg.partition()};
     if (!parts.empty() && std::find(parts.begin(), parts.end(), tp) == parts.end()) return false;
-    auto [it, created] = lowest.try_emplace(tp, item.msg->offset);
-    if (!created) it->second = std::min(it->second, item.msg->offset);
+    auto [it, created] = lowest.try_emplace(tp, item.msg.offset());
+    if (!created) it->second = std::min(it->second, item.msg.offset());
     return true;
   });
   for (const auto& [tp, offset] : lowest) {
@@ -298,10 +298,10 @@ void DetectStage::Impl::abandon_held(const std::vector<kafka::TopicPartition>& p
   }
 }
 
-void DetectStage::Impl::check_sequence(const rd_kafka_message_t* m) {
-  auto meta = wire::decode_frame_headers(kafka::message_headers(m));
+void DetectStage::Impl::check_sequence(const kafka::Message& m) {
+  auto meta = wire::decode_frame_headers(m.headers());
   if (!meta) return;  // dead-lettered by a worker
-  const auto o = sequences_.observe({kafka::message_topic(m), m->partition}, meta->camera,
+  const auto o = sequences_.observe({std::string(m.topic()), m.partition()}, meta->camera,
                                     meta->session_us, meta->seq);
   if (o.event == SequenceMonitor::Event::kGap)
     metrics::count_sequence("detect", "gap", static_cast<double>(o.frames));
@@ -348,9 +348,9 @@ void DetectStage::Impl::finish(const kafka::TopicPartition& tp, int64_t offset) 
 void DetectStage::Impl::complete(const std::shared_ptr<WorkItem>& work, const std::string& camera,
                                  Outcome outcome, std::function<Status(int64_t)> send) {
   work->completed = true;
-  const rd_kafka_message_t* m = work->msg.get();
-  kafka::TopicPartition tp{kafka::message_topic(m), m->partition};
-  const int64_t offset = m->offset;
+  const kafka::Message& m = work->msg;
+  kafka::TopicPartition tp{std::string(m.topic()), m.partition()};
+  const int64_t offset = m.offset();
   // Exactly-once: workers release under the shared lock and the poll thread commits under the
   // exclusive one, so a transaction holds the outputs of exactly the offsets it commits.
   std::shared_lock<std::shared_mutex> txn_lock;
@@ -393,7 +393,7 @@ Status DetectStage::Impl::commit_transaction(const std::vector<kafka::TopicParti
     offsets.emplace_back(tp.topic, tp.partition, next);
   }
   kafka::TxnResult r;
-  if (!offsets.empty()) r = producer_->send_offsets(consumer_->handle(), offsets, kTxnTimeoutMs);
+  if (!offsets.empty()) r = producer_->send_offsets(*consumer_, offsets, kTxnTimeoutMs);
   if (r.ok()) r = producer_->commit_transaction(kTxnTimeoutMs);
   if (r.ok()) {
     for (const auto& [topic, partition, next] : offsets) sent_[{topic, partition}] = next;
@@ -503,24 +503,21 @@ kafka::Producer::DeliveryFn DetectStage::Impl::on_output(std::shared_ptr<Pending
 
 void DetectStage::Impl::reject(const std::shared_ptr<WorkItem>& work, const std::string& stage,
                                const std::string& error) {
-  const rd_kafka_message_t* msg = work->msg.get();
+  const kafka::Message& msg = work->msg;
   stats.bad_records.fetch_add(1);
   metrics::count_error("detect", stage);
-  const std::string topic = kafka::message_topic(msg);
-  log_warn("detect: skipping {}[{}]@{} ({} stage): {}; sent to {}{}", topic, msg->partition,
-           msg->offset, stage, error, topic, wire::kDeadLetterSuffix);
-  complete(work, std::string(kafka::message_key(msg)), Outcome::kDeadLetter,
-           [this, work, stage, error](int64_t) {
-             const rd_kafka_message_t* m = work->msg.get();
-             return dead_letter(*producer_, m, stage, error,
-                                on_single_output(m, Outcome::kDeadLetter));
-           });
+  log_warn("detect: skipping {} ({} stage): {}; sent to {}{}", msg.where(), stage, error,
+           msg.topic(), wire::kDeadLetterSuffix);
+  complete(work, std::string(msg.key()), Outcome::kDeadLetter, [this, work, stage, error](int64_t) {
+    const kafka::Message& m = work->msg;
+    return dead_letter(*producer_, m, stage, error, on_single_output(m, Outcome::kDeadLetter));
+  });
 }
 
 void DetectStage::Impl::skip(const std::shared_ptr<WorkItem>& work, const std::string& camera,
                              int64_t age_ms) {
   complete(work, camera, Outcome::kSkipped, [this, work, age_ms](int64_t) {
-    const rd_kafka_message_t* m = work->msg.get();
+    const kafka::Message& m = work->msg;
     return skip_record(*producer_, m, "stale", age_ms, on_single_output(m, Outcome::kSkipped));
   });
 }
@@ -531,10 +528,10 @@ int64_t DetectStage::Impl::staleness_limit_ms(const wire::FrameMeta& meta) const
 }
 
 void DetectStage::Impl::process(detect::Detector& detector, const std::shared_ptr<WorkItem>& work) {
-  const rd_kafka_message_t* m = work->msg.get();
+  const kafka::Message& m = work->msg;
   auto rec = std::make_shared<wire::DetectionRecord>();
   rec->timings.queue_ms = static_cast<double>(mono_now_us() - work->enqueued_us) / 1000.0;
-  auto headers = std::make_shared<wire::Headers>(kafka::message_headers(m));
+  auto headers = std::make_shared<wire::Headers>(m.headers());
   auto meta = wire::decode_frame_headers(*headers);
   if (!meta) return reject(work, "headers", meta.error().message);
   if (const int64_t limit = staleness_limit_ms(*meta); limit > 0) {
@@ -546,8 +543,7 @@ void DetectStage::Impl::process(detect::Detector& detector, const std::shared_pt
   // are scaled back to the frame.
   cv::Size original;
   auto image = media::decode_jpeg_at_least(
-      kafka::message_value(m), [&](cv::Size frame) { return detector.source_size_for(frame); },
-      &original);
+      m.value(), [&](cv::Size frame) { return detector.source_size_for(frame); }, &original);
   if (!image) return reject(work, "decode", image.error().message);
   rec->timings.decode_ms = sw.lap_ms();
   if (params_.delay_ms > 0 || params_.delay_jitter_ms > 0) {
@@ -569,7 +565,7 @@ void DetectStage::Impl::process(detect::Detector& detector, const std::shared_pt
   rec->frame = std::move(*meta);
   rec->frame.width = original.width;
   rec->frame.height = original.height;
-  rec->source = {kafka::message_topic(m), m->partition, m->offset};
+  rec->source = {std::string(m.topic()), m.partition(), m.offset()};
   rec->model = detector.name();
   rec->timings.preprocess_ms = dt.preprocess_ms;
   rec->timings.infer_ms = dt.infer_ms;
@@ -581,7 +577,7 @@ void DetectStage::Impl::process(detect::Detector& detector, const std::shared_pt
                                {d.box.x, d.box.y, d.box.width, d.box.height}});
   }
   rec->processed_us = wall_now_us();
-  probes_->frames.count(rec->frame.camera, m->len);
+  probes_->frames.count(rec->frame.camera, m.size());
   probes_->decode.observe(rec->timings.decode_ms / 1000.0);
   probes_->preprocess.observe(dt.preprocess_ms / 1000.0);
   probes_->infer.observe(dt.infer_ms / 1000.0);
@@ -596,18 +592,18 @@ void DetectStage::Impl::process(detect::Detector& detector, const std::shared_pt
   const std::string camera = rec->frame.camera;
   complete(
       work, camera, Outcome::kResult, [this, work, rec, headers, encoded](int64_t skipped_before) {
-        const rd_kafka_message_t* msg = work->msg.get();
+        const kafka::Message& msg = work->msg;
         if (skipped_before > 0) {
           rec->skipped_before = skipped_before;
           *encoded = wire::encode_detection_record(*rec);
         }
         const std::string& json = *encoded;
-        const kafka::TopicPartition tp{rec->source.topic, msg->partition};
+        const kafka::TopicPartition tp{rec->source.topic, msg.partition()};
         auto pending = std::make_shared<PendingOutputs>(2);
         kafka::OutRecord processed;
         processed.topic = params_.processed_topic;
         processed.key = rec->frame.camera;
-        processed.value = kafka::message_value(msg);
+        processed.value = msg.value();
         processed.headers = std::move(*headers);
         processed.headers.emplace_back(wire::kHdrDetections, json);
         processed.timestamp_ms = rec->frame.capture_us / 1000;
@@ -620,7 +616,7 @@ void DetectStage::Impl::process(detect::Detector& detector, const std::shared_pt
         for (const kafka::OutRecord* out : {&processed, &detections}) {
           if (Status s = producer_->produce(
                   *out,
-                  on_output(pending, tp, msg->offset, Outcome::kResult, rec->frame.capture_us));
+                  on_output(pending, tp, msg.offset(), Outcome::kResult, rec->frame.capture_us));
               !s)
             return s;
         }

@@ -1,14 +1,18 @@
+// kvision sink: results as JSON lines (a file or stdout), on the subscriber loop.
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
+#include <memory>
 #include <stop_token>
 #include <string>
 
-#include <librdkafka/rdkafka.h>
-
 #include "common/result.h"
 #include "kafka/config.h"
+#include "metrics/stage_metrics.h"
+#include "pipeline/sequence_monitor.h"
+#include "pipeline/subscriber.h"
 #include "wire/detection_record.h"
 
 namespace kv::pipeline {
@@ -34,14 +38,29 @@ struct SinkStats {
   int64_t sequence_skipped = 0;     // frames the detector skipped (stale) or dead-lettered
 };
 
-// The detection record's JSON of a result: the value on `detections`, the header on
-// `processed_images`.
-Result<std::string> detection_json(const rd_kafka_message_t* msg);
-// The detection record of a result, decoded (either topic).
-Result<wire::DetectionRecord> detection_record(const rd_kafka_message_t* msg);
+// Writes each result as one JSON line, as it came, flushed before its offset is stored;
+// watches each camera's sequence for gaps and duplicates.
+class SinkStage final : public Subscriber {
+ public:
+  // `out` may be null (no lines written); `out_name` names it in errors.
+  SinkStage(std::FILE* out, std::string out_name, const SinkParams& params);
 
-// Consumes results and writes one JSON line per result. Offsets are committed only after
-// the line has been written and flushed.
+  Status take(const kafka::Message& record) override;
+  void on_assigned(const std::vector<kafka::TopicPartition>& partitions) override;
+  void on_revoking(const std::vector<kafka::TopicPartition>& partitions) override;
+
+  SequenceCounts sequence_totals() const { return sequences_.total(); }
+
+ private:
+  std::FILE* out_;
+  std::string out_name_;
+  const SinkParams& params_;
+  SequenceMonitor sequences_;
+  metrics::FrameCounter frames_{"sink"};
+  metrics::HistogramProbe latency_;
+};
+
+// Consumes results with a SinkStage until stopped (or max_records).
 Result<SinkStats> run_sink(const SinkParams& params, std::stop_token stop);
 
 }  // namespace kv::pipeline

@@ -1,5 +1,4 @@
 #include "alert/engine.h"
-#include "alert/reorder.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -112,63 +111,6 @@ TEST(Engine, RedeliveredFramesAreSkippedAndOtherCamerasIgnored) {
   other.frame.camera = "elsewhere";
   EXPECT_EQ(fire_count(e, other), 0);
   EXPECT_EQ(fire_count(e, frame(1, {{50, 50}})), 1);
-}
-
-}  // namespace
-}  // namespace kv::alert
-
-namespace kv::alert {
-namespace {
-
-Held held(const std::string& camera, int64_t session, int64_t seq) {
-  Held h;
-  h.record.frame.camera = camera;
-  h.record.frame.session_us = session;
-  h.record.frame.seq = seq;
-  h.offset = seq;
-  return h;
-}
-
-std::vector<int64_t> seqs(const std::vector<Held>& v) {
-  std::vector<int64_t> out;
-  for (const Held& h : v) out.push_back(h.record.frame.seq);
-  return out;
-}
-
-TEST(Reorderer, PutsFramesBackInOrder) {
-  Reorderer r(3, 1'000'000);
-  EXPECT_EQ(seqs(r.push(held("a", 1, 0), 0)), (std::vector<int64_t>{0}));
-  EXPECT_TRUE(r.push(held("a", 1, 2), 0).empty());  // 1 is missing: wait
-  EXPECT_TRUE(r.push(held("b", 1, 5), 0).empty());  // another camera, joined mid-stream
-  EXPECT_EQ(seqs(r.push(held("a", 1, 1), 0)), (std::vector<int64_t>{1, 2}));
-  EXPECT_TRUE(r.push(held("a", 1, 4), 0).empty());
-  EXPECT_TRUE(r.push(held("a", 1, 5), 0).empty());
-  EXPECT_EQ(seqs(r.push(held("a", 1, 5), 0)), (std::vector<int64_t>{5}));  // again: passed on
-  EXPECT_TRUE(r.push(held("a", 1, 6), 0).empty());
-  // The window (3) overflows: 3 is taken as skipped.
-  EXPECT_EQ(seqs(r.push(held("a", 1, 7), 0)), (std::vector<int64_t>{4, 5, 6, 7}));
-  EXPECT_EQ(seqs(r.push(held("a", 1, 3), 0)), (std::vector<int64_t>{3}));  // late: passed on
-  EXPECT_EQ(r.waiting(), 1U);
-  EXPECT_EQ(seqs(r.drain()), (std::vector<int64_t>{5}));  // camera b
-  // A new session releases the old one's frames first.
-  EXPECT_TRUE(r.push(held("a", 1, 9), 0).empty());
-  EXPECT_EQ(seqs(r.push(held("a", 2, 0), 0)), (std::vector<int64_t>{9, 0}));
-}
-
-TEST(Reorderer, FramesWaitAtMostMaxWait) {
-  Reorderer r(16, 500'000);
-  EXPECT_EQ(seqs(r.push(held("a", 1, 0), 0)), (std::vector<int64_t>{0}));
-  EXPECT_TRUE(r.push(held("a", 1, 3), 100'000).empty());  // 1 and 2 missing
-  EXPECT_TRUE(r.push(held("a", 1, 2), 300'000).empty());
-  EXPECT_TRUE(r.expire(599'999).empty());
-  // 3 has waited 0.5 s: 1 is taken as skipped, 2 and 3 go on, in order.
-  EXPECT_EQ(seqs(r.expire(600'000)), (std::vector<int64_t>{2, 3}));
-  EXPECT_EQ(r.waiting(), 0U);
-  EXPECT_EQ(seqs(r.push(held("a", 1, 4), 700'000)), (std::vector<int64_t>{4}));
-  // A camera first seen mid-stream starts with its first frame once it has waited.
-  EXPECT_TRUE(r.push(held("c", 1, 40), 0).empty());
-  EXPECT_EQ(seqs(r.expire(500'000)), (std::vector<int64_t>{40}));
-  EXPECT_EQ(seqs(r.push(held("c", 1, 41), 500'001)), (std::vector<int64_t>{41}));
 }
 
 }  // namespace

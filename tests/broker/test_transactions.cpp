@@ -18,7 +18,9 @@
 #include "broker/broker.h"
 #include "common/clock.h"
 #include "kafka/admin.h"
+#include "kafka/client.h"
 #include "kafka/config.h"
+#include "kafka/consumer.h"
 #include "kafka/producer.h"
 
 namespace kv {
@@ -168,27 +170,25 @@ TEST_F(TransactionsTest, OpenTransactionHoldsBackLaterRecords) {
 
 TEST_F(TransactionsTest, OffsetsAreCommittedOnlyWithTheTransaction) {
   auto p = producer("txn-offsets");
-  auto conf = kafka::make_conf(kafka_, {{"group.id", id("workers")}});
-  ASSERT_TRUE(conf.ok());
-  auto consumer = kafka::new_handle(RD_KAFKA_CONSUMER, *conf, "consumer");
+  auto consumer = kafka::Consumer::create(kafka_, id("workers"));  // never joins: metadata only
   ASSERT_TRUE(consumer.ok());
 
   ASSERT_TRUE(p->begin_transaction().ok());
   send(*p, {"r0"});
-  ASSERT_TRUE(p->send_offsets(consumer->get(), {{topic_, 0, 5}}, kTimeoutMs).ok());
+  ASSERT_TRUE(p->send_offsets(**consumer, {{topic_, 0, 5}}, kTimeoutMs).ok());
   ASSERT_TRUE(p->abort_transaction(kTimeoutMs).ok());
   EXPECT_TRUE(committed("workers").empty());
 
   ASSERT_TRUE(p->begin_transaction().ok());
   send(*p, {"r1"});
-  const kafka::TxnResult r = p->send_offsets(consumer->get(), {{topic_, 0, 7}}, kTimeoutMs);
+  const kafka::TxnResult r = p->send_offsets(**consumer, {{topic_, 0, 7}}, kTimeoutMs);
   ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_TRUE(committed("workers").empty());  // not before the commit
   ASSERT_TRUE(p->commit_transaction(kTimeoutMs).ok());
   const auto offsets = committed("workers");
   ASSERT_EQ(offsets.size(), 1U);
   EXPECT_EQ(offsets.begin()->second, 7);
-  rd_kafka_consumer_close(consumer->get());
+  (*consumer)->close();
 }
 
 TEST_F(TransactionsTest, NewProducerWithTheSameIdFencesTheOldOne) {

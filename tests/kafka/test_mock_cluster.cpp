@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "kafka/client.h"
 #include "kafka/consumer.h"
 #include "kafka/lag_probe.h"
 #include "kafka/mock_cluster.h"
@@ -114,11 +115,11 @@ TEST(MockCluster, ProduceConsumeCommitAndLag) {
       auto msg = (*consumer)->poll(100);
       ASSERT_TRUE(msg.ok());
       if (!*msg) continue;
-      EXPECT_EQ(message_key(msg->get()), "cam");
-      const auto headers = message_headers(msg->get());
+      EXPECT_EQ(msg->key(), "cam");
+      const auto headers = msg->headers();
       ASSERT_EQ(headers.size(), 1u);
       EXPECT_EQ(headers[0].second, std::to_string(got));
-      ASSERT_TRUE((*consumer)->store_offset("raw_video_frames", 0, (*msg)->offset + 1).ok());
+      ASSERT_TRUE((*consumer)->store_offset("raw_video_frames", 0, msg->offset() + 1).ok());
       ++got;
     }
     ASSERT_EQ(got, 6);
@@ -134,14 +135,14 @@ TEST(MockCluster, ProduceConsumeCommitAndLag) {
   ASSERT_TRUE(again.ok());
   ASSERT_TRUE((*again)->subscribe({"raw_video_frames"}).ok());
   const Stopwatch sw;
-  MessagePtr first;
+  Message first;
   while (!first && sw.elapsed_ms() < 20000) {
     auto msg = (*again)->poll(100);
     ASSERT_TRUE(msg.ok());
     first = std::move(*msg);
   }
   ASSERT_TRUE(first);
-  EXPECT_EQ(first->offset, 6);
+  EXPECT_EQ(first.offset(), 6);
 }
 
 TEST(KafkaConfig, UnknownPropertyIsRejectedByName) {

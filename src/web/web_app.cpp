@@ -1,0 +1,162 @@
+#include "web/web_app.h"
+
+#include <charconv>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "store/query_text.h"
+#include "web/assets.h"
+
+namespace kv::web {
+namespace {
+
+// {"error": why}
+std::string error_json(const std::string& why) {
+  return json_line({{"error", why}});
+}
+
+}  // namespace
+
+std::string status_json(const kafka::ClusterReport& report) {
+  nlohmann::json groups = nlohmann::json::array();
+  for (const auto& [g, h] : report.groups) {
+    if (g->group.rfind("kvision-web", 0) == 0) continue;  // viewers, not workers
+    groups.push_back({{"group", g->group},
+                      {"state", g->state},
+                      {"members", g->members.size()},
+                      {"lag", g->total_lag},
+                      {"committed_per_s", std::round(h.committed_per_s * 10) / 10},
+                      {"verdict", kafka::verdict_name(h.verdict)},
+                      {"reason", h.reason}});
+  }
+  return json_line({{"groups", std::move(groups)}, {"time", format_wall_time(wall_now_us())}});
+}
+
+std::optional<std::string> checked_alert(std::string_view text) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("rule") || !j["rule"].is_string() || !j.contains("camera") ||
+      !j["camera"].is_string() || !j.contains("time") || !j["time"].is_string() ||
+      !j.contains("frame") || !j["frame"].is_object() || !j.contains("detections") ||
+      !j["detections"].is_array()) {
+    return std::nullopt;
+  }
+  return json_line(j);
+}
+
+void WebApp::handle(const http::Request& req, http::Responder& out) {
+  const std::string& p = req.path;
+  const std::string json = "application/json";
+  if (p == "/" || p == "/index.html")
+    return send_asset(out, "index.html", "text/html; charset=utf-8");
+  if (p == "/app.js") return send_asset(out, "app.js", "text/javascript; charset=utf-8");
+  if (p == "/app.css") return send_asset(out, "app.css", "text/css; charset=utf-8");
+  if (p == "/favicon.svg" || p == "/favicon.ico")
+    return send_asset(out, "favicon.svg", "image/svg+xml");
+  if (p == "/healthz") return (void)out.send(200, "text/plain", "ok\n");
+  if (p == "/api/cameras") return (void)out.send(200, json, state_.cameras_json());
+  if (p == "/api/alerts") return (void)out.send(200, json, state_.alerts_json());
+  if (p == "/api/status") return (void)out.send(200, json, state_.status_json());
+  if (p == "/api/events") return stream(req, out);
+  if (p == "/api/query") return query(req, out);
+  // /api/cameras/NAME/history, /api/cameras/NAME/latest.jpg, /api/cameras/NAME/frames/SEQ.jpg:
+  // split before decoding, so that a camera name may hold an encoded '/'.
+  const std::vector<std::string>& seg = req.segments;
+  if (seg.size() >= 4 && seg[0] == "api" && seg[1] == "cameras") {
+    const std::string& camera = seg[2];
+    if (seg.size() == 4 && seg[3] == "history") {
+      auto h = state_.history_json(camera);
+      return (void)(h ? out.send(200, json, *h) : not_found(out, "no camera '" + camera + "'"));
+    }
+    int64_t seq = -2;
+    if (seg.size() == 4 && seg[3] == "latest.jpg") seq = -1;
+    if (seg.size() == 5 && seg[3] == "frames" && seg[4].ends_with(".jpg")) {
+      const std::string n = seg[4].substr(0, seg[4].size() - 4);
+      auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), seq);
+      if (ec != std::errc() || ptr != n.data() + n.size() || seq < 0) seq = -2;
+    }
+    if (seq >= -1) {
+      auto jpeg = state_.jpeg(camera, seq);
+      return (void)(jpeg ? out.send(200, "image/jpeg", *jpeg, "Cache-Control: max-age=60\r\n")
+                         : not_found(out, "frame no longer kept"));
+    }
+  }
+  not_found(out,
+            "try /, /api/cameras, /api/cameras/NAME/history, /api/alerts, /api/status, "
+            "/api/events, /api/query");
+}
+
+void WebApp::send_asset(http::Responder& out, const char* name, const char* type) {
+  auto data = web::asset(name);
+  out.send(200, type, std::string(*data), "Cache-Control: no-cache\r\n");
+}
+bool WebApp::not_found(http::Responder& out, const std::string& why) {
+  return out.send(404, "application/json", error_json(why));
+}
+
+// Server-sent events: frame, alert and status events as they happen. A browser that
+// reconnects sends the last id it saw (Last-Event-ID) and gets what it missed, as far as the
+// events are still kept; an id from before a restart of the server starts from now.
+void WebApp::stream(const http::Request& req, http::Responder& out) {
+  if (!out.start_stream("text/event-stream") || !out.write("retry: 2000\n\n")) return;
+  int64_t last = state_.last_event_id();
+  if (auto it = req.headers.find("last-event-id"); it != req.headers.end()) {
+    int64_t seen = -1;
+    const std::string& v = it->second;
+    if (std::from_chars(v.data(), v.data() + v.size(), seen).ec == std::errc() && seen >= 0)
+      last = std::min(seen, last);
+  }
+  int64_t quiet_us = mono_now_us();
+  while (!stopping_.load()) {
+    std::string chunk;
+    for (const web::Event& e : state_.events_after(last, 1000)) {
+      chunk += fmt::format("id: {}\nevent: {}\ndata: {}\n\n", e.id, e.type, e.json);
+      last = e.id;
+    }
+    if (chunk.empty() && mono_now_us() - quiet_us > 15'000'000) chunk = ": keep-alive\n\n";
+    if (chunk.empty()) continue;
+    quiet_us = mono_now_us();
+    if (!out.write(chunk)) return;  // the viewer went away
+  }
+}
+
+void WebApp::query(const http::Request& req, http::Responder& out) {
+  if (db_ == nullptr) {
+    out.send(404, "application/json",
+             error_json("no database: start kvision web with --db, the file kvision store writes"));
+    return;
+  }
+  std::map<std::string, std::string> params = req.query;
+  const std::string format = params.count("format") ? params["format"] : "json";
+  params.erase("format");
+  auto q = store::query_from_params(params);
+  if (!q) {
+    out.send(400, "application/json", error_json(q.error().message));
+    return;
+  }
+  Result<std::vector<store::StoredDetection>> rows = [&] {
+    std::lock_guard lock(db_mutex_);
+    return db_->query(*q);
+  }();
+  if (!rows) {
+    out.send(500, "application/json", error_json(rows.error().message));
+    return;
+  }
+  std::string body = format == "jsonl" ? "" : "[";
+  for (const store::StoredDetection& d : *rows) {
+    if (format == "jsonl") {
+      body += store::stored_detection_json(d) + "\n";
+    } else {
+      if (body.size() > 1) body += ",";
+      body += store::stored_detection_json(d);
+    }
+  }
+  if (format != "jsonl") body += "]";
+  out.send(200, format == "jsonl" ? "application/x-ndjson" : "application/json", body);
+}
+
+}  // namespace kv::web

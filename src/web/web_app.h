@@ -1,0 +1,47 @@
+// The live view's HTTP surface: the page and its assets, the JSON API, server-sent events,
+// frames, and the stored-detection query.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/http.h"
+#include "kafka/cluster_status.h"
+#include "store/detection_store.h"
+#include "web/live_state.h"
+
+namespace kv::web {
+
+// Thread-safety: handle() from the HTTP server's threads.
+class WebApp {
+ public:
+  // `db` may be null (no /api/query).
+  WebApp(LiveState& state, store::DetectionStore* db) : state_(state), db_(db) {}
+
+  void handle(const http::Request& req, http::Responder& out);
+  // Ends the event streams (before the server stops).
+  void stop() { stopping_ = true; }
+
+ private:
+  void send_asset(http::Responder& out, const char* name, const char* type);
+  bool not_found(http::Responder& out, const std::string& why);
+  void stream(const http::Request& req, http::Responder& out);
+  void query(const http::Request& req, http::Responder& out);
+
+  std::atomic<bool> stopping_{false};
+  LiveState& state_;
+  store::DetectionStore* db_;
+  std::mutex db_mutex_;
+};
+
+// The groups' health as JSON for the page: lag, members and verdict per group.
+std::string status_json(const kafka::ClusterReport& report);
+
+// An alert record as the page gets it: a JSON object with the fields it shows, re-serialised
+// (one line, valid UTF-8); nullopt for anything else.
+std::optional<std::string> checked_alert(std::string_view text);
+
+}  // namespace kv::web
