@@ -87,7 +87,8 @@ void LiveState::add_frame(const wire::DetectionRecord& record, std::string jpeg,
   frame->receive_us = receive_us;
   std::lock_guard lock(mutex_);
   Camera& c = cameras_[record.frame.camera];
-  // Frames can arrive a little out of order (parallel detector workers): keep them sorted.
+  // Detectors publish a camera's frames in order, but a frame published again (at-least-once,
+  // after a rebalance) arrives late: keep them sorted.
   auto at = c.frames.end();
   while (at != c.frames.begin() && (*(at - 1))->record.frame.seq > record.frame.seq &&
          (*(at - 1))->record.frame.session_us == record.frame.session_us) {
