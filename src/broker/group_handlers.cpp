@@ -116,7 +116,7 @@ Response offset_commit(HandlerContext& ctx, const RequestHeader& h, Reader& in) 
   }
   if (v >= 7) in.nullable_string();
   if (v >= 2 && v <= 4) in.i64();  // retention time
-  std::vector<std::pair<std::string, std::vector<int32_t>>> order;
+  TopicPartitions order;
   std::vector<std::tuple<std::string, int32_t, int64_t, std::string>> offsets;
   const int32_t topics = in.array_length();
   for (int32_t t = 0; t < topics && !in.failed(); ++t) {
@@ -138,15 +138,7 @@ Response offset_commit(HandlerContext& ctx, const RequestHeader& h, Reader& in) 
   const int16_t error = ctx.groups.commit(group, generation, member, offsets);
   Writer w = start(h);
   if (v >= 3) w.i32(0);
-  w.array_length(order.size());
-  for (const auto& [name, parts] : order) {
-    w.string(name);
-    w.array_length(parts.size());
-    for (int32_t p : parts) {
-      w.i32(p);
-      w.i16(error);
-    }
-  }
+  write_partition_errors(w, order, error);
   return finish(w);
 }
 

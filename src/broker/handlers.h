@@ -78,6 +78,23 @@ inline Writer start(const RequestHeader& h) {
   return w;
 }
 
+// Topics and their partitions, in the order a request named them.
+using TopicPartitions = std::vector<std::pair<std::string, std::vector<int32_t>>>;
+
+// The answer of a request about partitions that succeed or fail together (non-flexible
+// versions): each topic with each of its partitions and the one error.
+inline void write_partition_errors(Writer& w, const TopicPartitions& topics, int16_t error) {
+  w.array_length(topics.size());
+  for (const auto& [name, parts] : topics) {
+    w.string(name);
+    w.array_length(parts.size());
+    for (int32_t p : parts) {
+      w.i32(p);
+      w.i16(error);
+    }
+  }
+}
+
 // The admin APIs (admin_handlers.cpp).
 Response create_topics(HandlerContext& ctx, const RequestHeader& h, Reader& in);
 Response delete_topics(HandlerContext& ctx, const RequestHeader& h, Reader& in);

@@ -29,7 +29,7 @@ Response add_partitions_to_txn(HandlerContext& ctx, const RequestHeader& h, Read
   const std::string txn_id = in.string();
   const int64_t pid = in.i64();
   const int16_t epoch = in.i16();
-  std::vector<std::pair<std::string, std::vector<int32_t>>> topics;
+  TopicPartitions topics;
   std::vector<std::pair<std::string, int32_t>> all;
   const int32_t nt = in.array_length();
   for (int32_t t = 0; t < nt && !in.failed(); ++t) {
@@ -44,15 +44,7 @@ Response add_partitions_to_txn(HandlerContext& ctx, const RequestHeader& h, Read
   const int16_t error = ctx.txns.add_partitions(txn_id, pid, epoch, all);
   Writer w = start(h);
   w.i32(0);
-  w.array_length(topics.size());
-  for (const auto& [name, parts] : topics) {
-    w.string(name);
-    w.array_length(parts.size());
-    for (int32_t p : parts) {
-      w.i32(p);
-      w.i16(error);
-    }
-  }
+  write_partition_errors(w, topics, error);
   return finish(w);
 }
 
@@ -86,7 +78,7 @@ Response txn_offset_commit(HandlerContext& ctx, const RequestHeader& h, Reader& 
     in.compact_nullable_string();  // group instance id
   }
   std::vector<TxnOffset> offsets;
-  std::vector<std::pair<std::string, std::vector<int32_t>>> topics;
+  TopicPartitions topics;
   const int32_t nt = array();
   for (int32_t t = 0; t < nt && !in.failed(); ++t) {
     auto& [name, parts] = topics.emplace_back(str(), std::vector<int32_t>{});
