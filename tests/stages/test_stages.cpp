@@ -69,8 +69,8 @@ class StagesTest : public ::testing::Test {
     kafka::OutRecord r{topic, "cam",
                        std::span(reinterpret_cast<const uint8_t*>(value.data()), value.size()),
                        std::move(headers), 0};
-    ASSERT_TRUE((*p)->produce(r, [](const kafka::Delivery& d) { EXPECT_TRUE(d.status.ok()); })
-                    .ok());
+    ASSERT_TRUE(
+        (*p)->produce(r, [](const kafka::Delivery& d) { EXPECT_TRUE(d.status.ok()); }).ok());
     ASSERT_TRUE((*p)->flush(kTimeoutMs).ok());
   }
   void publish_result(int64_t seq) {
@@ -99,9 +99,8 @@ class StagesTest : public ::testing::Test {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       stop.request_stop();
     });
-    return pipeline::run_subscriber(**consumer, stage,
-                                    {.stage = "test", .max_records = max_records},
-                                    stop.get_token());
+    return pipeline::run_subscriber(
+        **consumer, stage, {.stage = "test", .max_records = max_records}, stop.get_token());
   }
 
   fs::path dir_;
@@ -212,7 +211,8 @@ TEST_F(StagesTest, StoreKeepsTheFramesJpegBeforeCommitting) {
 TEST_F(StagesTest, AlertsAreAcknowledgedBeforeTheirRecordIsCommitted) {
   publish_result(0);
   publish_result(1);
-  auto rules = alert::parse_rules("[someone]\nlabels = person\nwhen = present\ncooldown = 1h\n", "t");
+  auto rules =
+      alert::parse_rules("[someone]\nlabels = person\nwhen = present\ncooldown = 1h\n", "t");
   ASSERT_TRUE(rules.ok()) << rules.error().message;
   alert::Engine engine(std::move(*rules));
   auto producer = kafka::Producer::create(kafka_);
@@ -272,9 +272,9 @@ TEST_F(StagesTest, ReadToEndReadsEveryRecordOnceWithoutAGroup) {
   EXPECT_EQ(seen, (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(kafka::read_to_end(kafka_, "missing", {}, [](const kafka::Message&) {}).error().code,
             ErrorCode::kNotFound);
-  EXPECT_TRUE(kafka::read_to_end(kafka_, "missing", {.may_be_missing = true},
-                                 [](const kafka::Message&) {})
-                  .ok());
+  EXPECT_TRUE(
+      kafka::read_to_end(kafka_, "missing", {.may_be_missing = true}, [](const kafka::Message&) {
+      }).ok());
 }
 
 }  // namespace
