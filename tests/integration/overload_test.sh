@@ -46,14 +46,19 @@ read -r out skipped dlq < <(sed -n 's/^TOTAL in=\([0-9]*\) out=\([0-9]*\) missin
 [ "$skipped" -gt 0 ] || fail "an overloaded detector skipped nothing"
 [ "$out" -ge 20 ] || fail "only $out frames processed"
 
-# Latency: capture to result, for every result, bounded by the 2 s limit plus one frame's work.
+# Latency: every processed frame was younger than the 2 s limit when its worker took it (its
+# age then: capture to result, less the worker's own time: the 130 ms delay and the timed
+# steps). The whole latency is printed; it also holds the work, which a loaded machine slows.
 kcat -b "$BROKERS" -C -t detections -o beginning -e -q -f '%s\n' >"$WORK/detections.jsonl"
 python3 - "$WORK/detections.jsonl" <<'PY' || fail "latency not bounded"
 import json, sys
-lat = sorted((r["processed_us"] - r["capture_us"]) / 1000 for r in map(json.loads, open(sys.argv[1])))
-p50, worst = lat[len(lat) // 2], lat[-1]
-print(f"latency of {len(lat)} results: p50 {p50:.0f} ms, max {worst:.0f} ms (limit 2000 ms + one frame)")
-assert worst < 3000, worst
+recs = [json.loads(line) for line in open(sys.argv[1])]
+lat = sorted((r["processed_us"] - r["capture_us"]) / 1000 for r in recs)
+work = lambda r: 130 + sum(v for k, v in r["timings_ms"].items() if k != "queue")
+taken = max((r["processed_us"] - r["capture_us"]) / 1000 - work(r) for r in recs)
+print(f"latency of {len(lat)} results: p50 {lat[len(lat) // 2]:.0f} ms, max {lat[-1]:.0f} ms; "
+      f"oldest frame a worker took: {taken:.0f} ms (limit 2000 ms)")
+assert taken < 2300, taken  # untimed moments (thread switches) count as age here
 PY
 
 # The skip count: the metric, kvision status, and the sink (no false gap: results say how many
