@@ -43,6 +43,9 @@ if [ ! -f "$root/tests/clients/node_modules/kafkajs/package.json" ] ||
   (cd "$root/tests/clients" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
+# ONNX Runtime (the default inference engine), pinned, into .cache/onnxruntime.
+"$root/scripts/fetch_onnxruntime.sh"
+
 # Apache Kafka's release jars from Maven Central, cached in .cache/kafka (offline afterwards).
 "$root/scripts/kafka-cluster.sh" fetch
 

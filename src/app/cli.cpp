@@ -63,6 +63,17 @@ void add_model_options(CLI::App* cmd, detect::DetectorParams& p) {
   cmd->add_option("--nms", p.nms_iou, "NMS IoU threshold")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--engine", p.engine,
+                  "What runs the model: onnxruntime (ONNX models; 2-2.5x OpenCV's speed), "
+                  "opencv (OpenCV DNN: ONNX and Darknet), or auto (onnxruntime where it can)")
+      ->capture_default_str()
+      ->check([](const std::string& v) -> std::string {
+        if (v == "auto" || v == "onnxruntime" || v == "opencv") return "";
+        if (v == "durable" || v == "mock")
+          return "--engine chooses the inference engine now; the embedded broker is "
+                 "--broker-engine " + v;
+        return "expected auto, onnxruntime or opencv";
+      });
 }
 
 Result<kafka::KafkaConfig> make_kafka_config(const KafkaOptions& o) {

@@ -180,7 +180,7 @@ void add_run_command(CLI::App& app, Action& action) {
   cmd->add_option("--port", o->port, "Embedded broker port on 127.0.0.1 (0: a free one)")
       ->capture_default_str();
   add_metrics_option(cmd, o->metrics);
-  cmd->add_option("--engine", o->engine,
+  cmd->add_option("--broker-engine", o->engine,
                   "Embedded broker: durable (kvision's own, on disk) or mock (librdkafka's "
                   "in-memory mock cluster, 5 MiB per partition)")
       ->capture_default_str()

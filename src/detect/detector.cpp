@@ -1,5 +1,7 @@
 #include "detect/detector.h"
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -7,8 +9,17 @@
 
 namespace kv::detect {
 
+namespace {
+std::atomic<int> g_inference_threads{0};
+}  // namespace
+
 void set_inference_threads(int threads) {
+  g_inference_threads = std::max(0, threads);
   cv::setNumThreads(threads > 0 ? threads : -1);
+}
+
+int inference_threads() {
+  return g_inference_threads.load();
 }
 
 std::string Detector::label(int class_id) const {
@@ -20,7 +31,7 @@ std::string Detector::label(int class_id) const {
 
 Result<std::unique_ptr<Detector>> make_detector(const DetectorParams& params) {
   if (params.model_path.empty()) return make_hog_detector(params);
-  return make_dnn_detector(params);
+  return make_model_detector(params);
 }
 
 }  // namespace kv::detect

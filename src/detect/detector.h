@@ -22,6 +22,11 @@ struct DetectorParams {
   float score_threshold = 0.3f;
   float nms_iou = 0.45f;
   size_t max_detections = 100;
+  // What runs the network: auto (ONNX Runtime for ONNX models where it is built in, else
+  // OpenCV DNN), onnxruntime or opencv. See inference_engine.h.
+  std::string engine = "auto";
+  int threads = 0;     // intra-op threads per inference; 0: set_inference_threads()'s
+  bool spin = false;   // ONNX Runtime: idle intra-op threads spin (faster alone, worse shared)
 };
 
 // Milliseconds spent in each step of one detect() call.
@@ -38,6 +43,8 @@ class Detector {
   virtual ~Detector() = default;
   virtual const std::string& name() const = 0;
   virtual const std::vector<std::string>& labels() const = 0;
+  // What runs it, for logs: its first word is the engine ("onnxruntime 1.23.2, 2 thread(s)").
+  virtual std::string engine() const { return ""; }
   virtual Result<std::vector<Detection>> detect(const cv::Mat& bgr, DetectTimings* timings) = 0;
 
   // The smallest size a frame of `frame` pixels can be given at without losing anything this
@@ -54,12 +61,14 @@ class Detector {
 Result<std::unique_ptr<Detector>> make_detector(const DetectorParams& params);
 
 // Backends, exposed for tests.
-Result<std::unique_ptr<Detector>> make_dnn_detector(const DetectorParams& params);
+Result<std::unique_ptr<Detector>> make_model_detector(const DetectorParams& params);
 std::unique_ptr<Detector> make_hog_detector(const DetectorParams& params);
 
 }  // namespace kv::detect
 
 namespace kv::detect {
-// Threads each inference may use inside the engine (process-wide for OpenCV); <= 0: engine default.
+// Threads each inference may use inside the engine: process-wide for OpenCV DNN, and the
+// default of detectors made afterwards for ONNX Runtime; <= 0: the engine's default.
 void set_inference_threads(int threads);
+int inference_threads();
 }  // namespace kv::detect

@@ -20,6 +20,7 @@ class HogDetector final : public Detector {
 
   const std::string& name() const override { return name_; }
   const std::vector<std::string>& labels() const override { return labels_; }
+  std::string engine() const override { return "opencv HOG people detector"; }
 
   Result<std::vector<Detection>> detect(const cv::Mat& bgr, DetectTimings* timings) override {
     Stopwatch sw;

@@ -218,8 +218,10 @@ Status DetectStage::Impl::run(std::stop_token stop) {
                {{"stage", "detect"}})
         .set(stats.assigned_partitions.load());
   });
-  log_info("detect: group '{}' on {}, model {}, {} worker thread(s), {}", params_.group,
-           params_.input_topic, model_name(), detectors_.size(),
+  const std::string engine = detectors_.front()->engine();
+  log_info("detect: group '{}' on {}, model {}{}, {} worker thread(s), {}", params_.group,
+           params_.input_topic, model_name(), engine.empty() ? "" : " (" + engine + ")",
+           detectors_.size(),
            eos ? fmt::format("exactly-once (transactional id '{}')", txn_id) : "at-least-once");
 
   std::vector<std::jthread> workers;

@@ -9,6 +9,7 @@
 #include <opencv2/videoio.hpp>
 
 #include "detect/detector.h"
+#include "detect/inference_engine.h"
 #include "detect/nms.h"
 #include "test_paths.h"
 
@@ -35,20 +36,37 @@ std::vector<Expected> load_golden() {
   return out;
 }
 
-TEST(DetectorGolden, YoloxNanoFindsDogBicycleAndCar) {
+DetectorParams yolox_params(const std::string& engine) {
+  DetectorParams params;
+  params.model_path = kv::testing::yolox_nano_path();
+  params.family = "yolox";
+  params.input_size = 416;
+  params.engine = engine;
+  return params;
+}
+
+// Every engine, on the same pre- and post-processing.
+class EngineGolden : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "onnxruntime" && !onnxruntime_available())
+      GTEST_SKIP() << "this build has no ONNX Runtime (scripts/fetch_onnxruntime.sh)";
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Engines, EngineGolden, ::testing::Values("onnxruntime", "opencv"));
+
+TEST_P(EngineGolden, YoloxNanoFindsDogBicycleAndCar) {
   const std::string image_path = kv::testing::data_dir() + "/dog.jpg";
   KV_REQUIRE_FILE(image_path);
   KV_REQUIRE_FILE(kv::testing::yolox_nano_path());
   const std::vector<Expected> golden = load_golden();
   ASSERT_EQ(golden.size(), 3u);
 
-  DetectorParams params;
-  params.model_path = kv::testing::yolox_nano_path();
-  params.family = "yolox";
-  params.input_size = 416;
-  auto detector = make_detector(params);
+  auto detector = make_detector(yolox_params(GetParam()));
   ASSERT_TRUE(detector.ok()) << detector.error().message;
   EXPECT_EQ((*detector)->name(), "yolox_nano");
+  EXPECT_EQ((*detector)->engine().rfind(GetParam(), 0), 0u) << (*detector)->engine();
   const cv::Mat img = cv::imread(image_path);
   ASSERT_FALSE(img.empty());
   DetectTimings timings;
@@ -67,6 +85,53 @@ TEST(DetectorGolden, YoloxNanoFindsDogBicycleAndCar) {
                           << " not found at the reference box";
   }
   EXPECT_EQ((*detector)->label(16), "dog");
+}
+
+TEST(DetectorGolden, EnginesGiveTheSameDetections) {
+  const std::string image_path = kv::testing::data_dir() + "/dog.jpg";
+  KV_REQUIRE_FILE(image_path);
+  KV_REQUIRE_FILE(kv::testing::yolox_nano_path());
+  if (!onnxruntime_available()) GTEST_SKIP() << "this build has no ONNX Runtime";
+  const cv::Mat img = cv::imread(image_path);
+  auto params = yolox_params("onnxruntime");
+  params.score_threshold = 0.05f;
+  auto ort = make_detector(params);
+  params.engine = "opencv";
+  auto ocv = make_detector(params);
+  ASSERT_TRUE(ort.ok() && ocv.ok());
+  auto a = (*ort)->detect(img, nullptr);
+  auto b = (*ocv)->detect(img, nullptr);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_GE(a->size(), 3u);
+  // Float arithmetic in another order: the same objects, scores within 0.01, boxes overlapping.
+  int matched = 0;
+  for (const Detection& d : *a) {
+    for (const Detection& e : *b) {
+      if (d.class_id == e.class_id && iou(d.box, e.box) > 0.98f &&
+          std::abs(d.score - e.score) < 0.01f) {
+        ++matched;
+        break;
+      }
+    }
+  }
+  EXPECT_GE(matched, static_cast<int>(a->size()) - 1) << a->size() << " vs " << b->size();
+  EXPECT_LE(std::abs(static_cast<int>(a->size()) - static_cast<int>(b->size())), 1);
+}
+
+TEST(DetectorGolden, AutoPicksOnnxRuntimeForOnnxAndOpenCvForDarknet) {
+  KV_REQUIRE_FILE(kv::testing::yolox_nano_path());
+  auto d = make_detector(yolox_params("auto"));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ((*d)->engine().rfind(onnxruntime_available() ? "onnxruntime" : "opencv", 0), 0u);
+  ModelSpec darknet;
+  darknet.family = ModelFamily::kDarknet;
+  darknet.weights = "m.weights";
+  EXPECT_EQ(*choose_engine(EngineKind::kAuto, darknet), EngineKind::kOpenCv);
+  auto refused = choose_engine(EngineKind::kOnnxRuntime, darknet);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("Darknet"), std::string::npos);
+  EXPECT_FALSE(parse_engine("tensorrt").ok());
 }
 
 TEST(DetectorGolden, MissingModelFailsClearly) {

@@ -11,9 +11,10 @@ line="$(grep '^BENCH ' "$WORK/bench.out")" || fail "no BENCH line"
 python3 - "$line" <<'PY' || fail "bad BENCH figures: $line"
 import sys
 fields = dict(kv.split("=") for kv in sys.argv[1].split()[1:])
-want = {"bare_fps", "plain_fps", "pipeline_fps", "best_pipeline_fps", "live_fps", "p99_ms", "single_frame_ms",
-        "metrics_cost"}
+want = {"engine", "bare_fps", "plain_fps", "pipeline_fps", "best_pipeline_fps", "opencv_pipeline_fps", "live_fps",
+        "p99_ms", "single_frame_ms", "metrics_cost"}
 assert set(fields) == want, fields
+assert fields.pop("engine") in ("onnxruntime", "opencv"), fields
 assert all(float(v) > 0 for k, v in fields.items() if k != "metrics_cost"), fields
 assert -1 < float(fields["metrics_cost"]) < 1, fields
 assert float(fields["best_pipeline_fps"]) >= float(fields["pipeline_fps"])

@@ -49,6 +49,24 @@ tail -n 2 "$WORK/mot.out"
 person_ap50="$(field person_ap50 "$WORK/mot.out")"
 within "$person_ap50" 0.90 0.02 || fail "vtest person AP50 $person_ap50 is not within 0.02 of 0.90"
 
+# Both engines: ONNX Runtime (the default where it is built in) and OpenCV DNN agree within
+# 0.005 mAP on both data sets, and the report names the engine that ran.
+engine="$(sed -n 's/.* engine=\([a-z]*\).*/\1/p' "$WORK/coco.out")"
+if [ "${KV_EXPECT_ENGINE:-onnxruntime}" != any ]; then
+  [ "$engine" = "${KV_EXPECT_ENGINE:-onnxruntime}" ] || fail "the default engine is '$engine', not ${KV_EXPECT_ENGINE:-onnxruntime}"
+fi
+"$KV" eval --model "$MODEL" --dataset "$COCO" --engine opencv >"$WORK/coco-cv.out" 2>"$WORK/coco-cv.log" ||
+  fail "eval --engine opencv on COCO failed"
+grep EVAL "$WORK/coco-cv.out"
+grep -q "engine=opencv" "$WORK/coco-cv.out" || fail "--engine opencv did not run OpenCV DNN"
+within "$(field map "$WORK/coco-cv.out")" "$map" 0.005 ||
+  fail "COCO mAP: opencv $(field map "$WORK/coco-cv.out") vs $engine $map differ by more than 0.005"
+"$KV" eval --model "$MODEL" --video "$DATA/vtest.avi" --mot-gt "$PETS/gt.txt" --engine opencv \
+  >"$WORK/mot-cv.out" 2>"$WORK/mot-cv.log" || fail "eval --engine opencv on vtest.avi failed"
+grep EVAL "$WORK/mot-cv.out"
+within "$(field map "$WORK/mot-cv.out")" "$(field map "$WORK/mot.out")" 0.005 ||
+  fail "vtest mAP: opencv $(field map "$WORK/mot-cv.out") vs $engine $(field map "$WORK/mot.out") differ by more than 0.005"
+
 # The other families, against their MODEL.md figures. Those decodes did not clip boxes to the
 # image; kvision does, which raises FastestDet's mAP@[.5:.95] by 0.015 (AP50 is unchanged), so
 # mAP gets 0.02 of room there.
@@ -60,11 +78,20 @@ if [ -f "$FD/FastestDet.onnx" ] && [ -f "$YF/yolo-fastest-1.1-xl.weights" ]; the
   grep EVAL "$WORK/fd.out"
   within "$(field map "$WORK/fd.out")" 0.202 0.02 || fail "FastestDet mAP off the reference 0.202"
   within "$(field ap50 "$WORK/fd.out")" 0.356 0.01 || fail "FastestDet AP50 off the reference 0.356"
+  "$KV" eval --model "$WORK/fastestdet.json" --dataset "$COCO" --engine opencv >"$WORK/fd-cv.out" 2>"$WORK/fd-cv.log" ||
+    fail "eval FastestDet --engine opencv"
+  within "$(field map "$WORK/fd-cv.out")" "$(field map "$WORK/fd.out")" 0.005 || fail "FastestDet: the engines disagree"
   "$KV" eval --model "$YF/yolo-fastest-1.1-xl.weights" --family darknet --input-size 320 --dataset "$COCO" \
     >"$WORK/yf.out" 2>"$WORK/yf.log" || fail "eval Yolo-Fastest"
   grep EVAL "$WORK/yf.out"
   within "$(field map "$WORK/yf.out")" 0.228 0.01 || fail "Yolo-Fastest mAP off the reference 0.228"
   within "$(field ap50 "$WORK/yf.out")" 0.450 0.01 || fail "Yolo-Fastest AP50 off the reference 0.450"
+  grep -q "engine=opencv" "$WORK/yf.out" || fail "a Darknet model must run on OpenCV DNN"
+  set +e
+  "$KV" eval --model "$YF/yolo-fastest-1.1-xl.weights" --family darknet --input-size 320 --dataset "$COCO" \
+    --engine onnxruntime >"$WORK/yf-ort.out" 2>&1; rc=$?
+  set -e
+  [ "$rc" -eq 2 ] && grep -q "Darknet" "$WORK/yf-ort.out" || fail "--engine onnxruntime on Darknet: rc=$rc $(cat "$WORK/yf-ort.out")"
 else
   echo "note: FastestDet or Yolo-Fastest missing under $SHARED/models; only YOLOX checked"
 fi

@@ -1,12 +1,10 @@
-// The model families through OpenCV DNN: each family is its pre-processing, its output shape
-// check and its decode; loading, inference, NMS and timing are shared.
+// The model families on an inference engine (ONNX Runtime or OpenCV DNN): each family is its
+// pre-processing, its output shape check and its decode; inference, NMS and timing are shared.
 //   yolox:      letterbox at the top-left, pad 114, BGR 0..255; 1 x rows x (5 + classes)
 //   fastestdet: plain resize (area), BGR / 255; 1 x (5 + classes) x H/16 x W/16
 //   darknet:    plain resize, RGB / 255; one rows x (5 + classes) output per [yolo] layer
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -17,6 +15,7 @@
 #include "detect/darknet.h"
 #include "detect/detector.h"
 #include "detect/fastestdet.h"
+#include "detect/inference_engine.h"
 #include "detect/labels.h"
 #include "detect/letterbox.h"
 #include "detect/model_spec.h"
@@ -47,50 +46,29 @@ Result<std::vector<std::string>> find_labels(const ModelSpec& spec) {
   return coco80_labels();
 }
 
-// A Darknet cfg with every [yolo] layer's `thresh` set to `score`: OpenCV's importer zeroes
-// class scores below it (default 0.2), which would cut the precision/recall curve short.
-std::vector<uchar> darknet_cfg_with_thresh(const std::string& cfg, float score) {
-  std::ifstream in(cfg);
-  std::string out;
-  bool in_yolo = false;
-  for (std::string line; std::getline(in, line);) {
-    const std::string trimmed = line.substr(0, line.find_last_not_of(" \t\r") + 1);
-    if (!trimmed.empty() && trimmed[0] == '[') {
-      in_yolo = trimmed == "[yolo]";
-      out += line + "\n";
-      if (in_yolo) out += fmt::format("thresh={}\n", score);
-      continue;
-    }
-    if (in_yolo && trimmed.rfind("thresh", 0) == 0) continue;
-    out += line + "\n";
-  }
-  return {out.begin(), out.end()};
-}
-
-class DnnDetector final : public Detector {
+class ModelDetector final : public Detector {
  public:
-  DnnDetector(cv::dnn::Net net, ModelSpec spec, DetectorParams params,
-              std::vector<std::string> labels)
-      : net_(std::move(net)),
+  ModelDetector(std::unique_ptr<InferenceEngine> engine, ModelSpec spec, DetectorParams params,
+                std::vector<std::string> labels)
+      : engine_(std::move(engine)),
         spec_(std::move(spec)),
         params_(std::move(params)),
         labels_(std::move(labels)),
-        name_(fs::path(spec_.weights).stem().string()),
-        out_names_(net_.getUnconnectedOutLayersNames()) {}
+        name_(fs::path(spec_.weights).stem().string()) {}
 
   const std::string& name() const override { return name_; }
   const std::vector<std::string>& labels() const override { return labels_; }
+  std::string engine() const override { return engine_->describe(); }
 
   Result<std::vector<Detection>> detect(const cv::Mat& bgr, DetectTimings* timings) override {
     Stopwatch sw;
-    preprocess(bgr);
-    const double pre_ms = sw.lap_ms();
     try {
-      net_.setInput(blob_);
-      net_.forward(outs_, out_names_);
+      preprocess(bgr);
     } catch (const cv::Exception& e) {
-      return make_error(ErrorCode::kModel, fmt::format("inference failed: {}", e.what()));
+      return make_error(ErrorCode::kModel, fmt::format("pre-processing failed: {}", e.what()));
     }
+    const double pre_ms = sw.lap_ms();
+    if (Status s = engine_->run(blob_, outs_); !s) return s.error();
     const double infer_ms = sw.lap_ms();
     std::vector<Detection> dets = decode(bgr.size());
     dets = nms_per_class(std::move(dets), params_.nms_iou, params_.max_detections);
@@ -113,16 +91,13 @@ class DnnDetector final : public Detector {
 
   // One forward pass on a blank frame; its outputs must have the family's shapes.
   Status validate() {
-    try {
-      const cv::Mat blank(spec_.input_height, spec_.input_width, CV_8UC3, cv::Scalar::all(0));
-      preprocess(blank);
-      net_.setInput(blob_);
-      net_.forward(outs_, out_names_);
-    } catch (const cv::Exception& e) {
-      return make_error(
-          ErrorCode::kModel,
-          fmt::format("model '{}' failed a test inference at {}x{}: {}", spec_.weights,
-                      spec_.input_width, spec_.input_height, e.what()));
+    const cv::Mat blank(spec_.input_height, spec_.input_width, CV_8UC3, cv::Scalar::all(0));
+    preprocess(blank);
+    if (Status s = engine_->run(blob_, outs_); !s) {
+      return make_error(ErrorCode::kModel,
+                        fmt::format("model '{}' failed a test inference at {}x{} ({}): {}",
+                                    spec_.weights, spec_.input_width, spec_.input_height,
+                                    engine_->describe(), s.error().message));
     }
     const std::string expected = expected_shape();
     std::string actual;
@@ -218,44 +193,20 @@ class DnnDetector final : public Detector {
     return dets;
   }
 
-  cv::dnn::Net net_;
+  std::unique_ptr<InferenceEngine> engine_;
   ModelSpec spec_;
   DetectorParams params_;
   std::vector<std::string> labels_;
   std::string name_;
-  std::vector<std::string> out_names_;
   cv::Mat canvas_;
   cv::Mat blob_;
   std::vector<cv::Mat> outs_;
   LetterboxInfo letterbox_;
 };
 
-Result<cv::dnn::Net> load_net(const ModelSpec& spec, float score_threshold) {
-  cv::dnn::Net net;
-  try {
-    if (spec.family == ModelFamily::kDarknet) {
-      std::ifstream w(spec.weights, std::ios::binary);
-      const std::vector<uchar> weights((std::istreambuf_iterator<char>(w)),
-                                       std::istreambuf_iterator<char>());
-      net = cv::dnn::readNetFromDarknet(darknet_cfg_with_thresh(spec.config, score_threshold),
-                                        weights);
-    } else {
-      net = cv::dnn::readNet(spec.weights);
-    }
-  } catch (const cv::Exception& e) {
-    return make_error(ErrorCode::kModel,
-                      fmt::format("cannot load model '{}': {}", spec.weights, e.what()));
-  }
-  if (net.empty())
-    return make_error(ErrorCode::kModel, fmt::format("cannot load model '{}'", spec.weights));
-  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-  net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-  return net;
-}
-
 }  // namespace
 
-Result<std::unique_ptr<Detector>> make_dnn_detector(const DetectorParams& params) {
+Result<std::unique_ptr<Detector>> make_model_detector(const DetectorParams& params) {
   ModelFlags flags;
   flags.model = params.model_path;
   flags.family = params.family;
@@ -276,9 +227,17 @@ Result<std::unique_ptr<Detector>> make_dnn_detector(const DetectorParams& params
   }
   auto labels = find_labels(*spec);
   if (!labels) return labels.error();
-  auto net = load_net(*spec, params.score_threshold);
-  if (!net) return net.error();
-  auto det = std::make_unique<DnnDetector>(std::move(*net), *spec, params, std::move(*labels));
+  auto requested = parse_engine(params.engine);
+  if (!requested) return requested.error();
+  auto kind = choose_engine(*requested, *spec);
+  if (!kind) return kind.error();
+  const EngineOptions options{params.threads > 0 ? params.threads : inference_threads(),
+                              params.score_threshold, params.spin};
+  auto engine = *kind == EngineKind::kOnnxRuntime ? make_onnxruntime_engine(*spec, options)
+                                                  : make_opencv_engine(*spec, options);
+  if (!engine) return engine.error();
+  auto det =
+      std::make_unique<ModelDetector>(std::move(*engine), *spec, params, std::move(*labels));
   if (Status s = det->validate(); !s) return s.error();
   return std::unique_ptr<Detector>(std::move(det));
 }
