@@ -71,7 +71,8 @@ void add_model_options(CLI::App* cmd, detect::DetectorParams& p) {
         if (v == "auto" || v == "onnxruntime" || v == "opencv") return "";
         if (v == "durable" || v == "mock")
           return "--engine chooses the inference engine now; the embedded broker is "
-                 "--broker-engine " + v;
+                 "--broker-engine " +
+                 v;
         return "expected auto, onnxruntime or opencv";
       });
 }

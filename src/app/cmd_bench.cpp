@@ -35,9 +35,9 @@ struct BenchOptions {
   double seconds = 5;  // per bare-inference layout
   int latency_frames = 150;
   int jpeg_quality = 80;
-  int cameras = 0;              // > 0: find how many live cameras fit, up to this many
-  double camera_fps = 5;        // each camera's rate
-  double camera_seconds = 20;   // per trial
+  int cameras = 0;             // > 0: find how many live cameras fit, up to this many
+  double camera_fps = 5;       // each camera's rate
+  double camera_seconds = 20;  // per trial
 };
 
 struct Layout {
@@ -304,7 +304,7 @@ int run_cameras(const BenchOptions& o, const std::string& engine) {
       o.source.c_str(), o.camera_fps, o.camera_seconds);
   int best = 0;
   double best_p99 = 0;
-  int lo = 0;          // fits
+  int lo = 0;              // fits
   int hi = o.cameras + 1;  // does not fit
   int n = 1;
   while (lo + 1 < hi) {

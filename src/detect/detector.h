@@ -25,8 +25,8 @@ struct DetectorParams {
   // What runs the network: auto (ONNX Runtime for ONNX models where it is built in, else
   // OpenCV DNN), onnxruntime or opencv. See inference_engine.h.
   std::string engine = "auto";
-  int threads = 0;     // intra-op threads per inference; 0: set_inference_threads()'s
-  bool spin = false;   // ONNX Runtime: idle intra-op threads spin (faster alone, worse shared)
+  int threads = 0;    // intra-op threads per inference; 0: set_inference_threads()'s
+  bool spin = false;  // ONNX Runtime: idle intra-op threads spin (faster alone, worse shared)
 };
 
 // Milliseconds spent in each step of one detect() call.

@@ -8,8 +8,9 @@ Result<EngineKind> parse_engine(const std::string& name) {
   if (name == "auto") return EngineKind::kAuto;
   if (name == "onnxruntime") return EngineKind::kOnnxRuntime;
   if (name == "opencv") return EngineKind::kOpenCv;
-  return make_error(ErrorCode::kInvalidArgument,
-                    fmt::format("unknown engine '{}' (expected auto, onnxruntime or opencv)", name));
+  return make_error(
+      ErrorCode::kInvalidArgument,
+      fmt::format("unknown engine '{}' (expected auto, onnxruntime or opencv)", name));
 }
 
 const char* engine_name(EngineKind kind) {

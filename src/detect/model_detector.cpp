@@ -236,8 +236,7 @@ Result<std::unique_ptr<Detector>> make_model_detector(const DetectorParams& para
   auto engine = *kind == EngineKind::kOnnxRuntime ? make_onnxruntime_engine(*spec, options)
                                                   : make_opencv_engine(*spec, options);
   if (!engine) return engine.error();
-  auto det =
-      std::make_unique<ModelDetector>(std::move(*engine), *spec, params, std::move(*labels));
+  auto det = std::make_unique<ModelDetector>(std::move(*engine), *spec, params, std::move(*labels));
   if (Status s = det->validate(); !s) return s.error();
   return std::unique_ptr<Detector>(std::move(det));
 }

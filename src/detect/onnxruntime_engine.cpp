@@ -60,11 +60,11 @@ class OnnxRuntimeEngine final : public InferenceEngine {
       for (int i = 0; i < blob.dims; ++i) shape.push_back(blob.size[i]);
       const Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
       // A view of the blob: nothing is copied.
-      Ort::Value input = Ort::Value::CreateTensor<float>(
-          cpu, const_cast<float*>(blob.ptr<float>()), blob.total(), shape.data(), shape.size());
+      Ort::Value input = Ort::Value::CreateTensor<float>(cpu, const_cast<float*>(blob.ptr<float>()),
+                                                         blob.total(), shape.data(), shape.size());
       const char* input_name = input_name_.c_str();
-      values_ = session_.Run(Ort::RunOptions{nullptr}, &input_name, &input, 1,
-                             output_ptrs_.data(), output_ptrs_.size());
+      values_ = session_.Run(Ort::RunOptions{nullptr}, &input_name, &input, 1, output_ptrs_.data(),
+                             output_ptrs_.size());
       outputs.clear();
       for (Ort::Value& v : values_) {
         const Ort::TensorTypeAndShapeInfo info = v.GetTensorTypeAndShapeInfo();
@@ -120,9 +120,8 @@ Result<std::unique_ptr<InferenceEngine>> make_onnxruntime_engine(const ModelSpec
     return std::unique_ptr<InferenceEngine>(
         std::make_unique<OnnxRuntimeEngine>(std::move(session), options.threads));
   } catch (const Ort::Exception& e) {
-    return make_error(ErrorCode::kModel,
-                      fmt::format("cannot load model '{}' in ONNX Runtime: {}", spec.weights,
-                                  e.what()));
+    return make_error(ErrorCode::kModel, fmt::format("cannot load model '{}' in ONNX Runtime: {}",
+                                                     spec.weights, e.what()));
   }
 }
 

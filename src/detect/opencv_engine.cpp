@@ -65,8 +65,8 @@ Result<std::unique_ptr<InferenceEngine>> make_opencv_engine(const ModelSpec& spe
       std::ifstream w(spec.weights, std::ios::binary);
       const std::vector<uchar> weights((std::istreambuf_iterator<char>(w)),
                                        std::istreambuf_iterator<char>());
-      net = cv::dnn::readNetFromDarknet(darknet_cfg_with_thresh(spec.config, options.score),
-                                        weights);
+      net =
+          cv::dnn::readNetFromDarknet(darknet_cfg_with_thresh(spec.config, options.score), weights);
     } else {
       net = cv::dnn::readNet(spec.weights);
     }
