@@ -117,6 +117,18 @@ Result<std::unique_ptr<InferenceEngine>> make_onnxruntime_engine(const ModelSpec
                         fmt::format("model '{}' has {} inputs; a detector takes one image",
                                     spec.weights, session.GetInputCount()));
     }
+    // A static input must be the size the sidecar or the flags give (OpenCV resizes its
+    // network to the blob; ONNX Runtime does not).
+    const std::vector<int64_t> dims =
+        session.GetInputTypeInfo(0).GetTensorTypeAndShapeInfo().GetShape();
+    if (dims.size() == 4 && dims[2] > 0 && dims[3] > 0 &&
+        (dims[2] != spec.input_height || dims[3] != spec.input_width)) {
+      return make_error(ErrorCode::kModel,
+                        fmt::format("model '{}' takes a {}x{} input, not the {}x{} its {} sidecar "
+                                    "or --input-size gives (is --family right?)",
+                                    spec.weights, dims[3], dims[2], spec.input_width,
+                                    spec.input_height, family_name(spec.family)));
+    }
     return std::unique_ptr<InferenceEngine>(
         std::make_unique<OnnxRuntimeEngine>(std::move(session), options.threads));
   } catch (const Ort::Exception& e) {

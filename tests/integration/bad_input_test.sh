@@ -49,7 +49,8 @@ echo "ok: $mid of 795 frames of the damaged video published"
 # Models: truncated, and of another family than declared.
 head -c 100000 "$MODEL_ONNX" >"$WORK/trunc.onnx"
 expect_exit "1 2" "cannot load model" "$KV" detect --brokers "$BROKERS" --model "$WORK/trunc.onnx" --family yolox --input-size 416
-expect_exit "1 2" "expected output" "$KV" detect --brokers "$BROKERS" --model "$MODEL_ONNX" --family fastestdet --input-size 352
+expect_exit "1 2" "expected output" "$KV" detect --brokers "$BROKERS" --model "$MODEL_ONNX" --family fastestdet --input-size 352 --engine opencv
+expect_exit "1 2" "takes a 416x416 input, not the 352x352" "$KV" detect --brokers "$BROKERS" --model "$MODEL_ONNX" --family fastestdet --input-size 352 --engine onnxruntime
 # Streams: unreachable (bounded retries with backoff), and one that drops twice.
 dead="$(free_port)"
 expect_exit "1" "cannot open stream" "$KV" ingest --brokers "$BROKERS" --source "http://127.0.0.1:$dead/cam.mjpg" --reconnect 2
