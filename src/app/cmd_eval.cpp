@@ -21,6 +21,7 @@
 #include "eval/coco_results.h"
 #include "eval/datasets.h"
 #include "eval/metrics.h"
+#include "eval/tracking.h"
 
 namespace kv::app {
 namespace {
@@ -33,7 +34,29 @@ struct EvalOptions {
   std::string coco_results;
   bool through_kafka = false;  // ingest -> broker -> detect, as in production
   int jpeg_quality = 80;
+  bool track = false;       // also score the tracker (video only)
+  std::string mot_results;  // and write its tracks here
 };
+
+void print_tracking(const std::vector<eval::TrackerRun>& runs) {
+  std::printf(
+      "\n== tracking: persons, CLEAR-MOT and identity metrics, IoU >= 0.5 ==\n"
+      "%-10s %7s %7s %6s %6s %6s %6s %7s\n",
+      "tracker", "MOTA", "IDF1", "IDSW", "FP", "FN", "MOTP", "tracks");
+  for (const eval::TrackerRun& r : runs) {
+    const track::MotScores& m = r.scores;
+    std::printf("%-10s %7.3f %7.3f %6lld %6lld %6lld %6.3f %7lld\n", r.name.c_str(), m.mota, m.idf1,
+                static_cast<long long>(m.id_switches), static_cast<long long>(m.false_positives),
+                static_cast<long long>(m.misses), m.motp, static_cast<long long>(m.hyp_tracks));
+  }
+  for (const eval::TrackerRun& r : runs) {
+    const track::MotScores& m = r.scores;
+    std::printf("TRACK tracker=%s mota=%.4f idf1=%.4f idsw=%lld fp=%lld fn=%lld gt=%lld\n",
+                r.name.c_str(), m.mota, m.idf1, static_cast<long long>(m.id_switches),
+                static_cast<long long>(m.false_positives), static_cast<long long>(m.misses),
+                static_cast<long long>(m.gt));
+  }
+}
 
 // "[eval] 40/86 images, 12.3 img/s" on a terminal, at most a few times a second.
 class Progress {
@@ -135,9 +158,14 @@ int run_eval(EvalOptions& o) {
                                            "give either --dataset DIR (COCO) or --video FILE "
                                            "--mot-gt FILE"));
   }
+  if (o.track && o.video.empty()) {
+    return report_error("eval", make_error(ErrorCode::kInvalidArgument,
+                                           "--track needs --video FILE --mot-gt FILE"));
+  }
   auto detector = detect::make_detector(o.detector);
   if (!detector) return report_error("eval", detector.error());
   detect::Detector& det = **detector;
+  int video_frames = 0;
   std::stop_source stop;
   SignalBridge bridge(stop);
 
@@ -198,6 +226,7 @@ int run_eval(EvalOptions& o) {
     auto gt = eval::load_mot(o.mot_gt);
     if (!gt) return report_error("eval", gt.error());
     truth = std::move(gt->truth);
+    video_frames = gt->frames;
     params.only_classes = {0};  // MOT ground truth has persons only
     if (o.through_kafka) {
       auto results = detect_through_kafka(o, o.video, gt->frames, stop.get_token());
@@ -236,6 +265,15 @@ int run_eval(EvalOptions& o) {
   }
   const eval::EvalReport report = eval::evaluate(images, truth, found, params);
   print_report(report, det, o, seconds);
+  if (o.track) {
+    const std::vector<eval::TrackerRun> runs = eval::evaluate_tracking(video_frames, truth, found);
+    print_tracking(runs);
+    if (!o.mot_results.empty()) {
+      if (Status s = eval::write_mot_results(o.mot_results, runs.front()); !s)
+        return report_error("eval", s.error());
+      log_info("eval: tracks written to {} (MOTChallenge format)", o.mot_results);
+    }
+  }
   return kExitOk;
 }
 
@@ -255,6 +293,12 @@ void add_eval_command(CLI::App& app, Action& action) {
                   "MOTChallenge gt.txt (frame k+1 labels video frame k; flag 0 = don't care)");
   cmd->add_option("--coco-results", o->coco_results,
                   "Also write the detections as a COCO results JSON file");
+  cmd->add_flag("--track", o->track,
+                "Also track the persons (with --video): kvision's tracker and the plain IoU "
+                "tracker, scored by MOTA and IDF1 against the ground truth's identities");
+  cmd->add_option("--mot-results", o->mot_results,
+                  "With --track: write kvision's tracks here (MOTChallenge: frame,id,x,y,w,h,"
+                  "score,-1,-1,-1; frames 1-based)");
   cmd->add_flag("--through-kafka", o->through_kafka,
                 "Send the images through the real pipeline (ingest -> embedded broker -> "
                 "detect), JPEG-encoded at --jpeg-quality, as in production");

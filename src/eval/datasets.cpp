@@ -123,6 +123,7 @@ Result<MotTruth> load_mot(const fs::path& gt_file) {
     g.box = cv::Rect2f(static_cast<float>(f[2]), static_cast<float>(f[3]), static_cast<float>(f[4]),
                        static_cast<float>(f[5]));
     g.ignore = f[6] == 0;
+    g.track_id = static_cast<int64_t>(f[1]);
     out.truth.push_back(g);
     out.frames = std::max(out.frames, frame);
   }

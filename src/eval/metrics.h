@@ -17,7 +17,8 @@ struct GroundTruth {
   int64_t image_id = 0;
   int class_id = 0;  // contiguous (0 = person)
   cv::Rect2f box;
-  bool ignore = false;  // crowd / don't-care: matching it is neither a hit nor a false alarm
+  bool ignore = false;    // crowd / don't-care: matching it is neither a hit nor a false alarm
+  int64_t track_id = -1;  // MOT ground truth: the object's identity
 };
 
 struct ScoredDetection {

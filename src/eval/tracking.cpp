@@ -1,0 +1,64 @@
+#include "eval/tracking.h"
+
+#include <cstdio>
+#include <map>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "track/iou_tracker.h"
+
+namespace kv::eval {
+namespace {
+
+track::MotScores score(int frames, const std::vector<GroundTruth>& truth,
+                       const std::vector<std::vector<track::Track>>& tracks) {
+  std::vector<track::MotFrame> mot(static_cast<size_t>(frames));
+  for (const GroundTruth& g : truth) {
+    if (g.image_id < 0 || g.image_id >= frames) continue;
+    mot[static_cast<size_t>(g.image_id)].gt.push_back({g.track_id, g.box, g.ignore});
+  }
+  for (size_t k = 0; k < tracks.size(); ++k)
+    for (const track::Track& t : tracks[k]) mot[k].hyp.push_back({t.id, t.box, false});
+  return track::score_mot(mot);
+}
+
+}  // namespace
+
+std::vector<TrackerRun> evaluate_tracking(int frames, const std::vector<GroundTruth>& truth,
+                                          const std::vector<ScoredDetection>& found,
+                                          const track::ByteTrackParams& params) {
+  std::vector<std::vector<detect::Detection>> per_frame(static_cast<size_t>(frames));
+  for (const ScoredDetection& d : found) {
+    if (d.det.class_id == 0 && d.image_id >= 0 && d.image_id < frames)
+      per_frame[static_cast<size_t>(d.image_id)].push_back(d.det);
+  }
+  TrackerRun ours{"bytetrack", {}, {}};
+  TrackerRun baseline{"iou", {}, {}};
+  track::ByteTracker byte(params);
+  track::IouTracker iou(params.high_score);
+  for (const auto& dets : per_frame) {
+    ours.frames.push_back(byte.update(dets));
+    baseline.frames.push_back(iou.update(dets));
+  }
+  ours.scores = score(frames, truth, ours.frames);
+  baseline.scores = score(frames, truth, baseline.frames);
+  return {ours, baseline};
+}
+
+Status write_mot_results(const std::string& path, const TrackerRun& run) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(path.c_str(), "w"), &std::fclose);
+  if (!out) return make_error(ErrorCode::kIo, fmt::format("cannot write '{}'", path));
+  for (size_t k = 0; k < run.frames.size(); ++k) {
+    for (const track::Track& t : run.frames[k]) {
+      std::fprintf(out.get(), "%zu,%lld,%.2f,%.2f,%.2f,%.2f,%.3f,-1,-1,-1\n", k + 1,
+                   static_cast<long long>(t.id), t.box.x, t.box.y, t.box.width, t.box.height,
+                   t.score);
+    }
+  }
+  if (std::fflush(out.get()) != 0)
+    return make_error(ErrorCode::kIo, fmt::format("writing '{}' failed", path));
+  return ok_status();
+}
+
+}  // namespace kv::eval
