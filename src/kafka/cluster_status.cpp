@@ -85,14 +85,6 @@ Result<std::unique_ptr<StatusReader>> StatusReader::create(const KafkaConfig& co
   auto admin = Admin::create(config);
   if (!admin) return admin.error();
   r->admin_ = std::move(*admin);
-  auto conf = make_conf(config, {{"group.id", "kvision-status"},
-                                 {"enable.auto.commit", "false"},
-                                 {"fetch.wait.max.ms", "50"},
-                                 {"fetch.message.max.bytes", "16777216"}});
-  if (!conf) return conf.error();
-  auto rk = new_handle(RD_KAFKA_CONSUMER, *conf, "status reader");
-  if (!rk) return rk.error();
-  r->rk_ = std::move(*rk);
   auto reader = PartitionReader::create(config, {.report_ends = true, .name = "status"});
   if (!reader) return reader.error();
   r->reader_ = std::move(*reader);
@@ -147,7 +139,7 @@ Result<ClusterSnapshot> StatusReader::snapshot(const std::vector<std::string>& f
   ClusterSnapshot s;
   s.taken_us = wall_now_us();
   const rd_kafka_metadata_t* md = nullptr;
-  if (rd_kafka_resp_err_t e = rd_kafka_metadata(rk_.get(), 1, nullptr, &md, timeout_ms);
+  if (rd_kafka_resp_err_t e = rd_kafka_metadata(reader_->rk_.get(), 1, nullptr, &md, timeout_ms);
       e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return make_error(ErrorCode::kKafka,
                       fmt::format("cannot read the cluster's metadata: {}: check --brokers",
@@ -181,7 +173,7 @@ Result<ClusterSnapshot> StatusReader::snapshot(const std::vector<std::string>& f
     }
     if (list->cnt == 0) return;
     // A timestamp of -2 (-1) asks ListOffsets for the earliest (latest) offset.
-    rd_kafka_offsets_for_times(rk_.get(), list.get(), timeout_ms);
+    rd_kafka_offsets_for_times(reader_->rk_.get(), list.get(), timeout_ms);
     std::map<std::pair<std::string, int32_t>, int64_t> got;
     for (int i = 0; i < list->cnt; ++i) {
       const rd_kafka_topic_partition_t& e = list->elems[i];

@@ -10,7 +10,6 @@
 #include "common/result.h"
 #include "kafka/admin.h"
 #include "kafka/config.h"
-#include "kafka/handles.h"
 #include "kafka/partition_reader.h"
 
 namespace kv::kafka {
@@ -73,7 +72,7 @@ class StatusReader {
   StatusReader() = default;
   void discount_invisible_lag(ClusterSnapshot& s, int timeout_ms);
   std::unique_ptr<Admin> admin_;
-  KafkaHandle rk_;                           // a consumer handle for metadata and watermarks
+  // Its client also serves the metadata and the partitions' offsets.
   std::unique_ptr<PartitionReader> reader_;  // single records: the newest frames, after commits
 };
 

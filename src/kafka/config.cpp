@@ -56,4 +56,23 @@ Result<KafkaHandle> new_handle(rd_kafka_type_t type, rd_kafka_conf_t* conf, cons
   return KafkaHandle(rk);
 }
 
+Result<std::vector<int32_t>> topic_partitions(rd_kafka_t* rk, const std::string& topic,
+                                              int timeout_ms) {
+  rd_kafka_topic_t* t = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, t, &md, timeout_ms);
+  rd_kafka_topic_destroy(t);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(ErrorCode::kKafka, fmt::format("cannot read the metadata of {}: {}", topic,
+                                                     rd_kafka_err2str(err)));
+  }
+  MetadataPtr meta(md);
+  std::vector<int32_t> out;
+  if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int p = 0; p < md->topics[0].partition_cnt; ++p)
+      out.push_back(md->topics[0].partitions[p].id);
+  }
+  return out;
+}
+
 }  // namespace kv::kafka

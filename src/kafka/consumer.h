@@ -120,6 +120,4 @@ class Consumer final : public RecordSource {
   bool abandoned_ = false;  // close() gave up waiting for the group coordinator
 };
 
-std::vector<TopicPartition> to_partitions(const rd_kafka_topic_partition_list_s* list);
-
 }  // namespace kv::kafka

@@ -17,8 +17,5 @@ void PartitionListDeleter::operator()(rd_kafka_topic_partition_list_s* l) const 
 void MetadataDeleter::operator()(const struct rd_kafka_metadata* m) const {
   rd_kafka_metadata_destroy(m);
 }
-void HeadersDeleter::operator()(rd_kafka_headers_s* h) const {
-  rd_kafka_headers_destroy(h);
-}
 
 }  // namespace kv::kafka

@@ -8,7 +8,6 @@ struct rd_kafka_s;
 struct rd_kafka_message_s;
 struct rd_kafka_topic_partition_list_s;
 struct rd_kafka_metadata;
-struct rd_kafka_headers_s;
 
 namespace kv::kafka {
 
@@ -24,14 +23,10 @@ struct PartitionListDeleter {
 struct MetadataDeleter {
   void operator()(const struct rd_kafka_metadata* m) const;
 };
-struct HeadersDeleter {
-  void operator()(rd_kafka_headers_s* h) const;
-};
 
 using KafkaHandle = std::unique_ptr<rd_kafka_s, KafkaHandleDeleter>;
 using MessagePtr = std::unique_ptr<rd_kafka_message_s, MessageDeleter>;
 using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_s, PartitionListDeleter>;
 using MetadataPtr = std::unique_ptr<const struct rd_kafka_metadata, MetadataDeleter>;
-using HeadersPtr = std::unique_ptr<rd_kafka_headers_s, HeadersDeleter>;
 
 }  // namespace kv::kafka

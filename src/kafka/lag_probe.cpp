@@ -22,19 +22,11 @@ Result<std::unique_ptr<LagProbe>> LagProbe::create(const KafkaConfig& config,
 
 Result<int32_t> LagProbe::partition_count(int timeout_ms) {
   if (partitions_ > 0) return partitions_;
-  const rd_kafka_metadata_t* md = nullptr;
-  std::unique_ptr<rd_kafka_topic_t, decltype(&rd_kafka_topic_destroy)> rkt(
-      rd_kafka_topic_new(rk_.get(), topic_.c_str(), nullptr), &rd_kafka_topic_destroy);
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, rkt.get(), &md, timeout_ms);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return make_error(ErrorCode::kKafka,
-                      fmt::format("metadata for {}: {}", topic_, rd_kafka_err2str(err)));
-  }
-  MetadataPtr owned(md);
-  if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  auto ids = topic_partitions(rk_.get(), topic_, timeout_ms);
+  if (!ids) return ids.error();
+  if (ids->empty())
     return make_error(ErrorCode::kKafka, fmt::format("topic {} is not available", topic_));
-  }
-  partitions_ = md->topics[0].partition_cnt;
+  partitions_ = static_cast<int32_t>(ids->size());
   return partitions_;
 }
 

@@ -61,20 +61,10 @@ void PartitionReader::follow(const std::string& topic, int64_t start) {
 
 Result<std::vector<TopicPartition>> PartitionReader::partitions_of(const std::string& topic,
                                                                    int timeout_ms) {
-  rd_kafka_topic_t* t = rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr);
-  const rd_kafka_metadata_t* md = nullptr;
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, t, &md, timeout_ms);
-  rd_kafka_topic_destroy(t);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return make_error(ErrorCode::kKafka, fmt::format("cannot read the metadata of {}: {}", topic,
-                                                     rd_kafka_err2str(err)));
-  }
-  MetadataPtr meta(md);
+  auto ids = topic_partitions(rk_.get(), topic, timeout_ms);
+  if (!ids) return ids.error();
   std::vector<TopicPartition> out;
-  if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    for (int p = 0; p < md->topics[0].partition_cnt; ++p)
-      out.push_back({topic, md->topics[0].partitions[p].id});
-  }
+  for (int32_t p : *ids) out.push_back({topic, p});
   return out;
 }
 

@@ -57,6 +57,7 @@ class PartitionReader final : public RecordSource {
   Result<std::vector<TopicPartition>> partitions_of(const std::string& topic, int timeout_ms);
 
  private:
+  friend class StatusReader;  // asks the same client for metadata and offsets
   PartitionReader() = default;
 
   KafkaHandle rk_;

@@ -40,8 +40,6 @@ class Message {
   // "topic[partition]@offset", for messages about the record.
   std::string where() const;
 
-  const rd_kafka_message_s* raw() const { return raw_.get(); }  // for src/kafka only
-
  private:
   MessagePtr raw_;
 };
