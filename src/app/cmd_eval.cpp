@@ -85,8 +85,7 @@ void print_report(const eval::EvalReport& r, const detect::Detector& det, const 
   std::printf("model       %s (%zu classes; scores >= %g, NMS IoU %g, input %d)\n",
               det.name().c_str(), det.labels().size(), o.detector.score_threshold,
               o.detector.nms_iou, o.detector.input_size);
-  const std::string engine = det.engine();
-  std::printf("engine      %s\n", engine.c_str());
+  std::printf("engine      %s\n", det.engine().c_str());
   std::printf("data        %s: %d images, %d detections, %.1f s\n", data.c_str(), r.images,
               r.detections, seconds);
   if (o.through_kafka) {
@@ -111,7 +110,7 @@ void print_report(const eval::EvalReport& r, const detect::Detector& det, const 
   // One machine-readable line for scripts.
   std::printf("EVAL map=%.4f ap50=%.4f person_ap=%.4f person_ap50=%.4f images=%d engine=%s\n",
               r.map, r.ap50, person ? person->ap : 0.0, person ? person->ap50 : 0.0, r.images,
-              engine.substr(0, engine.find(' ')).c_str());
+              detect::engine_name(det).c_str());
 }
 
 // Sends the source through the real pipeline (ingest -> embedded broker -> detect) and returns

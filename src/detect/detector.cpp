@@ -29,6 +29,11 @@ std::string Detector::label(int class_id) const {
   return fmt::format("class{}", class_id);
 }
 
+std::string engine_name(const Detector& detector) {
+  const std::string text = detector.engine();
+  return text.substr(0, text.find(' '));
+}
+
 Result<std::unique_ptr<Detector>> make_detector(const DetectorParams& params) {
   if (params.model_path.empty()) return make_hog_detector(params);
   return make_model_detector(params);

@@ -25,8 +25,6 @@ struct DetectorParams {
   // What runs the network: auto (ONNX Runtime for ONNX models where it is built in, else
   // OpenCV DNN), onnxruntime or opencv. See inference_engine.h.
   std::string engine = "auto";
-  int threads = 0;    // intra-op threads per inference; 0: set_inference_threads()'s
-  bool spin = false;  // ONNX Runtime: idle intra-op threads spin (faster alone, worse shared)
 };
 
 // Milliseconds spent in each step of one detect() call.
@@ -55,6 +53,9 @@ class Detector {
   // The label for a class id, or "class<N>" when the id is out of range.
   std::string label(int class_id) const;
 };
+
+// The engine's name alone: the first word of Detector::engine() ("onnxruntime", "opencv").
+std::string engine_name(const Detector& detector);
 
 // Loads the detector described by `params`. Fails with kNotFound for a missing model and
 // kModel when the model does not load or its output shape is not what its family declares.

@@ -42,7 +42,6 @@ class InferenceEngine {
 struct EngineOptions {
   int threads = 0;     // intra-op threads per inference; <= 0: the engine's default
   float score = 0.3f;  // Darknet: OpenCV's importer drops class scores below it
-  bool spin = false;   // ONNX Runtime: idle intra-op threads spin instead of sleeping
 };
 
 Result<std::unique_ptr<InferenceEngine>> make_opencv_engine(const ModelSpec& spec,

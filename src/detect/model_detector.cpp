@@ -62,11 +62,7 @@ class ModelDetector final : public Detector {
 
   Result<std::vector<Detection>> detect(const cv::Mat& bgr, DetectTimings* timings) override {
     Stopwatch sw;
-    try {
-      preprocess(bgr);
-    } catch (const cv::Exception& e) {
-      return make_error(ErrorCode::kModel, fmt::format("pre-processing failed: {}", e.what()));
-    }
+    if (Status s = preprocess(bgr); !s) return s.error();
     const double pre_ms = sw.lap_ms();
     if (Status s = engine_->run(blob_, outs_); !s) return s.error();
     const double infer_ms = sw.lap_ms();
@@ -92,8 +88,9 @@ class ModelDetector final : public Detector {
   // One forward pass on a blank frame; its outputs must have the family's shapes.
   Status validate() {
     const cv::Mat blank(spec_.input_height, spec_.input_width, CV_8UC3, cv::Scalar::all(0));
-    preprocess(blank);
-    if (Status s = engine_->run(blob_, outs_); !s) {
+    Status s = preprocess(blank);
+    if (s) s = engine_->run(blob_, outs_);
+    if (!s) {
       return make_error(ErrorCode::kModel,
                         fmt::format("model '{}' failed a test inference at {}x{} ({}): {}",
                                     spec_.weights, spec_.input_width, spec_.input_height,
@@ -117,21 +114,27 @@ class ModelDetector final : public Detector {
  private:
   int cols() const { return 5 + static_cast<int>(labels_.size()); }
 
-  void preprocess(const cv::Mat& bgr) {
+  // The family's input blob from a frame, into blob_; OpenCV's exceptions become a Status.
+  Status preprocess(const cv::Mat& bgr) {
     const cv::Size input(spec_.input_width, spec_.input_height);
-    switch (spec_.family) {
-      case ModelFamily::kYolox:
-        letterbox_ = letterbox_top_left(bgr, input, kYoloxPad, canvas_);
-        cv::dnn::blobFromImage(canvas_, blob_, 1.0, input, cv::Scalar(), false, false);
-        break;
-      case ModelFamily::kFastestDet:
-        cv::resize(bgr, canvas_, input, 0, 0, cv::INTER_AREA);
-        cv::dnn::blobFromImage(canvas_, blob_, 1.0 / 255, input, cv::Scalar(), false, false);
-        break;
-      case ModelFamily::kDarknet:
-        cv::dnn::blobFromImage(bgr, blob_, 1.0 / 255, input, cv::Scalar(), true, false);
-        break;
+    try {
+      switch (spec_.family) {
+        case ModelFamily::kYolox:
+          letterbox_ = letterbox_top_left(bgr, input, kYoloxPad, canvas_);
+          cv::dnn::blobFromImage(canvas_, blob_, 1.0, input, cv::Scalar(), false, false);
+          break;
+        case ModelFamily::kFastestDet:
+          cv::resize(bgr, canvas_, input, 0, 0, cv::INTER_AREA);
+          cv::dnn::blobFromImage(canvas_, blob_, 1.0 / 255, input, cv::Scalar(), false, false);
+          break;
+        case ModelFamily::kDarknet:
+          cv::dnn::blobFromImage(bgr, blob_, 1.0 / 255, input, cv::Scalar(), true, false);
+          break;
+      }
+    } catch (const cv::Exception& e) {
+      return make_error(ErrorCode::kModel, fmt::format("pre-processing failed: {}", e.what()));
     }
+    return ok_status();
   }
 
   std::string expected_shape() const {
@@ -231,8 +234,7 @@ Result<std::unique_ptr<Detector>> make_model_detector(const DetectorParams& para
   if (!requested) return requested.error();
   auto kind = choose_engine(*requested, *spec);
   if (!kind) return kind.error();
-  const EngineOptions options{params.threads > 0 ? params.threads : inference_threads(),
-                              params.score_threshold, params.spin};
+  const EngineOptions options{inference_threads(), params.score_threshold};
   auto engine = *kind == EngineKind::kOnnxRuntime ? make_onnxruntime_engine(*spec, options)
                                                   : make_opencv_engine(*spec, options);
   if (!engine) return engine.error();

@@ -58,10 +58,9 @@ class OnnxRuntimeEngine final : public InferenceEngine {
     try {
       std::vector<int64_t> shape;
       for (int i = 0; i < blob.dims; ++i) shape.push_back(blob.size[i]);
-      const Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
       // A view of the blob: nothing is copied.
-      Ort::Value input = Ort::Value::CreateTensor<float>(cpu, const_cast<float*>(blob.ptr<float>()),
-                                                         blob.total(), shape.data(), shape.size());
+      Ort::Value input = Ort::Value::CreateTensor<float>(
+          cpu_, const_cast<float*>(blob.ptr<float>()), blob.total(), shape.data(), shape.size());
       const char* input_name = input_name_.c_str();
       values_ = session_.Run(Ort::RunOptions{nullptr}, &input_name, &input, 1, output_ptrs_.data(),
                              output_ptrs_.size());
@@ -83,6 +82,7 @@ class OnnxRuntimeEngine final : public InferenceEngine {
 
  private:
   Ort::Session session_;
+  const Ort::MemoryInfo cpu_ = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
   int threads_;
   std::string input_name_;
   std::vector<std::string> output_names_;
@@ -110,7 +110,7 @@ Result<std::unique_ptr<InferenceEngine>> make_onnxruntime_engine(const ModelSpec
     so.SetExecutionMode(ExecutionMode::ORT_SEQUENTIAL);
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
     // Workers share the cores: a thread that waits sleeps rather than spins.
-    so.AddConfigEntry("session.intra_op.allow_spinning", options.spin ? "1" : "0");
+    so.AddConfigEntry("session.intra_op.allow_spinning", "0");
     Ort::Session session(env(), spec.weights.c_str(), so);
     if (session.GetInputCount() != 1) {
       return make_error(ErrorCode::kModel,
