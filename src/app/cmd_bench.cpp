@@ -240,7 +240,7 @@ Result<PipelineResult> pipeline_rate(const BenchOptions& o, Layout layout, int f
 struct CamerasResult {
   double p99_ms = 0;
   int64_t results = 0;
-  int64_t skipped = 0;  // frames the detectors skipped as stale (live cameras)
+  int64_t skipped = 0;  // frames with no result: skipped as stale, or not back in time
   bool fits() const { return p99_ms < 1000 && skipped == 0 && results > 0; }
 };
 
@@ -256,7 +256,6 @@ Result<CamerasResult> cameras_trial(const BenchOptions& o, int n) {
   lp.on_record = [&](const wire::DetectionRecord& rec, int64_t receive_us) {
     std::lock_guard lock(mu);
     latency.push_back(static_cast<double>(receive_us - rec.frame.capture_us) / 1000.0);
-    r.skipped += rec.skipped_before;
   };
   std::stop_source stop;
   auto p = LocalPipeline::start(lp, stop.get_token());
@@ -293,7 +292,7 @@ Result<CamerasResult> cameras_trial(const BenchOptions& o, int n) {
   std::lock_guard lock(mu);
   r.results = static_cast<int64_t>(latency.size());
   r.p99_ms = percentile(latency, 0.99);
-  if (r.results + r.skipped < published.load()) r.skipped = published.load() - r.results;
+  r.skipped = published.load() - r.results;
   return r;
 }
 
@@ -337,8 +336,7 @@ int run_bench(const BenchOptions& o) {
   const cv::Size size = frames->front().size();
   auto probe = detect::make_detector(o.detector);
   if (!probe) return report_error("bench", probe.error());
-  const std::string engine_text = (*probe)->engine();
-  const std::string engine = engine_text.substr(0, engine_text.find(' '));
+  const std::string engine = detect::engine_name(**probe);
   probe->reset();
   std::printf("== kvision bench: %s on %s, %dx%d frames of %s, %d cores ==\n\n",
               o.detector.model_path.c_str(), engine.c_str(), size.width, size.height,
@@ -415,8 +413,8 @@ int run_bench(const BenchOptions& o) {
       "default layout): %.1f fps\n\n",
       live->fps);
 
-  // Each layout paced at 80% of its own capacity with ingest alongside: throughput and
-  // latency trade off (more workers take more frames at once, each one slower).
+  // Each layout paced at 80% of its own capacity: throughput and latency trade off (more
+  // workers take more frames at once, each one slower).
   std::printf(
       "Latency at 80%% of capacity, %d frames paced (the first %d are warm-up), capture "
       "-> result consumed:\n",

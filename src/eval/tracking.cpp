@@ -1,8 +1,8 @@
 #include "eval/tracking.h"
 
 #include <cstdio>
-#include <map>
 #include <memory>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -43,7 +43,7 @@ std::vector<TrackerRun> evaluate_tracking(int frames, const std::vector<GroundTr
   }
   ours.scores = score(frames, truth, ours.frames);
   baseline.scores = score(frames, truth, baseline.frames);
-  return {ours, baseline};
+  return {std::move(ours), std::move(baseline)};
 }
 
 Status write_mot_results(const std::string& path, const TrackerRun& run) {

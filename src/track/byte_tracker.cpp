@@ -92,7 +92,6 @@ std::vector<Track> ByteTracker::update(const std::vector<detect::Detection>& det
     if (high_used[d] || high[d]->score < params_.new_track_score) continue;
     Slot s{next_id_++, high[d]->class_id, high[d]->score, BoxKalman(high[d]->box)};
     s.confirmed = frame_ == 1;
-    s.start_frame = frame_;
     s.last_frame = frame_;
     slots_.push_back(std::move(s));
   }
@@ -105,7 +104,7 @@ std::vector<Track> ByteTracker::update(const std::vector<detect::Detection>& det
   std::vector<Track> out;
   for (const Slot& s : slots_) {
     if (s.state != State::kTracked || !s.confirmed || s.last_frame != frame_) continue;
-    out.push_back({s.id, s.class_id, s.score, s.filter.box(), frame_ - s.start_frame});
+    out.push_back({s.id, s.class_id, s.score, s.filter.box()});
   }
   return out;
 }

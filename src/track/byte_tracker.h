@@ -41,7 +41,6 @@ struct Track {
   int class_id = 0;
   float score = 0;  // of the detection last matched
   cv::Rect2f box;   // the filter's estimate after this frame's update
-  int64_t age = 0;  // frames since the track started
 };
 
 class ByteTracker {
@@ -60,7 +59,6 @@ class ByteTracker {
     BoxKalman filter;
     State state = State::kTracked;
     bool confirmed = false;
-    int64_t start_frame = 0;
     int64_t last_frame = 0;  // the last frame it was matched
   };
   void match(const std::vector<Slot*>& slots, const std::vector<const detect::Detection*>& dets,

@@ -23,12 +23,11 @@ std::vector<Track> IouTracker::update(const std::vector<detect::Detection>& dete
     Track tr = tracks_[static_cast<size_t>(t)];
     tr.box = dets[static_cast<size_t>(d)]->box;
     tr.score = dets[static_cast<size_t>(d)]->score;
-    ++tr.age;
     next.push_back(tr);
     used[static_cast<size_t>(d)] = true;
   }
   for (size_t d = 0; d < dets.size(); ++d) {
-    if (!used[d]) next.push_back({next_id_++, dets[d]->class_id, dets[d]->score, dets[d]->box, 0});
+    if (!used[d]) next.push_back({next_id_++, dets[d]->class_id, dets[d]->score, dets[d]->box});
   }
   tracks_ = next;
   return next;

@@ -119,12 +119,10 @@ class Recorder final : public pipeline::Subscriber {
     return ok_status();
   }
   Status flush() override {
-    ++flushes;
     if (!flush_error.empty()) return make_error(ErrorCode::kIo, flush_error);
     return ok_status();
   }
   std::vector<std::string> taken;
-  int flushes = 0;
   std::string take_error;
   std::string flush_error;
 };
