@@ -24,6 +24,7 @@ hdr_sha256=14f7d959d5deacbcf1504830d4189f91fc67382b399ed9ae9d3aa9c4050ced08
 
 dest="$root/.cache/onnxruntime/$lib_version"
 if [ -f "$dest/lib/libonnxruntime.so.1" ] && [ -f "$dest/include/onnxruntime_c_api.h" ]; then
+  ln -sfn "$lib_version" "$root/.cache/onnxruntime/current"
   exit 0
 fi
 if [ "$(uname -m)" != x86_64 ]; then
