@@ -36,6 +36,8 @@ struct EvalOptions {
   int jpeg_quality = 80;
   bool track = false;       // also score the tracker (video only)
   std::string mot_results;  // and write its tracks here
+  std::string tracks_from;  // score the track IDs a pipeline published (JSON lines)
+  std::string camera;       // of this camera
 };
 
 void print_tracking(const std::vector<eval::TrackerRun>& runs) {
@@ -150,7 +152,28 @@ Result<std::map<int64_t, std::vector<detect::Detection>>> detect_through_kafka(
   return by_seq;
 }
 
+// --tracks-from: no detector runs; the published track IDs are scored.
+int run_eval_published(const EvalOptions& o) {
+  auto gt = eval::load_mot(o.mot_gt);
+  if (!gt) return report_error("eval", gt.error());
+  auto run = eval::published_tracks(o.tracks_from, o.camera, gt->frames, gt->truth);
+  if (!run) return report_error("eval", run.error());
+  print_tracking({*run});
+  if (!o.mot_results.empty()) {
+    if (Status s = eval::write_mot_results(o.mot_results, *run); !s)
+      return report_error("eval", s.error());
+  }
+  return kExitOk;
+}
+
 int run_eval(EvalOptions& o) {
+  if (!o.tracks_from.empty()) {
+    if (o.mot_gt.empty()) {
+      return report_error("eval", make_error(ErrorCode::kInvalidArgument,
+                                             "--tracks-from needs --mot-gt FILE"));
+    }
+    return run_eval_published(o);
+  }
   const bool coco = !o.dataset.empty();
   if (coco == !o.video.empty() || (!o.video.empty() && o.mot_gt.empty())) {
     return report_error("eval", make_error(ErrorCode::kInvalidArgument,
@@ -295,6 +318,11 @@ void add_eval_command(CLI::App& app, Action& action) {
   cmd->add_flag("--track", o->track,
                 "Also track the persons (with --video): kvision's tracker and the plain IoU "
                 "tracker, scored by MOTA and IDF1 against the ground truth's identities");
+  cmd->add_option("--tracks-from", o->tracks_from,
+                  "Instead of running a detector: score the track IDs a pipeline published, "
+                  "from detection records one per line (kvision sink/run --output) against "
+                  "--mot-gt; a frame's last record counts");
+  cmd->add_option("--camera", o->camera, "With --tracks-from: only this camera's records");
   cmd->add_option("--mot-results", o->mot_results,
                   "With --track: write kvision's tracks here (MOTChallenge: frame,id,x,y,w,h,"
                   "score,-1,-1,-1; frames 1-based)");

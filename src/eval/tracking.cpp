@@ -1,12 +1,14 @@
 #include "eval/tracking.h"
 
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "track/iou_tracker.h"
+#include "wire/detection_record.h"
 
 namespace kv::eval {
 namespace {
@@ -44,6 +46,35 @@ std::vector<TrackerRun> evaluate_tracking(int frames, const std::vector<GroundTr
   ours.scores = score(frames, truth, ours.frames);
   baseline.scores = score(frames, truth, baseline.frames);
   return {std::move(ours), std::move(baseline)};
+}
+
+Result<TrackerRun> published_tracks(const std::string& jsonl_path, const std::string& camera,
+                                    int frames, const std::vector<GroundTruth>& truth) {
+  std::ifstream in(jsonl_path);
+  if (!in) return make_error(ErrorCode::kNotFound, fmt::format("cannot open '{}'", jsonl_path));
+  TrackerRun run{"pipeline", std::vector<std::vector<track::Track>>(static_cast<size_t>(frames)),
+                 {}};
+  std::string line;
+  int64_t lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty()) continue;
+    auto rec = wire::decode_detection_record(line);
+    if (!rec) {
+      return make_error(ErrorCode::kDecode, fmt::format("{}:{}: {}", jsonl_path, lineno,
+                                                        rec.error().message));
+    }
+    if (!camera.empty() && rec->frame.camera != camera) continue;
+    if (rec->frame.seq < 0 || rec->frame.seq >= frames) continue;
+    std::vector<track::Track>& tracks = run.frames[static_cast<size_t>(rec->frame.seq)];
+    tracks.clear();  // the last record of a frame counts
+    for (const wire::DetectedObject& d : rec->detections) {
+      if (d.class_id != 0 || d.track_id <= 0) continue;
+      tracks.push_back({d.track_id, d.class_id, d.score, {d.box.x, d.box.y, d.box.w, d.box.h}});
+    }
+  }
+  run.scores = score(frames, truth, run.frames);
+  return run;
 }
 
 Status write_mot_results(const std::string& path, const TrackerRun& run) {

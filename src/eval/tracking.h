@@ -25,6 +25,14 @@ std::vector<TrackerRun> evaluate_tracking(int frames, const std::vector<GroundTr
                                           const std::vector<ScoredDetection>& found,
                                           const track::ByteTrackParams& params = {});
 
+// The tracks a kvision pipeline published: detection records, one JSON object per line (as
+// `kvision sink` and `kvision run --output` write them), of `camera` (any camera if empty).
+// Frame k is the record with seq k; where a frame has several records (redelivered after a
+// crash), the last one counts. Person detections with a track ID become tracks. The result
+// is scored against `truth` as "pipeline".
+Result<TrackerRun> published_tracks(const std::string& jsonl_path, const std::string& camera,
+                                    int frames, const std::vector<GroundTruth>& truth);
+
 // MOTChallenge results: frame (1-based), id, left, top, width, height, score, -1, -1, -1.
 Status write_mot_results(const std::string& path, const TrackerRun& run);
 

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/clock.h"
@@ -113,8 +115,50 @@ void PartitionReader::close() {
   rd_kafka_consumer_close(rk_.get());  // never joined a group: returns at once
 }
 
+Result<std::vector<PartitionStart>> PartitionReader::starts_at_time(
+    const std::vector<TopicPartition>& partitions, int64_t timestamp_ms, int timeout_ms) {
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const TopicPartition& tp : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset =
+        timestamp_ms;
+  }
+  if (rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(rk_.get(), list.get(), timeout_ms);
+      e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(ErrorCode::kKafka, fmt::format("{}: cannot look up offsets by time: {}",
+                                                     name_, rd_kafka_err2str(e)));
+  }
+  std::vector<PartitionStart> out;
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& p = list->elems[i];
+    if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return make_error(ErrorCode::kKafka,
+                        fmt::format("{}: offset by time of {}[{}]: {}", name_, p.topic, p.partition,
+                                    rd_kafka_err2str(p.err)));
+    }
+    if (p.offset >= 0) out.push_back({{p.topic, p.partition}, p.offset});
+  }
+  return out;
+}
+
 Status read_to_end(const KafkaConfig& config, const std::string& topic,
                    const ReadToEndOptions& options, const std::function<void(const Message&)>& fn) {
+  return read_to_end(
+      config, topic, {}, options,
+      [](PartitionReader&, const std::vector<TopicPartition>& parts) {
+        std::vector<PartitionStart> starts;
+        for (const TopicPartition& tp : parts) starts.push_back({tp, PartitionStart::kBeginning});
+        return Result<std::vector<PartitionStart>>(std::move(starts));
+      },
+      fn);
+}
+
+Status read_to_end(
+    const KafkaConfig& config, const std::string& topic, const std::vector<int32_t>& partitions,
+    const ReadToEndOptions& options,
+    const std::function<Result<std::vector<PartitionStart>>(PartitionReader&,
+                                                            const std::vector<TopicPartition>&)>&
+        pick,
+    const std::function<void(const Message&)>& fn) {
   auto reader = PartitionReader::create(
       config, {.committed = options.committed, .report_ends = true, .name = "topic-reader"});
   if (!reader) return reader.error();
@@ -124,12 +168,18 @@ Status read_to_end(const KafkaConfig& config, const std::string& topic,
     if (options.may_be_missing) return ok_status();
     return make_error(ErrorCode::kNotFound, fmt::format("topic {} does not exist", topic));
   }
-  std::vector<PartitionStart> starts;
-  for (const TopicPartition& tp : *parts) starts.push_back({tp, PartitionStart::kBeginning});
-  if (Status s = (*reader)->read(starts); !s) return s;
+  if (!partitions.empty()) {
+    std::erase_if(*parts, [&](const TopicPartition& tp) {
+      return std::find(partitions.begin(), partitions.end(), tp.partition) == partitions.end();
+    });
+  }
+  auto starts = pick(**reader, *parts);
+  if (!starts) return starts.error();
+  if (starts->empty()) return ok_status();
+  if (Status s = (*reader)->read(*starts); !s) return s;
   Stopwatch idle;
   size_t ended = 0;
-  while ((*reader)->ends().size() < parts->size()) {
+  while ((*reader)->ends().size() < starts->size()) {
     auto m = (*reader)->poll(200);
     if (!m)
       return make_error(ErrorCode::kKafka, fmt::format("reading {}: {}", topic, m.error().message));
@@ -142,7 +192,7 @@ Status read_to_end(const KafkaConfig& config, const std::string& topic,
     } else if (idle.elapsed_ms() > options.idle_timeout_s * 1000.0) {
       return make_error(ErrorCode::kKafka,
                         fmt::format("reading {}: nothing for {} s, {} of {} partitions read", topic,
-                                    options.idle_timeout_s, ended, parts->size()));
+                                    options.idle_timeout_s, ended, starts->size()));
     }
   }
   return ok_status();

@@ -53,6 +53,10 @@ class PartitionReader final : public RecordSource {
 
   // The partitions whose end was reached since they were added (with report_ends).
   const std::set<TopicPartition>& ends() const { return ends_; }
+  // Where each partition's records from `timestamp_ms` on begin (the first record whose
+  // timestamp is at or after it); a partition with none has no entry.
+  Result<std::vector<PartitionStart>> starts_at_time(const std::vector<TopicPartition>& partitions,
+                                                     int64_t timestamp_ms, int timeout_ms);
   // The partitions of `topic` that exist now; a missing topic has none.
   Result<std::vector<TopicPartition>> partitions_of(const std::string& topic, int timeout_ms);
 
@@ -81,5 +85,14 @@ struct ReadToEndOptions {
 // nothing received for idle_timeout_s.
 Status read_to_end(const KafkaConfig& config, const std::string& topic,
                    const ReadToEndOptions& options, const std::function<void(const Message&)>& fn);
+// The same for chosen partitions of one topic, from the starts that `starts` picks with the
+// reader (e.g. through starts_at_time); a partition it leaves out is not read.
+Status read_to_end(
+    const KafkaConfig& config, const std::string& topic, const std::vector<int32_t>& partitions,
+    const ReadToEndOptions& options,
+    const std::function<Result<std::vector<PartitionStart>>(PartitionReader&,
+                                                            const std::vector<TopicPartition>&)>&
+        starts,
+    const std::function<void(const Message&)>& fn);
 
 }  // namespace kv::kafka

@@ -158,6 +158,7 @@ Status Producer::produce(const OutRecord& rec, DeliveryFn on_delivery) {
     }
     const rd_kafka_resp_err_t err = rd_kafka_producev(
         rk_.get(), RD_KAFKA_V_TOPIC(rec.topic.c_str()),
+        RD_KAFKA_V_PARTITION(rec.partition < 0 ? RD_KAFKA_PARTITION_UA : rec.partition),
         RD_KAFKA_V_KEY(const_cast<char*>(rec.key.data()), rec.key.size()),
         RD_KAFKA_V_VALUE(const_cast<uint8_t*>(rec.value.data()), rec.value.size()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),

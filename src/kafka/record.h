@@ -18,6 +18,7 @@ struct OutRecord {
   std::span<const uint8_t> value;  // copied by produce()
   wire::Headers headers;
   int64_t timestamp_ms = 0;  // 0: let the client stamp it
+  int32_t partition = -1;    // -1: chosen by the key (the client's partitioner)
 };
 
 // One consumed record. It owns the client's copy, so the views it hands out stay valid for

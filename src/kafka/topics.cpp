@@ -40,7 +40,8 @@ Result<ResolvedTopicSettings> resolve_topic_settings(const TopicSettings& wanted
 }
 
 Status ensure_topics(const KafkaConfig& config, const std::vector<std::string>& names,
-                     const TopicSettings& settings, int timeout_ms) {
+                     const TopicSettings& settings, int timeout_ms,
+                     const std::map<std::string, std::string>& topic_configs) {
   auto admin = Admin::create(config);
   if (!admin) return admin.error();
   auto layout = (*admin)->layout(timeout_ms);
@@ -59,7 +60,7 @@ Status ensure_topics(const KafkaConfig& config, const std::vector<std::string>& 
       }
       continue;
     }
-    std::map<std::string, std::string> configs;
+    std::map<std::string, std::string> configs = topic_configs;
     // A single replica needs no setting, and brokers that keep one copy need not know it.
     if (resolved->replication_factor > 1)
       configs["min.insync.replicas"] = std::to_string(resolved->min_insync_replicas);

@@ -2,6 +2,7 @@
 // min.insync.replicas that fit the cluster, and left as they are when they already exist.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,9 @@ Result<ResolvedTopicSettings> resolve_topic_settings(const TopicSettings& wanted
 // Creates each of `names` that does not exist yet; topics that exist are kept as they are (a
 // warning says so where their replication factor is below what was asked for). Waits until the
 // metadata shows every topic, so that producers and consumers started next find it.
+// `configs` go to every topic this call creates (e.g. retention.ms).
 Status ensure_topics(const KafkaConfig& config, const std::vector<std::string>& names,
-                     const TopicSettings& settings, int timeout_ms = 30000);
+                     const TopicSettings& settings, int timeout_ms = 30000,
+                     const std::map<std::string, std::string>& configs = {});
 
 }  // namespace kv::kafka

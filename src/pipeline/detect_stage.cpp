@@ -16,10 +16,14 @@
 #include "common/bounded_queue.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "kafka/admin.h"
 #include "kafka/consumer.h"
+#include "kafka/partition_reader.h"
 #include "kafka/producer.h"
+#include "kafka/topics.h"
 #include "media/jpeg.h"
 #include "metrics/stage_metrics.h"
+#include "pipeline/camera_trackers.h"
 #include "pipeline/consumer_lag.h"
 #include "pipeline/dead_letter.h"
 #include "pipeline/offset_tracker.h"
@@ -77,7 +81,9 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   Impl(DetectStageParams params, std::vector<std::unique_ptr<detect::Detector>> detectors)
       : params_(std::move(params)),
         detectors_(std::move(detectors)),
-        queue_(2 * detectors_.size()) {}
+        queue_(2 * detectors_.size()) {
+    if (params_.track) trackers_ = std::make_unique<CameraTrackers>(params_.tracker);
+  }
 
   Status run(std::stop_token stop);
   const std::string& model_name() const { return detectors_.front()->name(); }
@@ -86,6 +92,7 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
     stats.assigned_partitions.fetch_add(static_cast<int>(parts.size()));
     assigned_.insert(parts.begin(), parts.end());
     if (paused_ && !consumer_->pause().ok()) paused_ = false;  // new partitions wait too
+    restore_tracks(parts);  // before any of their frames is fetched
   }
   void on_revoking(const std::vector<kafka::TopicPartition>& parts) override {
     stats.assigned_partitions.fetch_sub(static_cast<int>(parts.size()));
@@ -102,12 +109,18 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
     }
     release_.forget(parts);  // what is still running there is not published
     for (const kafka::TopicPartition& tp : parts) assigned_.erase(tp);
+    forget_tracks(parts);
   }
 
   DetectStats stats;
 
  private:
   void worker_loop(detect::Detector& detector);
+  // Tracking: reads the newest tracker state of the cameras on these input partitions (poll
+  // thread, before their frames), or drops it when they go.
+  void restore_tracks(const std::vector<kafka::TopicPartition>& parts);
+  void forget_tracks(const std::vector<kafka::TopicPartition>& parts);
+  Status prepare_state_topic();
   void process(detect::Detector& detector, const std::shared_ptr<WorkItem>& work);
   // Hands back records taken but not started, of `parts` (all if empty).
   void abandon_held(const std::vector<kafka::TopicPartition>& parts);
@@ -153,6 +166,8 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   // By camera: frames skipped or dead-lettered since its last result. Touched only by
   // releases, which run one at a time in order.
   std::map<std::string, int64_t> unpublished_;
+  std::unique_ptr<CameraTrackers> trackers_;  // null with tracking off
+  int state_partitions_ = 1;                  // of the state topic
   // Declared before the producer so it outlives it: delivery reports that arrive while the
   // producer is destroyed still store their offsets through the consumer.
   std::unique_ptr<kafka::Consumer> consumer_;
@@ -192,6 +207,9 @@ Status DetectStage::Impl::run(std::stop_token stop) {
   producer_ = std::move(*producer);
   for (const std::string& topic : {params_.processed_topic, params_.detections_topic}) {
     if (Status s = producer_->connect(topic, 30000); !s) return s;
+  }
+  if (trackers_) {
+    if (Status s = prepare_state_topic(); !s) return s;
   }
   if (eos) {
     // Fences an older instance with this id and aborts its open transaction.
@@ -444,6 +462,77 @@ void DetectStage::Impl::abort_and_rewind(const std::vector<kafka::TopicPartition
   if (Status s = consumer_->rewind_to_committed(rewind, 10000); !s) {
     fatal_ = make_error(ErrorCode::kKafka, fmt::format("cannot redo work: {}", s.error().message));
   }
+  // The trackers saw frames whose results were just aborted: back to the committed state.
+  if (trackers_) {
+    trackers_->clear();
+    restore_tracks(rewind);
+  }
+}
+
+Status DetectStage::Impl::prepare_state_topic() {
+  const std::string& topic = params_.state_topic;
+  // Only the newest state per camera matters, and none older than the restore window: an
+  // hour of it is kept (a cluster may make the topic compacted as well; docs/tracking.md).
+  if (Status s = kafka::ensure_topics(params_.kafka, {topic}, params_.topics, 30000,
+                                      {{"retention.ms", "3600000"}, {"segment.bytes", "67108864"}});
+      !s)
+    return s;
+  auto admin = kafka::Admin::create(params_.kafka);
+  if (!admin) return admin.error();
+  auto layout = (*admin)->layout(30000);
+  if (!layout) return layout.error();
+  auto it = layout->topics.find(topic);
+  if (it == layout->topics.end() || it->second.partitions < 1)
+    return make_error(ErrorCode::kKafka, fmt::format("topic {} has no partitions", topic));
+  state_partitions_ = it->second.partitions;
+  return producer_->connect(topic, 30000);
+}
+
+void DetectStage::Impl::restore_tracks(const std::vector<kafka::TopicPartition>& parts) {
+  if (!trackers_ || parts.empty()) return;
+  std::set<int32_t> inputs;
+  for (const kafka::TopicPartition& tp : parts) inputs.insert(tp.partition);
+  std::vector<int32_t> wanted;
+  for (int32_t p : inputs) wanted.push_back(p % state_partitions_);
+  const int64_t since_ms = wall_now_us() / 1000 - params_.track_state_window_ms;
+  std::map<std::string, std::vector<uint8_t>> newest;  // by camera
+  int64_t records = 0;
+  const Stopwatch clock;
+  const Status s = kafka::read_to_end(
+      params_.kafka, params_.state_topic, wanted, {.committed = true, .may_be_missing = true},
+      [since_ms](kafka::PartitionReader& reader, const std::vector<kafka::TopicPartition>& ps) {
+        return reader.starts_at_time(ps, since_ms, 10000);
+      },
+      [&](const kafka::Message& m) {
+        ++records;
+        auto state = decode_track_state(m.value());
+        if (!state) {
+          log_warn("detect: {}: {}", m.where(), state.error().message);
+          return;
+        }
+        if (inputs.count(state->partition) == 0) return;  // another partition's camera
+        newest[state->camera].assign(m.value().begin(), m.value().end());
+      });
+  if (!s) {
+    log_error("detect: cannot read tracker state from {}: {}; the cameras of partition(s) {} "
+              "start new track IDs",
+              params_.state_topic, s.error().message, fmt::join(inputs, ","));
+    return;
+  }
+  for (const auto& [camera, value] : newest) {
+    if (trackers_->restore(value).ok()) stats.tracks_restored.fetch_add(1);
+  }
+  if (!newest.empty() || records > 0) {
+    log_info("detect: tracker state of {} camera(s) restored from {} record(s) in {:.0f} ms",
+             newest.size(), records, clock.elapsed_ms());
+  }
+}
+
+void DetectStage::Impl::forget_tracks(const std::vector<kafka::TopicPartition>& parts) {
+  if (!trackers_) return;
+  std::vector<int32_t> numbers;
+  for (const kafka::TopicPartition& tp : parts) numbers.push_back(tp.partition);
+  trackers_->forget(numbers);
 }
 
 void DetectStage::Impl::revoke_transactional(const std::vector<kafka::TopicPartition>& parts) {
@@ -468,6 +557,7 @@ void DetectStage::Impl::revoke_transactional(const std::vector<kafka::TopicParti
     assigned_.erase(tp);
     sent_.erase(tp);
   }
+  forget_tracks(parts);
 }
 
 kafka::Producer::DeliveryFn DetectStage::Impl::on_output(std::shared_ptr<PendingOutputs> pending,
@@ -586,22 +676,27 @@ void DetectStage::Impl::process(detect::Detector& detector, const std::shared_pt
   probes_->postprocess.observe(dt.postprocess_ms / 1000.0);
   probes_->inference.observe(dt.infer_ms / 1000.0);
 
-  // Encoded here, in parallel with the other workers; encoded again at release only in the
-  // rare case that frames before it were skipped.
-  auto encoded = std::make_shared<std::string>(wire::encode_detection_record(*rec));
+  // Without tracking, encoded here, in parallel with the other workers, and again at release
+  // only in the rare case that frames before it were skipped. With tracking, the track IDs
+  // are known only at release.
+  auto encoded = std::make_shared<std::string>(trackers_ ? std::string()
+                                                         : wire::encode_detection_record(*rec));
 
   // Published in input order: the record waits here for its partition's earlier frames.
   const std::string camera = rec->frame.camera;
   complete(
       work, camera, Outcome::kResult, [this, work, rec, headers, encoded](int64_t skipped_before) {
         const kafka::Message& msg = work->msg;
-        if (skipped_before > 0) {
+        // The tracker runs here, where the camera's frames leave in capture order.
+        std::string state;
+        if (trackers_) state = trackers_->apply(*rec);
+        if (skipped_before > 0 || trackers_) {
           rec->skipped_before = skipped_before;
           *encoded = wire::encode_detection_record(*rec);
         }
         const std::string& json = *encoded;
         const kafka::TopicPartition tp{rec->source.topic, msg.partition()};
-        auto pending = std::make_shared<PendingOutputs>(2);
+        auto pending = std::make_shared<PendingOutputs>(trackers_ ? 3 : 2);
         kafka::OutRecord processed;
         processed.topic = params_.processed_topic;
         processed.key = rec->frame.camera;
@@ -614,8 +709,14 @@ void DetectStage::Impl::process(detect::Detector& detector, const std::shared_pt
         detections.key = rec->frame.camera;
         detections.value = {reinterpret_cast<const uint8_t*>(json.data()), json.size()};
         detections.timestamp_ms = processed.timestamp_ms;
+        kafka::OutRecord state_record;
+        state_record.topic = params_.state_topic;
+        state_record.key = rec->frame.camera;
+        state_record.value = {reinterpret_cast<const uint8_t*>(state.data()), state.size()};
+        state_record.partition = msg.partition() % state_partitions_;
         Stopwatch produce_time;
-        for (const kafka::OutRecord* out : {&processed, &detections}) {
+        for (const kafka::OutRecord* out : {&processed, &detections, &state_record}) {
+          if (out == &state_record && !trackers_) break;
           if (Status s = producer_->produce(
                   *out,
                   on_output(pending, tp, msg.offset(), Outcome::kResult, rec->frame.capture_us));

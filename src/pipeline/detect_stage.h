@@ -10,6 +10,8 @@
 #include "common/result.h"
 #include "detect/detector.h"
 #include "kafka/config.h"
+#include "kafka/topics.h"
+#include "track/byte_tracker.h"
 
 namespace kv::pipeline {
 
@@ -20,6 +22,14 @@ struct DetectStageParams {
   std::string processed_topic = "processed_images";
   std::string detections_topic = "detections";
   detect::DetectorParams detector;
+  // Multi-object tracking per camera (docs/tracking.md): track IDs in the results, and each
+  // camera's tracker state on state_topic so that the member taking a partition over
+  // continues its IDs. State written longer than track_state_window_ms ago is not restored.
+  bool track = true;
+  track::ByteTrackParams tracker;
+  std::string state_topic = "tracker_state";
+  int64_t track_state_window_ms = 120000;
+  kafka::TopicSettings topics;  // for the state topic, if it must be created
   int threads = 1;          // worker threads, each with its own detector instance
   int delay_ms = 0;         // added to every frame (testing: a slow model)
   int delay_jitter_ms = 0;  // and a random 0..this more (testing: workers finishing out of order)
@@ -47,13 +57,15 @@ struct DetectStats {
   std::atomic<int64_t> sequence_duplicates{0};  // frames that arrived again
   std::atomic<int64_t> transactions_committed{0};
   std::atomic<int64_t> transactions_aborted{0};
+  std::atomic<int64_t> tracks_restored{0};  // cameras whose tracker state was read back
 };
 
 // A member of the detector consumer group: consumes frames, runs the detector on `threads`
 // workers and publishes each result to processed_images and detections. Results leave in
 // input order per partition, and so per camera, however the workers finish: a finished frame
 // waits for its predecessors (OrderedRelease). A frame older than its staleness limit is
-// skipped: recorded on <input>.skipped, not processed.
+// skipped: recorded on <input>.skipped, not processed. With tracking on, a result's
+// detections carry track IDs, and the camera's tracker state goes out with it.
 // At-least-once (default): an input offset is committed only after both results (or its dead
 // letter) are acknowledged. Exactly-once: the outputs and the input offsets are committed
 // together in a Kafka transaction every transaction_interval_ms; an aborted transaction's

@@ -24,6 +24,53 @@ void ByteTracker::match(const std::vector<Slot*>& slots,
   for (auto [s, d] : min_cost_assignment(cost, 1.0 - min_iou)) slot_to_det[s] = d;
 }
 
+ByteTracker::ByteTracker(ByteTrackParams params, const TrackerSnapshot& snapshot)
+    : params_(params), frame_(snapshot.frame), next_id_(snapshot.next_id) {
+  for (const TrackerSnapshot::Slot& in : snapshot.slots) {
+    Slot s{in.id, in.class_id, in.score, BoxKalman(in.filter)};
+    s.state = in.state == TrackerSnapshot::State::kLost ? State::kLost : State::kTracked;
+    s.confirmed = in.confirmed;
+    s.last_frame = in.last_frame;
+    slots_.push_back(std::move(s));
+  }
+}
+
+TrackerSnapshot ByteTracker::snapshot() const {
+  TrackerSnapshot out;
+  out.frame = frame_;
+  out.next_id = next_id_;
+  for (const Slot& s : slots_) {
+    out.slots.push_back({s.id, s.class_id, s.score,
+                         s.state == State::kLost ? TrackerSnapshot::State::kLost
+                                                 : TrackerSnapshot::State::kTracked,
+                         s.confirmed, s.last_frame, s.filter.state()});
+  }
+  return out;
+}
+
+std::vector<Track> ByteTracker::label(const std::vector<detect::Detection>& detections) const {
+  constexpr float kMinIou = 0.3f;
+  std::vector<const Slot*> followed;
+  for (const Slot& s : slots_) {
+    if (s.state == State::kTracked && s.confirmed) followed.push_back(&s);
+  }
+  std::vector<std::vector<double>> cost(followed.size(),
+                                        std::vector<double>(detections.size(), 1.0));
+  for (size_t s = 0; s < followed.size(); ++s) {
+    for (size_t d = 0; d < detections.size(); ++d) {
+      if (detections[d].class_id != followed[s]->class_id) continue;
+      cost[s][d] = 1.0 - detect::iou(followed[s]->filter.box(), detections[d].box);
+    }
+  }
+  std::vector<Track> out;
+  for (auto [s, d] : min_cost_assignment(cost, 1.0 - kMinIou)) {
+    const Slot& slot = *followed[static_cast<size_t>(s)];
+    const detect::Detection& det = detections[static_cast<size_t>(d)];
+    out.push_back({slot.id, slot.class_id, det.score, det.box, d});
+  }
+  return out;
+}
+
 std::vector<Track> ByteTracker::update(const std::vector<detect::Detection>& detections) {
   ++frame_;
   std::vector<const detect::Detection*> high, low;
@@ -39,11 +86,12 @@ std::vector<Track> ByteTracker::update(const std::vector<detect::Detection>& det
     s.filter.predict();
     (s.confirmed ? pool : unconfirmed).push_back(&s);
   }
-  auto take = [this](Slot& s, const detect::Detection& d) {
+  auto take = [this, &detections](Slot& s, const detect::Detection& d) {
     s.filter.update(d.box);
     s.score = d.score;
     s.state = State::kTracked;
     s.last_frame = frame_;
+    s.matched = static_cast<int>(&d - detections.data());
   };
 
   // 1. Followed and lost tracks against the confident detections.
@@ -93,6 +141,7 @@ std::vector<Track> ByteTracker::update(const std::vector<detect::Detection>& det
     Slot s{next_id_++, high[d]->class_id, high[d]->score, BoxKalman(high[d]->box)};
     s.confirmed = frame_ == 1;
     s.last_frame = frame_;
+    s.matched = static_cast<int>(high[d] - detections.data());
     slots_.push_back(std::move(s));
   }
   for (Slot& s : slots_) {
@@ -104,7 +153,7 @@ std::vector<Track> ByteTracker::update(const std::vector<detect::Detection>& det
   std::vector<Track> out;
   for (const Slot& s : slots_) {
     if (s.state != State::kTracked || !s.confirmed || s.last_frame != frame_) continue;
-    out.push_back({s.id, s.class_id, s.score, s.filter.box()});
+    out.push_back({s.id, s.class_id, s.score, s.filter.box(), s.matched});
   }
   return out;
 }

@@ -39,16 +39,42 @@ struct ByteTrackParams {
 struct Track {
   int64_t id = 0;  // 1, 2, ... per tracker
   int class_id = 0;
-  float score = 0;  // of the detection last matched
-  cv::Rect2f box;   // the filter's estimate after this frame's update
+  float score = 0;     // of the detection last matched
+  cv::Rect2f box;      // the filter's estimate after this frame's update
+  int detection = -1;  // the index of its detection in this frame's input
+};
+
+// Everything a tracker knows, to continue it elsewhere exactly (another process, after a
+// crash): restoring a snapshot and feeding both the same frames gives the same tracks.
+struct TrackerSnapshot {
+  enum class State : uint8_t { kTracked = 0, kLost = 1 };
+  struct Slot {
+    int64_t id = 0;
+    int class_id = 0;
+    float score = 0;
+    State state = State::kTracked;
+    bool confirmed = false;
+    int64_t last_frame = 0;
+    KalmanState filter;
+  };
+  int64_t frame = 0;
+  int64_t next_id = 1;
+  std::vector<Slot> slots;
 };
 
 class ByteTracker {
  public:
   explicit ByteTracker(ByteTrackParams params = {}) : params_(params) {}
+  ByteTracker(ByteTrackParams params, const TrackerSnapshot& snapshot);
 
   // One frame's detections, in capture order; returns the tracks followed in this frame.
   std::vector<Track> update(const std::vector<detect::Detection>& detections);
+  // A frame the tracker has already seen (a redelivery after a crash): its detections get the
+  // IDs of the current tracks they overlap best (IoU >= 0.3), and the tracker is not changed.
+  std::vector<Track> label(const std::vector<detect::Detection>& detections) const;
+
+  TrackerSnapshot snapshot() const;
+  int64_t frames() const { return frame_; }
 
  private:
   enum class State { kTracked, kLost, kRemoved };
@@ -60,6 +86,7 @@ class ByteTracker {
     State state = State::kTracked;
     bool confirmed = false;
     int64_t last_frame = 0;  // the last frame it was matched
+    int matched = -1;        // the index of the detection it took in the current frame
   };
   void match(const std::vector<Slot*>& slots, const std::vector<const detect::Detection*>& dets,
              float min_iou, bool weigh_score, std::vector<int>& slot_to_det) const;

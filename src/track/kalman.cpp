@@ -28,6 +28,18 @@ BoxKalman::BoxKalman(const cv::Rect2f& box) {
   for (int i = 0; i < 8; ++i) p_(i, i) = std[i] * std[i];
 }
 
+BoxKalman::BoxKalman(const KalmanState& state) {
+  for (int i = 0; i < 8; ++i) x_(i) = state.x[static_cast<size_t>(i)];
+  for (int i = 0; i < 64; ++i) p_.val[i] = state.p[static_cast<size_t>(i)];
+}
+
+KalmanState BoxKalman::state() const {
+  KalmanState s;
+  for (int i = 0; i < 8; ++i) s.x[static_cast<size_t>(i)] = x_(i);
+  for (int i = 0; i < 64; ++i) s.p[static_cast<size_t>(i)] = p_.val[i];
+  return s;
+}
+
 void BoxKalman::predict() {
   const double h = x_(3);
   const double std[8] = {kPositionWeight * h, kPositionWeight * h, 1e-2, kPositionWeight * h,

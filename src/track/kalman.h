@@ -3,15 +3,25 @@
 // measurement noise proportional to the box's height (a tall, near box moves more pixels).
 #pragma once
 
+#include <array>
+
 #include <opencv2/core/matx.hpp>
 #include <opencv2/core/types.hpp>
 
 namespace kv::track {
 
+// The filter's whole state, to save and restore it exactly.
+struct KalmanState {
+  std::array<double, 8> x{};   // cx, cy, a, h and their velocities
+  std::array<double, 64> p{};  // covariance, row by row
+};
+
 class BoxKalman {
  public:
   // Starts at `box` (x, y, w, h), at rest, with a wide uncertainty on velocity.
   explicit BoxKalman(const cv::Rect2f& box);
+  explicit BoxKalman(const KalmanState& state);
+  KalmanState state() const;
 
   // One frame ahead.
   void predict();

@@ -67,9 +67,10 @@ std::string encode_detection_record(const DetectionRecord& r) {
                     {"box",
                      {round_to(d.box.x, 1), round_to(d.box.y, 1), round_to(d.box.w, 1),
                       round_to(d.box.h, 1)}}});
+    if (d.track_id > 0) dets.back()["track"] = d.track_id;
   }
   json j = {
-      {"schema", kSchemaVersion},
+      {"schema", kDetectionSchemaVersion},
       {"camera", r.frame.camera},
       {"seq", r.frame.seq},
       {"session_us", r.frame.session_us},
@@ -98,7 +99,7 @@ Result<DetectionRecord> decode_detection_record(std::string_view text) {
   try {
     const json j = json::parse(text);
     const int schema = int_field<int32_t>(j, "schema");
-    if (schema < 1 || schema > kSchemaVersion) {
+    if (schema < 1 || schema > kDetectionSchemaVersion) {
       return make_error(ErrorCode::kDecode,
                         fmt::format("unsupported detection record schema {}", schema));
     }
@@ -134,6 +135,10 @@ Result<DetectionRecord> decode_detection_record(std::string_view text) {
       }
       o.box = {static_cast<float>(number(b[0], "box")), static_cast<float>(number(b[1], "box")),
                static_cast<float>(number(b[2], "box")), static_cast<float>(number(b[3], "box"))};
+      if (schema >= 2 && d.contains("track")) {
+        o.track_id = int_field<int64_t>(d, "track");
+        if (o.track_id < 1) throw FieldError("'track' must be >= 1");
+      }
       r.detections.push_back(std::move(o));
     }
     return r;

@@ -12,6 +12,10 @@
 
 namespace kv::wire {
 
+// 1: the first record. 2: a detection may carry "track", the ID of the object it belongs to
+// across frames (per camera). Records of version 1 still decode (without track IDs).
+inline constexpr int kDetectionSchemaVersion = 2;
+
 // A box in original-frame pixels: top-left corner and size.
 struct BoxPx {
   float x = 0;
@@ -25,6 +29,7 @@ struct DetectedObject {
   std::string label;
   float score = 0;  // 0..1
   BoxPx box;
+  int64_t track_id = 0;  // the object's ID across this camera's frames; 0: not tracked
 };
 
 // Where the frame was read from, so a result can be traced to its input record.

@@ -11,6 +11,8 @@
 
 namespace kv::wire {
 
+// The frame headers' version (kv.schema). The detection record has its own
+// (kDetectionSchemaVersion), so that a change to one does not make readers refuse the other.
 inline constexpr int kSchemaVersion = 1;
 
 // Header names, "kv." prefixed so they never collide with an application's own headers.

@@ -10,6 +10,9 @@ inline constexpr std::string_view kRawFramesTopic = "raw_video_frames";
 inline constexpr std::string_view kProcessedTopic = "processed_images";
 inline constexpr std::string_view kDetectionsTopic = "detections";
 inline constexpr std::string_view kAlertsTopic = "alerts";  // kvision alert
+// Each camera's tracker state after its latest frame, keyed by camera, on the partition
+// number of the camera's input partition (kvision detect; docs/tracking.md).
+inline constexpr std::string_view kTrackerStateTopic = "tracker_state";
 // The four topics of a kvision deployment, which the embedded brokers create at start-up.
 inline constexpr std::array<std::string_view, 4> kPipelineTopics = {
     kRawFramesTopic, kProcessedTopic, kDetectionsTopic, kAlertsTopic};

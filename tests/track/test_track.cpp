@@ -32,7 +32,7 @@ TEST(Assignment, RectangularAndCappedMatrices) {
 }
 
 TEST(Kalman, FollowsConstantVelocity) {
-  BoxKalman k({100, 100, 20, 40});
+  BoxKalman k(cv::Rect2f(100, 100, 20, 40));
   for (int t = 1; t <= 15; ++t) {
     k.predict();
     k.update({100.f + 5 * t, 100.f + 2 * t, 20, 40});

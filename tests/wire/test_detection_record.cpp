@@ -58,7 +58,38 @@ TEST(DetectionRecord, SkippedBeforeIsWrittenOnlyWhenSome) {
 TEST(DetectionRecord, IsOneCompactLine) {
   const std::string json = encode_detection_record(sample_record());
   EXPECT_EQ(json.find('\n'), std::string::npos);
-  EXPECT_NE(json.find("\"schema\":1"), std::string::npos);
+  EXPECT_NE(json.find("\"schema\":2"), std::string::npos);
+}
+
+TEST(DetectionRecord, TrackIdsRoundTripAndAreLeftOutWhenNone) {
+  DetectionRecord in = sample_record();
+  in.detections[0].track_id = 42;
+  const std::string json = encode_detection_record(in);
+  EXPECT_NE(json.find("\"track\":42"), std::string::npos);
+  EXPECT_EQ(json.find("\"track\":0"), std::string::npos);  // the dog is not tracked
+  auto out = decode_detection_record(json);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(out->detections[0].track_id, 42);
+  EXPECT_EQ(out->detections[1].track_id, 0);
+  std::string bad = json;
+  bad.replace(bad.find("\"track\":42"), 10, "\"track\":-1");
+  EXPECT_FALSE(decode_detection_record(bad).ok());
+}
+
+// A version-1 record, as kvision wrote it before track IDs (docs/wire-format.md's example).
+TEST(DetectionRecord, VersionOneStillDecodes) {
+  const std::string v1 =
+      R"({"camera":"cam1","capture_us":1795551373411058,"detections":[{"box":[688.4,246.2,)"
+      R"(44.2,94.7],"class_id":0,"label":"person","score":0.7927}],"height":576,"model":)"
+      R"("yolox_nano","pos_ms":0,"processed_us":1795551373501223,"schema":1,"seq":0,)"
+      R"("session_us":1795551373400000,"source":{"offset":0,"partition":2,"topic":)"
+      R"("raw_video_frames"},"timings_ms":{"decode":3.1,"infer":38.2,"postprocess":0.2,)"
+      R"("preprocess":1.0,"queue":0.1},"width":768})";
+  auto out = decode_detection_record(v1);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  ASSERT_EQ(out->detections.size(), 1u);
+  EXPECT_EQ(out->detections[0].track_id, 0);
+  EXPECT_NEAR(out->detections[0].box.x, 688.4, 0.05);
 }
 
 TEST(DetectionRecord, MalformedJsonIsAnError) {
@@ -77,7 +108,7 @@ TEST(DetectionRecord, BadBoxIsAnError) {
 
 TEST(DetectionRecord, FutureSchemaIsRejected) {
   std::string json = encode_detection_record(sample_record());
-  json.replace(json.find("\"schema\":1"), 10, "\"schema\":9");
+  json.replace(json.find("\"schema\":2"), 10, "\"schema\":9");
   EXPECT_FALSE(decode_detection_record(json).ok());
 }
 
