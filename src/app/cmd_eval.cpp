@@ -169,8 +169,8 @@ int run_eval_published(const EvalOptions& o) {
 int run_eval(EvalOptions& o) {
   if (!o.tracks_from.empty()) {
     if (o.mot_gt.empty()) {
-      return report_error("eval", make_error(ErrorCode::kInvalidArgument,
-                                             "--tracks-from needs --mot-gt FILE"));
+      return report_error(
+          "eval", make_error(ErrorCode::kInvalidArgument, "--tracks-from needs --mot-gt FILE"));
     }
     return run_eval_published(o);
   }

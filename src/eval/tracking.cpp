@@ -52,8 +52,8 @@ Result<TrackerRun> published_tracks(const std::string& jsonl_path, const std::st
                                     int frames, const std::vector<GroundTruth>& truth) {
   std::ifstream in(jsonl_path);
   if (!in) return make_error(ErrorCode::kNotFound, fmt::format("cannot open '{}'", jsonl_path));
-  TrackerRun run{"pipeline", std::vector<std::vector<track::Track>>(static_cast<size_t>(frames)),
-                 {}};
+  TrackerRun run{
+      "pipeline", std::vector<std::vector<track::Track>>(static_cast<size_t>(frames)), {}};
   std::string line;
   int64_t lineno = 0;
   while (std::getline(in, line)) {
@@ -61,8 +61,8 @@ Result<TrackerRun> published_tracks(const std::string& jsonl_path, const std::st
     if (line.empty()) continue;
     auto rec = wire::decode_detection_record(line);
     if (!rec) {
-      return make_error(ErrorCode::kDecode, fmt::format("{}:{}: {}", jsonl_path, lineno,
-                                                        rec.error().message));
+      return make_error(ErrorCode::kDecode,
+                        fmt::format("{}:{}: {}", jsonl_path, lineno, rec.error().message));
     }
     if (!camera.empty() && rec->frame.camera != camera) continue;
     if (rec->frame.seq < 0 || rec->frame.seq >= frames) continue;

@@ -152,13 +152,11 @@ Status read_to_end(const KafkaConfig& config, const std::string& topic,
       fn);
 }
 
-Status read_to_end(
-    const KafkaConfig& config, const std::string& topic, const std::vector<int32_t>& partitions,
-    const ReadToEndOptions& options,
-    const std::function<Result<std::vector<PartitionStart>>(PartitionReader&,
-                                                            const std::vector<TopicPartition>&)>&
-        pick,
-    const std::function<void(const Message&)>& fn) {
+Status read_to_end(const KafkaConfig& config, const std::string& topic,
+                   const std::vector<int32_t>& partitions, const ReadToEndOptions& options,
+                   const std::function<Result<std::vector<PartitionStart>>(
+                       PartitionReader&, const std::vector<TopicPartition>&)>& pick,
+                   const std::function<void(const Message&)>& fn) {
   auto reader = PartitionReader::create(
       config, {.committed = options.committed, .report_ends = true, .name = "topic-reader"});
   if (!reader) return reader.error();

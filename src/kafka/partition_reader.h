@@ -87,12 +87,10 @@ Status read_to_end(const KafkaConfig& config, const std::string& topic,
                    const ReadToEndOptions& options, const std::function<void(const Message&)>& fn);
 // The same for chosen partitions of one topic, from the starts that `starts` picks with the
 // reader (e.g. through starts_at_time); a partition it leaves out is not read.
-Status read_to_end(
-    const KafkaConfig& config, const std::string& topic, const std::vector<int32_t>& partitions,
-    const ReadToEndOptions& options,
-    const std::function<Result<std::vector<PartitionStart>>(PartitionReader&,
-                                                            const std::vector<TopicPartition>&)>&
-        starts,
-    const std::function<void(const Message&)>& fn);
+Status read_to_end(const KafkaConfig& config, const std::string& topic,
+                   const std::vector<int32_t>& partitions, const ReadToEndOptions& options,
+                   const std::function<Result<std::vector<PartitionStart>>(
+                       PartitionReader&, const std::vector<TopicPartition>&)>& starts,
+                   const std::function<void(const Message&)>& fn);
 
 }  // namespace kv::kafka

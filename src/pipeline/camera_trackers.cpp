@@ -143,8 +143,7 @@ std::string CameraTrackers::apply(wire::DetectionRecord& record) {
   const wire::FrameMeta& f = record.frame;
   auto it = cameras_.find(f.camera);
   if (it == cameras_.end()) {
-    it = cameras_.emplace(f.camera, Camera{0, f.session_us, -1, track::ByteTracker(params_)})
-             .first;
+    it = cameras_.emplace(f.camera, Camera{0, f.session_us, -1, track::ByteTracker(params_)}).first;
   }
   Camera& cam = it->second;
   cam.partition = record.source.partition;
@@ -176,17 +175,15 @@ Status CameraTrackers::restore(std::span<const uint8_t> value) {
   auto s = decode_track_state(value);
   if (!s) return s.error();
   const std::lock_guard lock(mu_);
-  cameras_.insert_or_assign(
-      s->camera,
-      Camera{s->partition, s->session_us, s->seq, track::ByteTracker(params_, s->tracker)});
+  cameras_.insert_or_assign(s->camera, Camera{s->partition, s->session_us, s->seq,
+                                              track::ByteTracker(params_, s->tracker)});
   return ok_status();
 }
 
 void CameraTrackers::forget(const std::vector<int32_t>& partitions) {
   const std::lock_guard lock(mu_);
   std::erase_if(cameras_, [&](const auto& kv) {
-    return std::find(partitions.begin(), partitions.end(), kv.second.partition) !=
-           partitions.end();
+    return std::find(partitions.begin(), partitions.end(), kv.second.partition) != partitions.end();
   });
 }
 

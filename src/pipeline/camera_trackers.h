@@ -25,9 +25,9 @@ namespace kv::pipeline {
 // A camera's tracker with where it stands in the camera's sequence.
 struct CameraTrackState {
   std::string camera;
-  int32_t partition = 0;    // the input partition the camera's frames come from
-  int64_t session_us = 0;   // ingest session of the last frame applied
-  int64_t seq = -1;         // the last frame applied
+  int32_t partition = 0;   // the input partition the camera's frames come from
+  int64_t session_us = 0;  // ingest session of the last frame applied
+  int64_t seq = -1;        // the last frame applied
   track::TrackerSnapshot tracker;
 };
 

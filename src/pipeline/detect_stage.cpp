@@ -514,9 +514,10 @@ void DetectStage::Impl::restore_tracks(const std::vector<kafka::TopicPartition>&
         newest[state->camera].assign(m.value().begin(), m.value().end());
       });
   if (!s) {
-    log_error("detect: cannot read tracker state from {}: {}; the cameras of partition(s) {} "
-              "start new track IDs",
-              params_.state_topic, s.error().message, fmt::join(inputs, ","));
+    log_error(
+        "detect: cannot read tracker state from {}: {}; the cameras of partition(s) {} "
+        "start new track IDs",
+        params_.state_topic, s.error().message, fmt::join(inputs, ","));
     return;
   }
   for (const auto& [camera, value] : newest) {

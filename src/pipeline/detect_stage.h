@@ -30,8 +30,8 @@ struct DetectStageParams {
   std::string state_topic = "tracker_state";
   int64_t track_state_window_ms = 120000;
   kafka::TopicSettings topics;  // for the state topic, if it must be created
-  int threads = 1;          // worker threads, each with its own detector instance
-  int delay_ms = 0;         // added to every frame (testing: a slow model)
+  int threads = 1;              // worker threads, each with its own detector instance
+  int delay_ms = 0;             // added to every frame (testing: a slow model)
   int delay_jitter_ms = 0;  // and a random 0..this more (testing: workers finishing out of order)
   // Skip a frame older than this when a worker reaches it (recorded on <input>.skipped, the
   // frame stays in the input topic). -1: as each frame says (kv.stale_after_ms: ingest sets

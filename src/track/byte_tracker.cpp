@@ -40,10 +40,10 @@ TrackerSnapshot ByteTracker::snapshot() const {
   out.frame = frame_;
   out.next_id = next_id_;
   for (const Slot& s : slots_) {
-    out.slots.push_back({s.id, s.class_id, s.score,
-                         s.state == State::kLost ? TrackerSnapshot::State::kLost
-                                                 : TrackerSnapshot::State::kTracked,
-                         s.confirmed, s.last_frame, s.filter.state()});
+    out.slots.push_back(
+        {s.id, s.class_id, s.score,
+         s.state == State::kLost ? TrackerSnapshot::State::kLost : TrackerSnapshot::State::kTracked,
+         s.confirmed, s.last_frame, s.filter.state()});
   }
   return out;
 }
