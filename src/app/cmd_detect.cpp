@@ -22,6 +22,7 @@ int run_detect_command(DetectOptions& o) {
   auto config = reach_kafka(o.kafka);
   if (!config) return report_error("detect", config.error());
   o.params.kafka = *config;
+  o.params.topics = o.topics;
   // Its input too, so that detectors may start before the first camera.
   if (Status s = kafka::ensure_topics(
           *config,
@@ -95,6 +96,14 @@ void add_detect_command(CLI::App& app, Action& action) {
                   "2000 for cameras and streams, never for files); 0: never skip")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{-1}, int64_t{86'400'000}));
+  cmd->add_flag("!--no-track", p.track,
+                "Do not track objects. By default each camera's objects get track IDs that "
+                "last across frames, and each camera's tracker state goes to the "
+                "tracker_state topic, so that the member taking its partition over keeps the "
+                "IDs (docs/tracking.md)");
+  cmd->add_option("--tracker-state-topic", p.state_topic,
+                  "Topic for the cameras' tracker state (created with 1 h retention if absent)")
+      ->capture_default_str();
   cmd->add_flag("--exactly-once", p.exactly_once,
                 "Commit results and input offsets in one Kafka transaction: no frame is "
                 "processed twice for read_committed consumers (needs a broker with "

@@ -32,6 +32,7 @@ struct RunOptions {
   std::string output;
   int drain_timeout_s = 60;
   bool exactly_once = false;
+  bool track = true;
   std::string metrics;
 };
 
@@ -65,6 +66,7 @@ int run_all(RunOptions& o) {
   lp.detectors = o.detectors;
   lp.threads = o.threads;
   lp.exactly_once = o.exactly_once;
+  lp.track = o.track;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> output(nullptr, &std::fclose);
   if (!o.output.empty()) {
     output.reset(std::fopen(o.output.c_str(), "a"));
@@ -175,6 +177,8 @@ void add_run_command(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
   cmd->add_flag("--realtime", o->ingest.realtime, "Pace the file to its own frame rate");
+  cmd->add_flag("!--no-track", o->track,
+                "Do not track objects (by default detections carry track IDs; docs/tracking.md)");
   cmd->add_flag("--exactly-once", o->exactly_once,
                 "Detectors commit results and input offsets in Kafka transactions");
   cmd->add_option("--port", o->port, "Embedded broker port on 127.0.0.1 (0: a free one)")

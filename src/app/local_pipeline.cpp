@@ -54,6 +54,7 @@ Result<std::unique_ptr<LocalPipeline>> LocalPipeline::start(const LocalPipelineP
   dp.threads = lp->threads_;
   dp.kafka = lp->kafka_;
   dp.exactly_once = p.exactly_once;
+  dp.track = p.track;
   for (int i = 0; i < p.detectors; ++i) {
     dp.transactional_id = fmt::format("{}-local-{}", dp.group, i);
     auto stage = pipeline::DetectStage::create(dp);

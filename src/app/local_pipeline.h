@@ -57,6 +57,7 @@ struct LocalPipelineParams {
   int threads = 0;            // worker threads per member; 0: one per core
   int infer_threads = 0;      // engine threads per inference; 0: cores / threads
   bool exactly_once = false;  // detectors commit results and offsets in transactions
+  bool track = true;          // detectors track objects (track IDs in the results)
   // Every result, on the consumer's thread, with the wall time it was received.
   std::function<void(const wire::DetectionRecord&, int64_t receive_us)> on_record;
 };

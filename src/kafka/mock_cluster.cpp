@@ -125,6 +125,8 @@ Result<std::unique_ptr<MockCluster>> MockCluster::start(const BrokerParams& para
     topics.push_back({std::string(t) + std::string(wire::kDeadLetterSuffix), 1});
   }
   topics.push_back({std::string(wire::kRawFramesTopic) + std::string(wire::kSkippedSuffix), 1});
+  // The mock cannot create topics through the admin API; the detectors' tracker state.
+  topics.push_back({std::string(wire::kTrackerStateTopic), params.partitions});
   for (TopicSpec t : params.topics) {
     if (t.partitions == 0) t.partitions = params.partitions;
     auto same = std::find_if(topics.begin(), topics.end(),

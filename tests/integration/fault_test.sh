@@ -6,6 +6,9 @@
 #   FAULT_SCENARIO=poison  bad records mixed into the stream: all of them, and only them, in the DLQ
 #   FAULT_SCENARIO=gaps    a camera's sequence with a gap, a duplicate and a restart: reported
 #   FAULT_SCENARIO=slow    inference slower than max.poll.interval.ms allows: no rebalance
+#   FAULT_SCENARIO=track   the member tracking a camera killed with SIGKILL mid-sequence: the
+#                          next owner restores the camera's tracker state and IDF1 on vtest
+#                          stays within 0.02 of the same frames tracked without a kill
 # FAULT_MODE=alo (at-least-once: 0 missing) or eos (--exactly-once: 0 missing and 0 duplicates
 # among committed records). The audit's TOTAL line is printed for the closing note's table.
 source "$(dirname "$0")/lib.sh"
@@ -195,6 +198,72 @@ PY
     ! grep -q "skipped.*got 0" "$WORK/detect-a.log" || fail "the restart was taken for a gap"
     grep -q "sink: 2 frame(s) missing and 1 duplicate(s)" "$WORK/sink.log" || fail "sink totals"
     echo "FAULT gaps: detector and sink reported the gap of 2, the duplicate and the restart"
+    ;;
+  track)
+    GT="$SHARED/data/pets09_s2l1_vtest/gt.txt"
+    require_file "$GT"
+    frames=530
+    "$KV" sink --brokers "$BROKERS" --topic detections -o "$WORK/results.jsonl" >"$WORK/sink.log" 2>&1 &
+    SINK=$!
+    PIDS+=($SINK)
+    declare -A MPORT
+    for name in a b; do
+      MPORT[$name]=$(free_port)
+      txn=()
+      [ "$mode" = eos ] && txn=(--transactional-id "detect-$name")
+      "$KV" detect --brokers "$BROKERS" --model "$MODEL" --threads 1 --infer-threads 1 \
+        --metrics "127.0.0.1:${MPORT[$name]}" "${EOS_FLAGS[@]}" "${txn[@]}" \
+        >>"$WORK/detect-$name.log" 2>&1 &
+      DPID[$name]=$!
+      PIDS+=($!)
+    done
+    wait_assigned a
+    wait_assigned b
+    # The reference: the same frames, tracked from start to end by whichever member owns them.
+    results_of() { grep -c "\"camera\":\"$1\"" "$WORK/results.jsonl" || true; }
+    wait_results() {  # CAMERA COUNT
+      for _ in $(seq 600); do
+        [ "$(results_of "$1")" -ge "$2" ] && return 0
+        sleep 0.2
+      done
+      fail "camera $1 has fewer than $2 results"
+    }
+    ingest ref "$frames" 0
+    wait "$INGEST" || fail "ingest ref"
+    wait_results ref "$frames"
+    # The faulted run: a live camera at 25 fps whose owner is killed after 200 frames.
+    ingest lobby "$frames" 25
+    wait_results lobby 200
+    owner=""
+    for name in a b; do
+      n=$(curl -s "http://127.0.0.1:${MPORT[$name]}/metrics" |
+        grep '^kvision_frames_total{' | grep 'camera="lobby"' | grep 'stage="detect"' |
+        awk '{print $2}' || true)
+      if [ -n "$n" ] && [ "${n%.*}" -gt 0 ]; then owner=$name; fi
+    done
+    [ -n "$owner" ] || fail "no detector is tracking camera lobby"
+    kill -9 "${DPID[$owner]}"
+    survivor=a
+    [ "$owner" = a ] && survivor=b
+    echo "killed detector $owner (tracking lobby) with SIGKILL; $survivor takes over"
+    wait "$INGEST" || fail "ingest lobby"
+    audit_until $((2 * frames)) 180
+    grep -q "tracker state of [1-9][0-9]* camera(s) restored" "$WORK/detect-$survivor.log" ||
+      fail "the surviving member restored no tracker state"
+    wait_results lobby "$frames"
+    sleep 1
+    kill -TERM "$SINK"
+    wait "$SINK" || true
+    for cam in ref lobby; do
+      "$KV" eval --tracks-from "$WORK/results.jsonl" --camera "$cam" --mot-gt "$GT" \
+        >"$WORK/eval-$cam.out" 2>&1 || fail "eval of $cam"
+      grep '^TRACK' "$WORK/eval-$cam.out"
+    done
+    ref_idf1=$(sed -n 's/^TRACK.* idf1=\([0-9.]*\).*/\1/p' "$WORK/eval-ref.out")
+    idf1=$(sed -n 's/^TRACK.* idf1=\([0-9.]*\).*/\1/p' "$WORK/eval-lobby.out")
+    echo "FAULT track $mode: idf1 without the kill $ref_idf1, with it $idf1"
+    python3 -c "import sys; r, k = float('$ref_idf1'), float('$idf1'); sys.exit(0 if r > 0.3 and abs(r - k) <= 0.02 else 1)" ||
+      fail "IDF1 after the kill ($idf1) is not within 0.02 of the run without it ($ref_idf1)"
     ;;
   *) fail "unknown scenario $scenario" ;;
 esac
