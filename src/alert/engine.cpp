@@ -13,17 +13,8 @@
 namespace kv::alert {
 namespace {
 
-constexpr double kMinIou = 0.2;  // a box in the next frame overlapping this much is the same object
-constexpr int kMaxMissed = 5;    // frames a track survives without a match
-
-double iou(const wire::BoxPx& a, const wire::BoxPx& b) {
-  const double x0 = std::max(a.x, b.x);
-  const double y0 = std::max(a.y, b.y);
-  const double x1 = std::min(a.x + a.w, b.x + b.w);
-  const double y1 = std::min(a.y + a.h, b.y + b.h);
-  const double overlap = std::max(0.0, x1 - x0) * std::max(0.0, y1 - y0);
-  const double both = static_cast<double>(a.w) * a.h + static_cast<double>(b.w) * b.h - overlap;
-  return both > 0 ? overlap / both : 0;
+bool per_track_condition(Condition c) {
+  return c != Condition::kPresent && c != Condition::kCount;
 }
 
 // Where the object stands (bottom centre of its box), in the rule's units. False when the
@@ -66,6 +57,7 @@ std::string alert_json(const Alert& a) {
     dets.push_back({{"label", d.label},
                     {"score", std::round(static_cast<double>(d.score) * 1000) / 1000},
                     {"box", {tenths(d.box.x), tenths(d.box.y), tenths(d.box.w), tenths(d.box.h)}}});
+    if (d.track_id > 0) dets.back()["track"] = d.track_id;
   }
   nlohmann::json j = {
       {"id", a.id},
@@ -93,61 +85,82 @@ bool Engine::cooled_down(const Rule& rule, const State& state, int64_t now_us) {
   return false;
 }
 
-std::vector<wire::DetectedObject> Engine::crossings(
+std::vector<wire::DetectedObject> Engine::per_track(
     const Rule& rule, State& state, const std::vector<wire::DetectedObject>& objects,
     const wire::FrameMeta& frame) {
-  // Greedy matching of this frame's objects to the rule's tracks, best overlap first.
-  std::vector<std::tuple<double, size_t, size_t>> pairs;  // iou, track, object
-  for (size_t t = 0; t < state.tracks.size(); ++t) {
-    for (size_t o = 0; o < objects.size(); ++o) {
-      const double v = iou(state.tracks[t].box, objects[o].box);
-      if (v >= kMinIou) pairs.emplace_back(v, t, o);
+  std::vector<wire::DetectedObject> out;
+  if (rule.condition == Condition::kDistinct) {
+    const int64_t window = frame.capture_us / rule.window_us;
+    if (window != state.window) {
+      state.window = window;
+      state.window_ids.clear();
+      state.window_fired = false;
     }
   }
-  std::sort(pairs.begin(), pairs.end(),
-            [](const auto& a, const auto& b) { return std::get<0>(a) > std::get<0>(b); });
-  std::vector<bool> track_used(state.tracks.size(), false);
-  std::vector<bool> object_used(objects.size(), false);
-  std::vector<wire::DetectedObject> crossed;
-  for (const auto& [v, t, o] : pairs) {
-    if (track_used[t] || object_used[o]) continue;
-    track_used[t] = object_used[o] = true;
-    Track& track = state.tracks[t];
+  std::vector<const wire::DetectedObject*> in_zone;
+  for (const wire::DetectedObject& o : objects) {
     Point foot;
-    if (!foot_of(rule, objects[o], frame, foot)) continue;
-    // A foot exactly on the line is on neither side: the crossing is judged from the last
-    // position off it, so touching the line and going back is not a crossing.
-    const double after = side_of(rule.line_a, rule.line_b, foot);
-    if (after != 0) {
-      if (track.has_anchor &&
-          (side_of(rule.line_a, rule.line_b, track.anchor) > 0) != (after > 0) &&
-          segments_cross(track.anchor, foot, rule.line_a, rule.line_b) &&
-          moves_along(rule.direction, track.anchor, foot)) {
-        crossed.push_back(objects[o]);
+    if (o.track_id <= 0 || !foot_of(rule, o, frame, foot)) continue;
+    const bool in = rule.zone.empty() || inside(rule.zone, foot);
+    Seen& seen = state.objects[o.track_id];
+    const int was = seen.inside;
+    seen.inside = in ? 1 : 0;
+    seen.last_seen_us = frame.capture_us;
+    if (in) in_zone.push_back(&o);
+    switch (rule.condition) {
+      case Condition::kCrosses: {
+        if (!in) break;  // outside the rule's zone
+        // A foot exactly on the line is on neither side: the crossing is judged from the last
+        // position off it, so touching the line and going back is not a crossing.
+        const double after = side_of(rule.line_a, rule.line_b, foot);
+        if (after == 0) break;
+        if (seen.has_anchor && !seen.crossed &&
+            (side_of(rule.line_a, rule.line_b, seen.anchor) > 0) != (after > 0) &&
+            segments_cross(seen.anchor, foot, rule.line_a, rule.line_b) &&
+            moves_along(rule.direction, seen.anchor, foot)) {
+          seen.crossed = true;  // once per object
+          out.push_back(o);
+        }
+        seen.anchor = foot;
+        seen.has_anchor = true;
+        break;
       }
-      track.anchor = foot;
-      track.has_anchor = true;
+      case Condition::kEnters:
+        if (was == 0 && in) out.push_back(o);
+        break;
+      case Condition::kLeaves:
+        if (was == 1 && !in) out.push_back(o);
+        break;
+      case Condition::kDwell:
+        if (!in) {
+          seen.dwell_fired = false;  // the stay is over
+          break;
+        }
+        if (was != 1) seen.inside_since_us = frame.capture_us;
+        if (!seen.dwell_fired && frame.capture_us - seen.inside_since_us >= rule.dwell_us) {
+          seen.dwell_fired = true;
+          out.push_back(o);
+        }
+        break;
+      case Condition::kDistinct:
+        if (in) state.window_ids.insert(o.track_id);
+        break;
+      case Condition::kPresent:
+      case Condition::kCount:
+        break;
     }
-    track.box = objects[o].box;
-    track.missed = 0;
   }
-  std::vector<Track> kept;
-  for (size_t t = 0; t < state.tracks.size(); ++t) {
-    if (!track_used[t] && ++state.tracks[t].missed > kMaxMissed) continue;
-    kept.push_back(state.tracks[t]);
+  if (rule.condition == Condition::kDistinct && !state.window_fired &&
+      static_cast<int>(state.window_ids.size()) >= rule.min_count) {
+    state.window_fired = true;
+    for (const wire::DetectedObject* o : in_zone) out.push_back(*o);
   }
-  for (size_t o = 0; o < objects.size(); ++o) {
-    Track track;
-    Point foot;
-    if (object_used[o] || !foot_of(rule, objects[o], frame, foot)) continue;
-    track.id = state.next_track++;
-    track.has_anchor = side_of(rule.line_a, rule.line_b, foot) != 0;
-    track.anchor = foot;
-    track.box = objects[o].box;
-    kept.push_back(track);
-  }
-  state.tracks = std::move(kept);
-  return crossed;
+  // An object unseen this long (capture time) is gone: its next appearance starts afresh.
+  constexpr int64_t kForgetUs = 10'000'000;
+  std::erase_if(state.objects, [&](const auto& entry) {
+    return frame.capture_us - entry.second.last_seen_us > kForgetUs;
+  });
+  return out;
 }
 
 std::vector<Alert> Engine::process(const wire::DetectionRecord& record) {
@@ -170,7 +183,8 @@ std::vector<Alert> Engine::process(const wire::DetectionRecord& record) {
     State& state = states_[{i, f.camera}];
     if (new_session) {  // a new run of the camera: nothing carries over but the cooldown
       state.streak_frames = 0;
-      state.tracks.clear();
+      state.objects.clear();
+      state.window = -1;
     }
     std::vector<wire::DetectedObject> matched;
     for (const wire::DetectedObject& d : record.detections) {
@@ -179,12 +193,15 @@ std::vector<Alert> Engine::process(const wire::DetectionRecord& record) {
         continue;
       }
       Point foot;
-      if (!rule.zone.empty() && (!foot_of(rule, d, f, foot) || !inside(rule.zone, foot))) continue;
+      // Per-track conditions look at objects outside the zone too (enters, leaves).
+      if (!per_track_condition(rule.condition) && !rule.zone.empty() &&
+          (!foot_of(rule, d, f, foot) || !inside(rule.zone, foot)))
+        continue;
       matched.push_back(d);
     }
     bool fire = false;
-    if (rule.condition == Condition::kCrosses) {
-      matched = crossings(rule, state, matched, f);
+    if (per_track_condition(rule.condition)) {
+      matched = per_track(rule, state, matched, f);
       fire = !matched.empty();
     } else if (static_cast<int>(matched.size()) < rule.min_count) {
       state.streak_frames = 0;

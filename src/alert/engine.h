@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,20 +43,25 @@ class Engine {
   const EngineStats& stats() const { return stats_; }
 
  private:
-  struct Track {
-    int id = 0;
-    wire::BoxPx box;
+  // What a rule knows of one tracked object (by its track ID).
+  struct Seen {
     Point anchor;  // the last position off the line (where a crossing starts from)
     bool has_anchor = false;
-    int missed = 0;
+    bool crossed = false;  // counted once
+    int inside = -1;       // in the zone when last seen: 1, 0, or -1 not seen yet
+    int64_t inside_since_us = 0;
+    bool dwell_fired = false;  // for this stay
+    int64_t last_seen_us = 0;
   };
   struct State {  // per rule and camera
     int streak_frames = 0;
     int64_t streak_start_us = 0;
     bool fired_once = false;
     int64_t last_fired_us = 0;
-    std::vector<Track> tracks;
-    int next_track = 1;
+    std::map<int64_t, Seen> objects;  // per-track conditions
+    int64_t window = -1;              // kDistinct: the current window's number
+    std::set<int64_t> window_ids;
+    bool window_fired = false;
   };
   struct CameraClock {
     int64_t session_us = 0;
@@ -64,7 +70,8 @@ class Engine {
 
   // Whether the rule's cooldown lets it fire now (and counts it if not).
   bool cooled_down(const Rule& rule, const State& state, int64_t now_us);
-  std::vector<wire::DetectedObject> crossings(const Rule& rule, State& state,
+  // The objects that meet a per-track condition in this frame.
+  std::vector<wire::DetectedObject> per_track(const Rule& rule, State& state,
                                               const std::vector<wire::DetectedObject>& objects,
                                               const wire::FrameMeta& frame);
 

@@ -116,8 +116,38 @@ Status parse_when(std::string_view text, Rule& rule) {
       }
     }
     return invalid(fmt::format("unknown direction '{}' (up, down, left, right or any)", w[3]));
+  } else if (w[0] == "enters" || w[0] == "leaves") {
+    rule.condition = w[0] == "enters" ? Condition::kEnters : Condition::kLeaves;
+    if (w.size() > 1) return invalid(fmt::format("unexpected '{}' after '{}'", w[1], w[0]));
+    return ok_status();
+  } else if (w[0] == "dwell") {
+    rule.condition = Condition::kDwell;
+    if (w.size() < 3 || w[1] != ">=") return invalid("expected 'dwell >= S' (e.g. dwell >= 30s)");
+    std::string amount = w[2];
+    for (size_t k = 3; k < w.size(); ++k) amount += w[k];  // "30 s"
+    auto us = parse_duration(amount);
+    if (!us) return us.error();
+    if (*us <= 0) return invalid("the dwell time must be more than 0");
+    rule.dwell_us = *us;
+    return ok_status();
+  } else if (w[0] == "distinct") {
+    rule.condition = Condition::kDistinct;
+    int64_t k = 0;
+    if (w.size() < 5 || w[1] != ">=" || !parse_count(w[2], k) || w[3] != "per") {
+      return invalid("expected 'distinct >= K per S' (e.g. distinct >= 10 per 1m)");
+    }
+    rule.min_count = static_cast<int>(k);
+    std::string amount = w[4];
+    for (size_t j = 5; j < w.size(); ++j) amount += w[j];
+    auto us = parse_duration(amount);
+    if (!us) return us.error();
+    if (*us <= 0) return invalid("the window must be more than 0");
+    rule.window_us = *us;
+    return ok_status();
   } else {
-    return invalid(fmt::format("unknown condition '{}' (present, count or crosses)", w[0]));
+    return invalid(fmt::format(
+        "unknown condition '{}' (present, count, crosses, enters, leaves, dwell or distinct)",
+        w[0]));
   }
   if (i == w.size()) return ok_status();
   // "for N frames" or "for 2s" / "for 2 s"
@@ -183,6 +213,10 @@ Status set_key(Rule& rule, const std::string& key, std::string_view value) {
 Status check_rule(const Rule& rule) {
   if (rule.labels.empty()) return invalid("no 'labels'");
   if (rule.when.empty()) return invalid("no 'when'");
+  const bool needs_zone = rule.condition == Condition::kEnters ||
+                          rule.condition == Condition::kLeaves ||
+                          rule.condition == Condition::kDwell;
+  if (needs_zone && rule.zone.empty()) return invalid(fmt::format("'{}' needs a zone", rule.when));
   auto out_of_unit = [](Point p) { return p.x < 0 || p.x > 1 || p.y < 0 || p.y > 1; };
   if (rule.normalised) {
     for (const Point& p : rule.zone) {

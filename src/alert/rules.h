@@ -14,9 +14,18 @@
 // Conditions (`when`):
 //   present [for N frames | for S s]        at least one object, for N frames / S seconds running
 //   count >= K [for N frames | for S s]     at least K objects in one frame (and running)
+// Per tracked object (the detections' track IDs; objects without one are not counted):
 //   crosses X1,Y1 X2,Y2 [up|down|left|right|any]
-//                                           a tracked object's bottom centre crosses the segment,
-//                                           moving in that direction (default any)
+//                                           an object's bottom centre crosses the segment,
+//                                           moving in that direction (default any); once per
+//                                           object
+//   enters | leaves                         an object seen outside the zone is now inside it,
+//                                           or the other way round (needs a zone)
+//   dwell >= S                              an object has stayed in the zone for S (loitering);
+//                                           once per stay (needs a zone)
+//   distinct >= K per S                     K different objects in the zone (or the frame)
+//                                           within one S-long window of capture time; once per
+//                                           window
 // Durations take ms, s, m or h. A rule file with a mistake is refused with its line and why.
 #pragma once
 
@@ -32,7 +41,7 @@ namespace kv::alert {
 
 using kv::Point;
 
-enum class Condition { kPresent, kCount, kCrosses };
+enum class Condition { kPresent, kCount, kCrosses, kEnters, kLeaves, kDwell, kDistinct };
 enum class Direction { kAny, kUp, kDown, kLeft, kRight };
 
 struct Rule {
@@ -44,10 +53,12 @@ struct Rule {
   bool normalised = false;
   std::vector<Point> zone;  // empty: the whole frame
   Condition condition = Condition::kPresent;
-  int min_count = 1;     // objects in one frame
-  int for_frames = 1;    // consecutive frames the count must hold
-  int64_t for_us = 0;    // or: how long it must hold (capture time); 0: use for_frames
-  Point line_a, line_b;  // kCrosses
+  int min_count = 1;      // objects in one frame
+  int for_frames = 1;     // consecutive frames the count must hold
+  int64_t for_us = 0;     // or: how long it must hold (capture time); 0: use for_frames
+  Point line_a, line_b;   // kCrosses
+  int64_t dwell_us = 0;   // kDwell
+  int64_t window_us = 0;  // kDistinct: K = min_count objects per window
   Direction direction = Direction::kAny;
   int64_t cooldown_us = 0;
   std::string when;  // the condition as written, for the alert

@@ -1,5 +1,6 @@
 #include "alert/engine.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -12,9 +13,11 @@ std::vector<Rule> rules_from(const std::string& text) {
   return r ? *r : std::vector<Rule>{};
 }
 
-// A 100x100 frame of camera "cam" at 10 fps, with people whose boxes stand at `feet` (x, y).
+// A 100x100 frame of camera "cam" at 10 fps, with people whose boxes stand at `feet` (x, y);
+// the k-th person has track ID `ids[k]` (k + 1 by default; 0: not tracked).
 wire::DetectionRecord frame(int64_t seq, const std::vector<std::pair<float, float>>& feet,
-                            const std::string& label = "person", float score = 0.9f) {
+                            const std::string& label = "person", float score = 0.9f,
+                            std::vector<int64_t> ids = {}) {
   wire::DetectionRecord r;
   r.frame.camera = "cam";
   r.frame.session_us = 1;
@@ -23,7 +26,11 @@ wire::DetectionRecord frame(int64_t seq, const std::vector<std::pair<float, floa
   r.frame.width = 100;
   r.frame.height = 100;
   r.source = {"raw_video_frames", 0, seq};
-  for (auto [x, y] : feet) r.detections.push_back({0, label, score, {x - 5, y - 20, 10, 20}});
+  for (size_t k = 0; k < feet.size(); ++k) {
+    const auto [x, y] = feet[k];
+    const int64_t id = k < ids.size() ? ids[k] : static_cast<int64_t>(k) + 1;
+    r.detections.push_back({0, label, score, {x - 5, y - 20, 10, 20}, id});
+  }
   return r;
 }
 
@@ -95,6 +102,80 @@ TEST(Engine, LineCrossingWithDirection) {
   }
   EXPECT_EQ(in, std::vector<int>{5});   // 45 -> 50 touches the line, 50 -> 55 crosses it
   EXPECT_EQ(out, std::vector<int>{7});  // 55 -> 50 touches, 50 -> 45 crosses
+}
+
+TEST(Engine, ACrossingCountsOncePerObjectAndNeedsATrackId) {
+  Engine e(rules_from("[line]\nlabels = person\nwhen = crosses 0,50 100,50 any\n"));
+  // Person 1 crosses down, back up and down again; person 2 (untracked) crosses once.
+  const float path[] = {40, 45, 55, 60, 45, 40, 55, 60};
+  int fired = 0;
+  for (int s = 0; s < 8; ++s) {
+    for (const Alert& a :
+         e.process(frame(s, {{20, path[s]}, {80, path[s]}}, "person", 0.9f, {1, 0}))) {
+      ASSERT_EQ(a.detections.size(), 1u);
+      EXPECT_EQ(a.detections[0].track_id, 1);
+      EXPECT_NE(alert_json(a).find("\"track\":1"), std::string::npos);
+      ++fired;
+    }
+  }
+  EXPECT_EQ(fired, 1);
+  // A second object crossing is counted: IDs, not positions, tell objects apart.
+  Engine two(rules_from("[line]\nlabels = person\nwhen = crosses 0,50 100,50 down\n"));
+  int objects = 0;
+  for (int s = 0; s < 4; ++s) {
+    for (const Alert& a : two.process(frame(s, {{20, path[s]}, {22, path[s]}})))
+      objects += static_cast<int>(a.detections.size());
+  }
+  EXPECT_EQ(objects, 2);
+}
+
+TEST(Engine, EntersAndLeavesAZone) {
+  Engine e(
+      rules_from("[in]\nlabels = person\nzone = 0,50 100,50 100,100 0,100\nwhen = enters\n\n"
+                 "[out]\nlabels = person\nzone = 0,50 100,50 100,100 0,100\nwhen = leaves\n"));
+  // Person 1 walks in and out again; person 2 appears inside (no entry seen) and stays.
+  const float y1[] = {30, 40, 60, 70, 60, 40, 30};
+  std::vector<std::string> events;
+  for (int s = 0; s < 7; ++s) {
+    for (const Alert& a : e.process(frame(s, {{20, y1[s]}, {80, 80}})))
+      for (const auto& d : a.detections)
+        events.push_back(fmt::format("{}:{}@{}", a.rule->name, d.track_id, s));
+  }
+  EXPECT_EQ(events, (std::vector<std::string>{"in:1@2", "out:1@5"}));
+}
+
+TEST(Engine, DwellFiresOncePerStay) {
+  Engine e(rules_from(
+      "[loiter]\nlabels = person\nzone = 0,50 100,50 100,100 0,100\nwhen = dwell >= 1s\n"));
+  // 10 fps: inside from frame 2; 1 s later (frame 12) it fires; out at 20, in again at 22.
+  std::vector<int> fired;
+  for (int s = 0; s < 40; ++s) {
+    const float y = (s < 2 || (s >= 20 && s < 22)) ? 30.f : 80.f;
+    // Frames 14-16 have no detection of it (occluded): the stay goes on.
+    const auto r = (s >= 14 && s <= 16) ? frame(s, {}) : frame(s, {{20, y}});
+    if (!e.process(r).empty()) fired.push_back(s);
+  }
+  EXPECT_EQ(fired, (std::vector<int>{12, 32}));
+}
+
+TEST(Engine, DistinctObjectsPerWindow) {
+  Engine e(rules_from("[busy]\nlabels = person\nwhen = distinct >= 3 per 1s\n"));
+  // Windows of 1 s = 10 frames of capture time (frame 0 is at 1.0 s). One new person per
+  // 4 frames, each seen for 2 frames: 3 different ones within a window only in the first.
+  std::vector<int> fired;
+  for (int s = 0; s < 30; ++s) {
+    std::vector<std::pair<float, float>> feet;
+    std::vector<int64_t> ids;
+    if (s % 4 < 2 && s < 12) {
+      feet.push_back({50, 50});
+      ids.push_back(s / 4 + 1);
+    } else if (s % 4 < 2 && s >= 12) {
+      feet.push_back({50, 50});
+      ids.push_back(s / 8 + 10);  // the same person for 8 frames at a time
+    }
+    if (!e.process(frame(s, feet, "person", 0.9f, ids)).empty()) fired.push_back(s);
+  }
+  EXPECT_EQ(fired, std::vector<int>{8});  // IDs 1, 2, 3 at frames 0, 4, 8
 }
 
 TEST(Engine, ImpossibleRuleNeverFires) {

@@ -57,6 +57,21 @@ when   = crosses 0,300 768,300 down
   EXPECT_EQ(line.direction, Direction::kDown);
 }
 
+TEST(Rules, PerTrackConditions) {
+  auto rules = parse_rules(
+      "[a]\nlabels = person\nzone = 0,0 9,0 9,9\nwhen = dwell >= 30 s\n"
+      "[b]\nlabels = person\nwhen = distinct >= 10 per 1m\n"
+      "[c]\nlabels = car\nzone = 0,0 9,0 9,9\nwhen = leaves\n",
+      "r.conf");
+  ASSERT_TRUE(rules.ok()) << rules.error().message;
+  EXPECT_EQ((*rules)[0].condition, Condition::kDwell);
+  EXPECT_EQ((*rules)[0].dwell_us, 30'000'000);
+  EXPECT_EQ((*rules)[1].condition, Condition::kDistinct);
+  EXPECT_EQ((*rules)[1].min_count, 10);
+  EXPECT_EQ((*rules)[1].window_us, 60'000'000);
+  EXPECT_EQ((*rules)[2].condition, Condition::kLeaves);
+}
+
 TEST(Rules, MistakesNameTheLineAndTheReason) {
   EXPECT_EQ(error_of("[a]\nlabels = person\nlables = car\nwhen = present\n"),
             "r.conf:3: unknown key 'lables' (expected labels, min_score, cameras, units, zone, "
@@ -64,7 +79,16 @@ TEST(Rules, MistakesNameTheLineAndTheReason) {
   EXPECT_EQ(error_of("[a]\nlabels = person\nwhen = present for three frames\n"),
             "r.conf:3: 'three' is not a number of frames from 1 to 1000000");
   EXPECT_EQ(error_of("[a]\nlabels = person\nwhen = sometimes\n"),
-            "r.conf:3: unknown condition 'sometimes' (present, count or crosses)");
+            "r.conf:3: unknown condition 'sometimes' (present, count, crosses, enters, leaves, "
+            "dwell or distinct)");
+  EXPECT_EQ(error_of("[a]\nlabels = person\nwhen = enters\n"),
+            "rule 'a' (r.conf:1): 'enters' needs a zone");
+  EXPECT_EQ(error_of("[a]\nlabels = person\nzone = 0,0 9,0 9,9\nwhen = dwell 30s\n"),
+            "r.conf:4: expected 'dwell >= S' (e.g. dwell >= 30s)");
+  EXPECT_EQ(error_of("[a]\nlabels = person\nwhen = distinct >= 3\n"),
+            "r.conf:3: expected 'distinct >= K per S' (e.g. distinct >= 10 per 1m)");
+  EXPECT_EQ(error_of("[a]\nlabels = person\nwhen = distinct >= 3 per soon\n"),
+            "r.conf:3: 'soon' is not a duration (like 500ms, 3s, 2m, 1h)");
   EXPECT_EQ(error_of("[a]\nlabels = person\nwhen = present\nzone = 0,0 1\n"),
             "r.conf:4: '1' is not a point: expected X,Y");
   EXPECT_EQ(error_of("[a]\nlabels = person\nwhen = present\nmin_score = 2\n"),
