@@ -73,7 +73,8 @@ grep -Eq '^kvision_webhook_posts_total\{outcome="retry"\} 1$' "$WORK/metrics.txt
 kill -TERM "$ALERT_PID"
 wait "$ALERT_PID" || fail "alert exited with an error"
 kcat -b "$BROKERS" -C -t alerts -o beginning -e -q >"$WORK/alerts.jsonl" 2>/dev/null
-/usr/bin/python3 - "$WORK/alerts.jsonl" "$WORK/hook.jsonl" $FRAMES <<'PY' >"$WORK/summary.txt" || fail "alerts: $(cat "$WORK/summary.txt")"
+GT="$SHARED/data/pets09_s2l1_vtest/gt.txt"
+/usr/bin/python3 - "$WORK/alerts.jsonl" "$WORK/hook.jsonl" $FRAMES "$GT" <<'PY' >"$WORK/summary.txt" || fail "alerts: $(cat "$WORK/summary.txt")"
 import collections, json, sys
 alerts = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 hooks = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
@@ -94,6 +95,28 @@ for a in alerts:
             assert y + h >= 0.6 * height - 0.2, d  # printed to 0.1 px
         elif a["rule"] == "crossing":  # has just stepped over the line at 55 %
             assert abs(y + h - 0.55 * height) < 0.1 * height, d
+# Crossings are counted once per tracked object: the same people as the ground truth's
+# (PETS09 identities whose feet cross the line in these frames), each within 5 frames and 50 px.
+import os
+crossed = [(a["frame"]["seq"], d) for a in alerts if a["rule"] == "crossing" for d in a["detections"]]
+assert all("track" in d for _, d in crossed), crossed
+assert len({d["track"] for _, d in crossed}) == len(crossed), "an object crossed twice"
+if os.path.exists(sys.argv[4]):
+    line, last, truth = 0.55 * 576, {}, []
+    for row in sorted(tuple(map(float, l.split(",")[:7])) for l in open(sys.argv[4])):
+        f, i, x, y, w, h, flag = row
+        if flag == 0 or f > int(sys.argv[3]):
+            continue
+        foot = y + h
+        if i in last and (last[i] > line) != (foot > line) and i not in [t[1] for t in truth]:
+            truth.append((f - 1, i, x + w / 2))
+        last[i] = foot
+    print("crossings: ground truth", [(int(f), round(x)) for f, _, x in truth],
+          "alerts", [(s, round(d["box"][0] + d["box"][2] / 2)) for s, d in crossed])
+    assert abs(len(crossed) - len(truth)) <= 1, (crossed, truth)
+    for s, d in crossed:
+        x = d["box"][0] + d["box"][2] / 2
+        assert any(abs(s - f) <= 5 and abs(x - tx) <= 50 for f, _, tx in truth), (s, x, truth)
 first = [a for a in alerts if a["rule"] == "lower-person"][0]
 assert first["frame"]["seq"] >= 2, first  # three frames running, at the earliest the third
 assert sorted(h["id"] for h in hooks) == sorted(a["id"] for a in alerts), "webhook != topic"
