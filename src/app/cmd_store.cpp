@@ -91,6 +91,8 @@ struct QueryOptions {
   std::string db = "kvision-detections.db";
   std::string camera;
   std::string label;
+  int64_t track = 0;
+  bool tracks = false;  // per-track summaries instead of detections
   std::string from;
   std::string to;
   double min_score = 0;
@@ -103,6 +105,7 @@ struct QueryOptions {
 int run_query(const QueryOptions& o) {
   std::map<std::string, std::string> params{{"camera", o.camera},
                                             {"label", o.label},
+                                            {"track", o.track > 0 ? std::to_string(o.track) : ""},
                                             {"from", o.from},
                                             {"to", o.to},
                                             {"zone", o.zone},
@@ -113,6 +116,15 @@ int run_query(const QueryOptions& o) {
   q->zone_normalised = o.normalised;
   auto db = store::DetectionStore::open(o.db);
   if (!db) return report_error("query", db.error());
+  if (o.tracks) {
+    auto tracks = (*db)->tracks(*q);
+    if (!tracks) return report_error("query", tracks.error());
+    for (const store::TrackSummary& t : *tracks)
+      std::printf("%s\n", store::track_summary_json(t).c_str());
+    if (static_cast<int64_t>(tracks->size()) == q->limit)
+      log_warn("query: stopped at --limit {}; more may match", q->limit);
+    return kExitOk;
+  }
   auto rows = (*db)->query(*q);
   if (!rows) return report_error("query", rows.error());
   for (const store::StoredDetection& d : *rows) {
@@ -160,6 +172,11 @@ void add_store_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   qc->add_option("--camera", q->camera, "Only this camera");
   qc->add_option("--label", q->label, "Only this label (person, car, ...)");
+  qc->add_option("--track", q->track, "Only this tracked object (its track ID; with --camera)")
+      ->check(CLI::PositiveNumber);
+  qc->add_flag("--tracks", q->tracks,
+               "Instead: one line per tracked object, with first and last seen, duration and "
+               "path (the other filters apply to its detections)");
   qc->add_option("--from", q->from, "Captured at or after (2026-11-25T02:31:04Z or epoch ms)");
   qc->add_option("--to", q->to, "Captured before (same forms)");
   qc->add_option("--min-score", q->min_score, "Minimum score")->check(CLI::Range(0.0, 1.0));

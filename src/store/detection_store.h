@@ -23,6 +23,8 @@ using kv::Point;
 struct Query {
   std::optional<std::string> camera;
   std::optional<std::string> label;
+  std::optional<int64_t> track;    // one object's detections (with camera: of that camera)
+  bool tracked_only = false;       // only detections with a track ID
   std::optional<int64_t> from_us;  // capture time, inclusive
   std::optional<int64_t> to_us;    // capture time, exclusive
   double min_score = 0;
@@ -40,6 +42,19 @@ struct StoredDetection {
   int index = 0;  // the object's position in its frame's record
 };
 
+// One tracked object's story, from its detections matching a query.
+struct TrackSummary {
+  std::string camera;
+  int64_t session_us = 0;  // track IDs count per camera and ingest session
+  int64_t track = 0;
+  std::string label;
+  int64_t first_us = 0;  // capture time first and last seen
+  int64_t last_us = 0;
+  int64_t detections = 0;
+  StoredDetection first;    // its first sighting, with the frame reference
+  std::vector<Point> path;  // where it stood (box bottom centre, pixels), evenly over its time
+};
+
 // Thread-safety: one thread at a time.
 class DetectionStore {
  public:
@@ -55,6 +70,11 @@ class DetectionStore {
   virtual Result<int64_t> write(const std::vector<wire::DetectionRecord>& records) = 0;
 
   Result<std::vector<StoredDetection>> query(const Query& q);
+  // The tracked objects among the query's detections, in order of first sighting, at most
+  // q.limit of them, each path at most `max_path` points. Reads at most kMaxSummaryRows
+  // detections (narrow the time range beyond that).
+  Result<std::vector<TrackSummary>> tracks(const Query& q, size_t max_path = 32);
+  static constexpr int64_t kMaxSummaryRows = 2'000'000;
   virtual Result<int64_t> frame_count() = 0;
   virtual Result<int64_t> detection_count() = 0;
 

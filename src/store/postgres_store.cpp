@@ -29,10 +29,13 @@ CREATE TABLE IF NOT EXISTS frames(
 CREATE TABLE IF NOT EXISTS detections(
   camera TEXT NOT NULL, session_us BIGINT NOT NULL, seq BIGINT NOT NULL, idx INTEGER NOT NULL,
   capture_us BIGINT NOT NULL, class_id INTEGER, label TEXT, score REAL,
-  x REAL, y REAL, w REAL, h REAL,
+  x REAL, y REAL, w REAL, h REAL, track BIGINT NOT NULL DEFAULT 0,
   PRIMARY KEY (camera, session_us, seq, idx));
 CREATE INDEX IF NOT EXISTS detections_by_time ON detections(camera, capture_us);
 CREATE INDEX IF NOT EXISTS detections_by_label ON detections(label, capture_us);
+-- Databases made before track IDs (detection record version 1); 0: untracked.
+ALTER TABLE detections ADD COLUMN IF NOT EXISTS track BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS detections_by_track ON detections(camera, track, capture_us);
 )sql";
 
 constexpr size_t kMaxParams = 60000;  // PostgreSQL takes at most 65535 per statement
@@ -107,6 +110,7 @@ class PostgresStore final : public DetectionStore {
       d.source.topic = v(14);
       d.source.partition = number<int32_t>(v(15));
       d.source.offset = number<int64_t>(v(16));
+      d.object.track_id = number<int64_t>(v(17));
       if (!row(std::move(d))) break;
     }
     return ok_status();
@@ -164,7 +168,7 @@ class PostgresStore final : public DetectionStore {
              {f.camera, std::to_string(f.session_us), std::to_string(f.seq), std::to_string(i),
               std::to_string(f.capture_us), std::to_string(d.class_id), d.label,
               fmt::format("{}", d.score), fmt::format("{}", d.box.x), fmt::format("{}", d.box.y),
-              fmt::format("{}", d.box.w), fmt::format("{}", d.box.h)}) {
+              fmt::format("{}", d.box.w), fmt::format("{}", d.box.h), std::to_string(d.track_id)}) {
           dets.push_back(std::move(cell));
         }
       }
@@ -173,7 +177,7 @@ class PostgresStore final : public DetectionStore {
     if (Status s = exec("BEGIN"); !s) return s.error();
     auto added = insert("frames", 11, frames);
     Result<int64_t> det_added =
-        added ? insert("detections", 12, dets) : Result<int64_t>(added.error());
+        added ? insert("detections", 13, dets) : Result<int64_t>(added.error());
     if (!det_added) {
       (void)exec("ROLLBACK");
       return det_added.error();

@@ -69,6 +69,12 @@ Result<Query> query_from_params(const std::map<std::string, std::string>& params
       q.camera = value;
     } else if (name == "label") {
       q.label = value;
+    } else if (name == "track") {
+      int64_t id = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), id);
+      if (ec != std::errc() || p != value.data() + value.size() || id < 1)
+        return bad(name, value, "a track ID, a whole number >= 1");
+      q.track = id;
     } else if (name == "from" || name == "to") {
       auto t = parse_time(value);
       if (!t) return t.error();
@@ -90,7 +96,7 @@ Result<Query> query_from_params(const std::map<std::string, std::string>& params
         return bad(name, value, "a whole number >= 1");
     } else {
       return make_error(ErrorCode::kInvalidArgument,
-                        fmt::format("unknown parameter '{}' (camera, label, from, to, "
+                        fmt::format("unknown parameter '{}' (camera, label, track, from, to, "
                                     "min_score, zone, normalised, limit)",
                                     name));
     }
@@ -122,11 +128,35 @@ std::string stored_detection_json(const StoredDetection& d, const std::string& f
                      {"offset", d.source.offset},
                      {"width", d.frame.width},
                      {"height", d.frame.height}}}};
+  if (d.object.track_id > 0) j["track"] = d.object.track_id;
   if (!frames_dir.empty()) {
     const std::string file =
         frame_file(frames_dir, d.frame.camera, d.frame.session_us, d.frame.seq);
     if (::access(file.c_str(), R_OK) == 0) j["jpeg"] = file;
   }
+  return json_line(j);
+}
+
+std::string track_summary_json(const TrackSummary& t) {
+  nlohmann::json path = nlohmann::json::array();
+  for (const Point& p : t.path) path.push_back({std::round(p.x), std::round(p.y)});
+  nlohmann::json j{
+      {"camera", t.camera},
+      {"session_us", t.session_us},
+      {"track", t.track},
+      {"label", t.label},
+      {"first", format_wall_time(t.first_us)},
+      {"last", format_wall_time(t.last_us)},
+      {"first_us", t.first_us},
+      {"last_us", t.last_us},
+      {"duration_s", std::round(static_cast<double>(t.last_us - t.first_us) / 1e3) / 1e3},
+      {"detections", t.detections},
+      {"path", std::move(path)},
+      {"frame",
+       {{"seq", t.first.frame.seq},
+        {"topic", t.first.source.topic},
+        {"partition", t.first.source.partition},
+        {"offset", t.first.source.offset}}}};
   return json_line(j);
 }
 

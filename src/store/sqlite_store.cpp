@@ -27,11 +27,16 @@ CREATE TABLE IF NOT EXISTS frames(
 CREATE TABLE IF NOT EXISTS detections(
   camera TEXT NOT NULL, session_us INTEGER NOT NULL, seq INTEGER NOT NULL, idx INTEGER NOT NULL,
   capture_us INTEGER NOT NULL, class_id INTEGER, label TEXT, score REAL,
-  x REAL, y REAL, w REAL, h REAL,
+  x REAL, y REAL, w REAL, h REAL, track INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (camera, session_us, seq, idx));
 CREATE INDEX IF NOT EXISTS detections_by_time ON detections(camera, capture_us);
 CREATE INDEX IF NOT EXISTS detections_by_label ON detections(label, capture_us);
 )sql";
+// Databases made before track IDs (detection record version 1) get the column; 0: untracked.
+constexpr const char* kSqliteTrackColumn =
+    "ALTER TABLE detections ADD COLUMN track INTEGER NOT NULL DEFAULT 0;";
+constexpr const char* kSqliteTrackIndex =
+    "CREATE INDEX IF NOT EXISTS detections_by_track ON detections(camera, track, capture_us);";
 
 std::string text_column(sqlite3_stmt* s, int i) {
   const unsigned char* t = sqlite3_column_text(s, i);
@@ -107,6 +112,7 @@ class SqliteStore final : public DetectionStore {
       d.source.topic = text_column(st.s, 14);
       d.source.partition = sqlite3_column_int(st.s, 15);
       d.source.offset = sqlite3_column_int64(st.s, 16);
+      d.object.track_id = sqlite3_column_int64(st.s, 17);
       if (!row(std::move(d))) return ok_status();
     }
     if (rc != SQLITE_DONE) return db_error(db_, "running the query");
@@ -119,7 +125,10 @@ class SqliteStore final : public DetectionStore {
     Statement det;
     if (sqlite3_prepare_v2(db_, "INSERT OR IGNORE INTO frames VALUES(?,?,?,?,?,?,?,?,?,?,?)", -1,
                            &frame.s, nullptr) != SQLITE_OK ||
-        sqlite3_prepare_v2(db_, "INSERT OR IGNORE INTO detections VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+        sqlite3_prepare_v2(db_,
+                           "INSERT OR IGNORE INTO detections(camera, session_us, seq, idx, "
+                           "capture_us, class_id, label, score, x, y, w, h, track) "
+                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
                            -1, &det.s, nullptr) != SQLITE_OK) {
       return db_error(db_, "preparing inserts");
     }
@@ -155,6 +164,7 @@ class SqliteStore final : public DetectionStore {
         sqlite3_bind_double(det.s, 10, d.box.y);
         sqlite3_bind_double(det.s, 11, d.box.w);
         sqlite3_bind_double(det.s, 12, d.box.h);
+        sqlite3_bind_int64(det.s, 13, d.track_id);
         if (sqlite3_step(det.s) != SQLITE_DONE) return db_error(db_, "inserting a detection");
       }
     }
@@ -185,6 +195,14 @@ Result<std::unique_ptr<DetectionStore>> open_sqlite(const std::string& path) {
       return make_error(st.error().code,
                         fmt::format("database '{}': {}", path, st.error().message));
     }
+  }
+  if (Status st = s->exec(kSqliteTrackColumn);
+      !st && st.error().message.find("duplicate column") == std::string::npos) {
+    return make_error(st.error().code,
+                      fmt::format("database '{}': adding track IDs: {}", path, st.error().message));
+  }
+  if (Status st = s->exec(kSqliteTrackIndex); !st) {
+    return make_error(st.error().code, fmt::format("database '{}': {}", path, st.error().message));
   }
   return std::unique_ptr<DetectionStore>(std::move(s));
 }

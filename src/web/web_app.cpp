@@ -63,6 +63,7 @@ void WebApp::handle(const http::Request& req, http::Responder& out) {
   if (p == "/api/status") return (void)out.send(200, json, state_.status_json());
   if (p == "/api/events") return stream(req, out);
   if (p == "/api/query") return query(req, out);
+  if (p == "/api/tracks") return query(req, out, true);
   // /api/cameras/NAME/history, /api/cameras/NAME/latest.jpg, /api/cameras/NAME/frames/SEQ.jpg:
   // split before decoding, so that a camera name may hold an encoded '/'.
   const std::vector<std::string>& seg = req.segments;
@@ -87,7 +88,7 @@ void WebApp::handle(const http::Request& req, http::Responder& out) {
   }
   not_found(out,
             "try /, /api/cameras, /api/cameras/NAME/history, /api/alerts, /api/status, "
-            "/api/events, /api/query");
+            "/api/events, /api/query, /api/tracks");
 }
 
 void WebApp::send_asset(http::Responder& out, const char* name, const char* type) {
@@ -124,7 +125,7 @@ void WebApp::stream(const http::Request& req, http::Responder& out) {
   }
 }
 
-void WebApp::query(const http::Request& req, http::Responder& out) {
+void WebApp::query(const http::Request& req, http::Responder& out, bool tracks) {
   if (db_ == nullptr) {
     out.send(404, "application/json",
              error_json("no database: start kvision web with --db, the file kvision store writes"));
@@ -138,21 +139,33 @@ void WebApp::query(const http::Request& req, http::Responder& out) {
     out.send(400, "application/json", error_json(q.error().message));
     return;
   }
-  Result<std::vector<store::StoredDetection>> rows = [&] {
+  std::vector<std::string> lines;
+  Status got = [&]() -> Status {
     std::lock_guard lock(db_mutex_);
-    return db_->query(*q);
+    if (tracks) {
+      auto found = db_->tracks(*q);
+      if (!found) return found.error();
+      for (const store::TrackSummary& t : *found) lines.push_back(store::track_summary_json(t));
+    } else {
+      auto found = db_->query(*q);
+      if (!found) return found.error();
+      for (const store::StoredDetection& d : *found)
+        lines.push_back(store::stored_detection_json(d));
+    }
+    return ok_status();
   }();
-  if (!rows) {
-    out.send(500, "application/json", error_json(rows.error().message));
+  if (!got) {
+    out.send(got.error().code == ErrorCode::kInvalidArgument ? 400 : 500, "application/json",
+             error_json(got.error().message));
     return;
   }
   std::string body = format == "jsonl" ? "" : "[";
-  for (const store::StoredDetection& d : *rows) {
+  for (const std::string& line : lines) {
     if (format == "jsonl") {
-      body += store::stored_detection_json(d) + "\n";
+      body += line + "\n";
     } else {
       if (body.size() > 1) body += ",";
-      body += store::stored_detection_json(d);
+      body += line;
     }
   }
   if (format != "jsonl") body += "]";

@@ -29,7 +29,8 @@ class WebApp {
   void send_asset(http::Responder& out, const char* name, const char* type);
   bool not_found(http::Responder& out, const std::string& why);
   void stream(const http::Request& req, http::Responder& out);
-  void query(const http::Request& req, http::Responder& out);
+  // /api/query (detections), or /api/tracks (per-track summaries) with `tracks`.
+  void query(const http::Request& req, http::Responder& out, bool tracks = false);
 
   std::atomic<bool> stopping_{false};
   LiveState& state_;

@@ -32,7 +32,7 @@ echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on port $PG_
 
 KV_TEST_POSTGRES_URL="$PG_URL" "$TEST_STORE" --gtest_filter='*postgresql*' >"$WORK/unit.log" 2>&1 ||
   fail "store unit tests on PostgreSQL: $(tail -n 30 "$WORK/unit.log")"
-grep -q "PASSED.*3 tests" "$WORK/unit.log" || fail "expected 3 PostgreSQL unit tests: $(tail -n 10 "$WORK/unit.log")"
+grep -q "PASSED.*4 tests" "$WORK/unit.log" || fail "expected 4 PostgreSQL unit tests: $(tail -n 10 "$WORK/unit.log")"
 psql "$PG_URL" -qc "drop table frames, detections" || fail "psql"
 
 start_broker

@@ -51,6 +51,28 @@ for l in open(sys.argv[1]):
 first="$(head -n 1 "$WORK/persons.jsonl" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["capture_us"] // 1000 + 1)')"
 before="$("$KV" query --db "$DB" --label person --min-score 0.5 --to "$first" | wc -l)"
 [ "$before" -gt 0 ] && [ "$before" -lt "$n" ] || fail "time filter kept $before of $n"
+# Tracked objects: a summary per track, and one track's detections, from the stored IDs.
+"$KV" query --db "$DB" --tracks --label person --camera lobby >"$WORK/tracks.jsonl" || fail "query --tracks"
+"$KV" query --db "$DB" --camera lobby --track 1 >"$WORK/track1.jsonl" || fail "query --track"
+/usr/bin/python3 - "$WORK/tracks.jsonl" "$WORK/track1.jsonl" "$WORK/persons.jsonl" <<'PY' || fail "track queries"
+import json, sys
+tracks = [json.loads(l) for l in open(sys.argv[1])]
+one = [json.loads(l) for l in open(sys.argv[2])]
+persons = [json.loads(l) for l in open(sys.argv[3])]
+assert len(tracks) >= 3, tracks
+ids = [t["track"] for t in tracks]
+assert len(set(ids)) == len(ids), ids
+for t in tracks:
+    assert t["label"] == "person" and t["camera"] == "lobby", t
+    assert t["last_us"] >= t["first_us"] and t["detections"] >= 1 and len(t["path"]) >= 1, t
+    assert abs(t["duration_s"] - (t["last_us"] - t["first_us"]) / 1e6) < 0.002, t
+first = next(t for t in tracks if t["track"] == 1)
+assert len(one) == first["detections"] and all(r["track"] == 1 for r in one), (len(one), first)
+assert one[0]["capture_us"] == first["first_us"] and one[-1]["capture_us"] == first["last_us"]
+assert any("track" in p for p in persons)
+print("tracks:", len(tracks), "track 1:", first["detections"], "detections over",
+      first["duration_s"], "s")
+PY
 set +e
 "$KV" query --db "$DB" --zone "0,0 1" >"$WORK/bad.txt" 2>&1; rc=$?
 set -e

@@ -56,6 +56,18 @@ import json, sys; rows = json.load(sys.stdin); assert len(rows) == 3 and rows[0]
 code="$(curl -s -o "$WORK/bad.json" -w '%{http_code}' "http://127.0.0.1:$WEB_PORT/api/query?colour=red")"
 [ "$code" = 400 ] && grep -q "unknown parameter 'colour'" "$WORK/bad.json" || fail "a bad query gave $code"
 echo "api/query: $n_api persons in the lower zone, same as kvision query"
+# Per-track summaries over HTTP, as kvision query --tracks gives them.
+curl -sf "http://127.0.0.1:$WEB_PORT/api/tracks?label=person&to=$to" >"$WORK/tracks.json" || fail "/api/tracks"
+"$KV" query --db "$WORK/db.sqlite" --tracks --label person --to "$to" >"$WORK/tracks.jsonl" || fail "query --tracks"
+/usr/bin/python3 - "$WORK/tracks.json" "$WORK/tracks.jsonl" <<'PY' || fail "/api/tracks and kvision query --tracks differ"
+import json, sys
+api = json.load(open(sys.argv[1]))
+cli = [json.loads(l) for l in open(sys.argv[2])]
+assert api and all(t["label"] == "person" and t["track"] >= 1 and t["path"] for t in api), api[:2]
+assert {(t["camera"], t["track"]) for t in api} <= {(t["camera"], t["track"]) for t in cli}
+PY
+code="$(curl -s -o "$WORK/bad.json" -w '%{http_code}' "http://127.0.0.1:$WEB_PORT/api/tracks?track=abc")"
+[ "$code" = 400 ] && grep -q "bad track 'abc'" "$WORK/bad.json" || fail "a bad track gave $code"
 curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" >"$WORK/metrics.txt" || fail "no /metrics"
 grep -Eq '^kvision_frames_total\{.*stage="web".*\} [0-9]+' "$WORK/metrics.txt" || fail "web counts no frames"
 curl -sf "http://127.0.0.1:$METRICS_PORT/readyz" >/dev/null || fail "web is not ready"

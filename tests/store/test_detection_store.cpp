@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "store/detection_store.h"
 #include "store/frame_files.h"
@@ -121,6 +122,99 @@ TEST_P(DetectionStoreTest, QueriesByCameraLabelTimeScoreAndZone) {
   auto upper = db_->query(zone);
   ASSERT_EQ(upper->size(), 3U);
   EXPECT_FLOAT_EQ((*upper)[0].object.score, 0.3F);
+}
+
+// Two people walking right, tracks 1 and 2, and a car without a track ID, in frames 0..9.
+wire::DetectionRecord tracked(int64_t seq) {
+  wire::DetectionRecord r = record("lobby", seq, 1'000'000 + seq * 100'000);
+  r.detections.clear();
+  const float x = static_cast<float>(seq) * 10;
+  r.detections.push_back({0, "person", 0.9F, {100 + x, 400, 50, 150}, 1});
+  if (seq >= 3) r.detections.push_back({0, "person", 0.8F, {300 + x, 100, 40, 100}, 2});
+  r.detections.push_back({2, "car", 0.8F, {600, 300, 100, 80}, 0});
+  return r;
+}
+
+TEST_P(DetectionStoreTest, TracksAreQueriedAndSummarised) {
+  std::vector<wire::DetectionRecord> batch;
+  for (int64_t s = 0; s < 10; ++s) batch.push_back(tracked(s));
+  ASSERT_TRUE(db_->write(batch).ok());
+
+  Query one;
+  one.camera = "lobby";
+  one.track = 2;
+  auto rows = db_->query(one);
+  ASSERT_TRUE(rows.ok()) << rows.error().message;
+  ASSERT_EQ(rows->size(), 7U);  // frames 3..9
+  for (const StoredDetection& d : *rows) EXPECT_EQ(d.object.track_id, 2);
+  EXPECT_EQ(rows->front().frame.seq, 3);
+
+  auto tracks = db_->tracks(Query{}, 4);
+  ASSERT_TRUE(tracks.ok()) << tracks.error().message;
+  ASSERT_EQ(tracks->size(), 2U);  // the untracked car is not a track
+  const TrackSummary& first = (*tracks)[0];
+  EXPECT_EQ(first.track, 1);
+  EXPECT_EQ(first.label, "person");
+  EXPECT_EQ(first.detections, 10);
+  EXPECT_EQ(first.first_us, 1'000'000);
+  EXPECT_EQ(first.last_us, 1'900'000);
+  EXPECT_EQ(first.first.source.offset, 40);  // frame 0's record
+  ASSERT_EQ(first.path.size(), 4U);          // 10 points thinned to 4: frames 0, 3, 6, 9
+  EXPECT_DOUBLE_EQ(first.path.front().x, 125);
+  EXPECT_DOUBLE_EQ(first.path.front().y, 550);
+  EXPECT_DOUBLE_EQ(first.path[1].x, 155);
+  EXPECT_DOUBLE_EQ(first.path.back().x, 215);
+  EXPECT_EQ((*tracks)[1].track, 2);
+  EXPECT_EQ((*tracks)[1].first_us, 1'300'000);
+
+  // The filters apply to the detections summarised: from frame 5 on, in the upper half.
+  Query later;
+  later.from_us = 1'500'000;
+  later.zone = {{0, 0}, {800, 0}, {800, 300}, {0, 300}};
+  auto upper = db_->tracks(later);
+  ASSERT_TRUE(upper.ok());
+  ASSERT_EQ(upper->size(), 1U);
+  EXPECT_EQ((*upper)[0].track, 2);
+  EXPECT_EQ((*upper)[0].detections, 5);
+}
+
+// A database kvision store made before track IDs gets the column when it is opened again.
+TEST(DetectionStoreOpen, AnOldDatabaseGetsTrackIds) {
+  const fs::path path =
+      fs::temp_directory_path() / ("kv_store_old_" + std::to_string(::getpid()) + ".db");
+  fs::remove(path);
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "CREATE TABLE frames(camera TEXT NOT NULL, session_us INTEGER NOT NULL, "
+                         "seq INTEGER NOT NULL, capture_us INTEGER NOT NULL, width INTEGER, "
+                         "height INTEGER, model TEXT, topic TEXT, partition INTEGER, "
+                         "\"offset\" INTEGER, detections INTEGER, "
+                         "PRIMARY KEY (camera, session_us, seq));"
+                         "CREATE TABLE detections(camera TEXT NOT NULL, session_us INTEGER NOT "
+                         "NULL, seq INTEGER NOT NULL, idx INTEGER NOT NULL, capture_us INTEGER "
+                         "NOT NULL, class_id INTEGER, label TEXT, score REAL, x REAL, y REAL, "
+                         "w REAL, h REAL, PRIMARY KEY (camera, session_us, seq, idx));"
+                         "INSERT INTO frames VALUES('old',1,0,5,800,600,'m','t',0,0,1);"
+                         "INSERT INTO detections VALUES('old',1,0,0,5,0,'person',0.9,1,2,3,4);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  for (int reopen = 0; reopen < 2; ++reopen) {  // the second time the column is there already
+    auto db = DetectionStore::open(path.string());
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    ASSERT_TRUE((*db)->write({tracked(0)}).ok());
+    Query q;
+    q.camera = "old";
+    auto old_rows = (*db)->query(q);
+    ASSERT_TRUE(old_rows.ok()) << old_rows.error().message;
+    ASSERT_EQ(old_rows->size(), 1U);
+    EXPECT_EQ((*old_rows)[0].object.track_id, 0);
+    q.camera = "lobby";
+    q.track = 1;
+    EXPECT_EQ((*db)->query(q)->size(), 1U);
+  }
+  for (const char* ext : {"", "-wal", "-shm"}) fs::remove(path.string() + ext);
 }
 
 TEST(DetectionStoreOpen, ErrorsNameWhatFailed) {
