@@ -1,5 +1,7 @@
 #include "web/live_state.h"
 
+#include <map>
+
 #include <chrono>
 #include <cmath>
 
@@ -37,6 +39,7 @@ nlohmann::json summary(const wire::DetectionRecord& r, int64_t receive_us) {
          {"score", std::round(static_cast<double>(d.score) * 1000) / 1000},
          {"box",
           {std::round(d.box.x), std::round(d.box.y), std::round(d.box.w), std::round(d.box.h)}}});
+    if (d.track_id > 0) dets.back()["track"] = d.track_id;
   }
   return {{"camera", r.frame.camera},
           {"seq", r.frame.seq},
@@ -70,6 +73,25 @@ std::string LiveState::camera_json(const std::string& name, const Camera& c, int
   j["frames_skipped"] = c.frames_skipped;
   j["image"] =
       fmt::format("/api/cameras/{}/frames/{}.jpg", url_encode(name), newest.record.frame.seq);
+  // Trails: where each object tracked in the newest frame stood (its box's bottom centre) in
+  // the frames kept, oldest first.
+  std::map<int64_t, nlohmann::json> trails;
+  for (const wire::DetectedObject& d : newest.record.detections) {
+    if (d.track_id > 0) trails[d.track_id] = nlohmann::json::array();
+  }
+  if (!trails.empty()) {
+    for (const auto& f : c.frames) {
+      if (f->record.frame.session_us != newest.record.frame.session_us) continue;
+      for (const wire::DetectedObject& d : f->record.detections) {
+        auto t = trails.find(d.track_id);
+        if (d.track_id <= 0 || t == trails.end()) continue;
+        t->second.push_back({std::round(d.box.x + d.box.w / 2), std::round(d.box.y + d.box.h)});
+      }
+    }
+    nlohmann::json out = nlohmann::json::object();
+    for (auto& [id, points] : trails) out[std::to_string(id)] = std::move(points);
+    j["trails"] = std::move(out);
+  }
   return json_line(j);
 }
 

@@ -62,6 +62,15 @@ try {
   const last = samples[samples.length - 1];
   if (last.chip !== `person ${last.persons}`) fail(`the chip says '${last.chip}', the frame ${last.persons}`);
 
+  // Tracked objects: ID labels and the trails of their recent paths.
+  await page.waitForFunction((sel) => +document.querySelector(sel).dataset.trails > 0, canvas,
+                             { timeout: 15000 });
+  const tracked = await page.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    return { tracks: +c.dataset.tracks, trails: +c.dataset.trails, boxes: +c.dataset.boxes };
+  }, canvas);
+  if (tracked.tracks < 1 || tracked.trails < 1) fail(`no tracks drawn: ${JSON.stringify(tracked)}`);
+
   await page.locator('.group[data-group="kvision-detect"]').waitFor({ timeout: 15000 });
   const health = await page.locator("#health").innerText();
   await page.locator('#alerts li[data-rule]').first().waitFor({ timeout: 30000 });
@@ -82,7 +91,7 @@ try {
   if (external.length) fail(`requests outside kvision: ${external}`);
   if (problems.length) fail(`page errors: ${problems}`);
   console.log(JSON.stringify({ cameras, boxPixels, personCounts: [...counts], frames: [seqs[0], seqs[seqs.length - 1]],
-                               health: health.replace(/\s+/g, " "), alerts, historyRows: rows }));
+                               tracked, health: health.replace(/\s+/g, " "), alerts, historyRows: rows }));
 } finally {
   await browser.close();
 }

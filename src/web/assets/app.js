@@ -31,12 +31,25 @@ function drawFrame(canvas, image, frame) {
   ctx.lineWidth = line;
   ctx.font = `${Math.max(14, Math.round(canvas.width / 40))}px system-ui, "DejaVu Sans", sans-serif`;
   ctx.textBaseline = "bottom";
+  // Each tracked object's recent path (where it stood), under the boxes.
+  let trails = 0;
+  for (const d of frame.detections) {
+    const points = d.track && frame.trails ? frame.trails[d.track] : null;
+    if (!points || points.length < 2) continue;
+    ctx.strokeStyle = colorOf(d.label);
+    ctx.globalAlpha = 0.75;
+    ctx.beginPath();
+    points.forEach(([px, py], i) => (i ? ctx.lineTo(px, py) : ctx.moveTo(px, py)));
+    ctx.stroke();
+    ctx.globalAlpha = 1;
+    trails++;
+  }
   for (const d of frame.detections) {
     const [x, y, w, h] = d.box;
     const color = colorOf(d.label);
     ctx.strokeStyle = color;
     ctx.strokeRect(x, y, w, h);
-    const text = `${d.label} ${Math.round(d.score * 100)}%`;
+    const text = `${d.track ? "#" + d.track + " " : ""}${d.label} ${Math.round(d.score * 100)}%`;
     const tw = ctx.measureText(text).width + 6;
     const th = parseInt(ctx.font, 10) + 4;
     const ty = y - th < 0 ? y + th : y;
@@ -47,6 +60,8 @@ function drawFrame(canvas, image, frame) {
   }
   canvas.dataset.seq = frame.seq;
   canvas.dataset.boxes = frame.detections.length;
+  canvas.dataset.tracks = frame.detections.filter((d) => d.track).length;
+  canvas.dataset.trails = trails;
   canvas.dataset.persons = frame.counts.person || 0;
 }
 
