@@ -12,6 +12,7 @@
 #include "kafka/config.h"
 #include "kafka/topics.h"
 #include "track/byte_tracker.h"
+#include "wire/topics.h"
 
 namespace kv::pipeline {
 
@@ -27,7 +28,7 @@ struct DetectStageParams {
   // continues its IDs. State written longer than track_state_window_ms ago is not restored.
   bool track = true;
   track::ByteTrackParams tracker;
-  std::string state_topic = "tracker_state";
+  std::string state_topic = std::string(wire::kTrackerStateTopic);
   int64_t track_state_window_ms = 120000;
   kafka::TopicSettings topics;  // for the state topic, if it must be created
   int threads = 1;              // worker threads, each with its own detector instance

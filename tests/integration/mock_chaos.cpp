@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
   for (const std::string& t : topics)
     check(rd_kafka_mock_topic_create(mc, t.c_str(), kPartitions, kBrokers), "create topic");
   check(rd_kafka_mock_topic_create(mc, dlq.c_str(), 1, kBrokers), "create topic");
+  // The mock has no CreateTopics: the detectors' tracker state topic is made here.
+  const std::string state(kv::wire::kTrackerStateTopic);
+  check(rd_kafka_mock_topic_create(mc, state.c_str(), kPartitions, kBrokers), "create topic");
   const std::string skipped = raw + std::string(kv::wire::kSkippedSuffix);
   check(rd_kafka_mock_topic_create(mc, skipped.c_str(), 1, kBrokers), "create topic");
   std::printf("bootstrap %s\n", rd_kafka_mock_cluster_bootstraps(mc));
