@@ -172,7 +172,11 @@ $("large").addEventListener("click", (e) => { if (e.target === $("large")) close
 document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeLarge(); });
 
 // --- alerts and health
+const alertsShown = new Set();  // the snapshot and the stream may both carry an alert
 function showAlert(alert, fresh) {
+  const key = `${alert.rule}|${alert.camera}|${alert.time}|${alert.frame.seq}`;
+  if (alertsShown.has(key)) return;
+  alertsShown.add(key);
   const list = $("alerts");
   list.querySelector(".none")?.remove();
   const objects = alert.detections.map((d) => d.label).join(", ");
@@ -191,16 +195,28 @@ function showStatus(status) {
 }
 
 // --- the stream
+// The stream opens first and its events wait until the snapshots are shown: an alert that
+// arrives while the page loads is in one or the other, never in neither.
 function connect() {
   const events = new EventSource("/api/events");
-  events.onopen = () => { $("conn").dataset.state = "live"; $("conn").textContent = "live"; };
+  let waiting = [];
+  const on = (type, show) => events.addEventListener(type, (e) => {
+    const value = JSON.parse(e.data);
+    if (waiting) waiting.push(() => show(value)); else show(value);
+  });
+  on("frame", showFrame);
+  on("alert", (a) => showAlert(a, true));
+  on("status", showStatus);
   events.onerror = () => { $("conn").dataset.state = "down"; $("conn").textContent = "reconnecting…"; };
-  events.addEventListener("frame", (e) => showFrame(JSON.parse(e.data)));
-  events.addEventListener("alert", (e) => showAlert(JSON.parse(e.data), true));
-  events.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
+  events.onopen = () => {
+    $("conn").dataset.state = "live"; $("conn").textContent = "live";
+    if (!waiting || waiting.loading) return;
+    waiting.loading = true;
+    Promise.all([
+      fetch("/api/cameras").then((r) => r.json()).then((list) => list.forEach(showFrame)),
+      fetch("/api/alerts").then((r) => r.json()).then((list) => list.forEach((a) => showAlert(a, false))),
+      fetch("/api/status").then((r) => r.json()).then(showStatus),
+    ]).finally(() => { const later = waiting; waiting = null; later.forEach((show) => show()); });
+  };
 }
-Promise.all([
-  fetch("/api/cameras").then((r) => r.json()).then((list) => list.forEach(showFrame)),
-  fetch("/api/alerts").then((r) => r.json()).then((list) => list.forEach((a) => showAlert(a, false))),
-  fetch("/api/status").then((r) => r.json()).then(showStatus),
-]).finally(connect);
+connect();
