@@ -40,7 +40,12 @@ std::vector<TrackerRun> evaluate_tracking(int frames, const std::vector<GroundTr
   track::ByteTracker byte(params);
   track::IouTracker iou(params.high_score);
   for (const auto& dets : per_frame) {
-    ours.frames.push_back(byte.update(dets));
+    // Scored as the pipeline publishes them: each track at its matched detection's box.
+    std::vector<track::Track> tracks = byte.update(dets);
+    for (track::Track& t : tracks) {
+      if (t.detection >= 0) t.box = dets[static_cast<size_t>(t.detection)].box;
+    }
+    ours.frames.push_back(std::move(tracks));
     baseline.frames.push_back(iou.update(dets));
   }
   ours.scores = score(frames, truth, ours.frames);

@@ -25,12 +25,12 @@
 namespace kv::track {
 
 struct ByteTrackParams {
-  // Tuned on vtest frames 1-530 with YOLOX-Nano: the paper's MOT17 values, 0.5 and 0.6, gave
-  // MOTA 0.668 and IDF1 0.511 there; these give 0.798 and 0.594.
+  // Tuned on vtest frames 1-530 with YOLOX-Nano (docs/tracking.md): the paper's MOT17 values
+  // (0.5, 0.6, 0.2) gave MOTA 0.668 and IDF1 0.511 there; these give 0.824 and 0.650.
   float high_score = 0.6f;       // confident detections: first association, new tracks
   float low_score = 0.1f;        // below this, a detection is ignored
-  float new_track_score = 0.7f;  // a confident detection left over starts a track
-  float match_iou = 0.2f;        // stage 1: IoU (times the score) at least this
+  float new_track_score = 0.8f;  // a confident detection left over starts a track
+  float match_iou = 0.1f;        // stage 1: IoU (times the score) at least this
   float low_match_iou = 0.5f;    // stage 2
   float unconfirmed_iou = 0.3f;  // stage 3
   int max_lost = 30;             // frames a lost track may wait for its object

@@ -81,8 +81,8 @@ for line in open(sys.argv[1]):
         rows[f["tracker"]] = {k: float(v) for k, v in f.items() if k != "tracker"}
 ours, base = rows["bytetrack"], rows["iou"]
 assert ours["gt"] > 2000, ours
-assert ours["idf1"] > base["idf1"] + 0.05, (ours, base)
-assert ours["mota"] >= base["mota"], (ours, base)
+assert ours["idf1"] > base["idf1"] + 0.2, (ours, base)  # 0.650 against 0.359 (docs/tracking.md)
+assert ours["mota"] > base["mota"] + 0.02, (ours, base)  # 0.824 against 0.787
 assert ours["idsw"] < base["idsw"], (ours, base)
 lines = [l.strip().split(",") for l in open(sys.argv[2])]
 assert len(lines) > 2000 and all(len(l) == 10 and l[7:] == ["-1", "-1", "-1"] for l in lines)

@@ -64,7 +64,7 @@ TEST(ByteTracker, KeepsIdsOfMovingObjects) {
 // Three objects, one of them missing for frames 12-15 and one that shows up at frame 8.
 std::vector<detect::Detection> scripted_frame(int t) {
   std::vector<detect::Detection> out{det(10.f + 5 * t, 50, 0.9f), det(400.f - 3 * t, 80, 0.85f)};
-  if (t < 12 || t > 15) out.push_back(det(200, 10.f + 4 * t, 0.75f));
+  if (t < 12 || t > 15) out.push_back(det(200, 10.f + 4 * t, 0.85f));
   if (t >= 8) out.push_back(det(600.f - 2 * t, 300, 0.8f, 2));
   return out;
 }
