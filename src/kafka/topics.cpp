@@ -49,6 +49,7 @@ Status ensure_topics(const KafkaConfig& config, const std::vector<std::string>& 
   auto resolved = resolve_topic_settings(settings, static_cast<int>(layout->brokers.size()));
   if (!resolved) return resolved.error();
   std::vector<std::string> created;
+  bool waiting = false;
   for (const std::string& name : names) {
     auto it = layout->topics.find(name);
     if (it != layout->topics.end()) {
@@ -58,6 +59,7 @@ Status ensure_topics(const KafkaConfig& config, const std::vector<std::string>& 
             "kept as it is (raise it with Kafka's partition reassignment tools)",
             name, it->second.replication_factor, settings.replication_factor);
       }
+      if (it->second.partitions < 1) waiting = true;  // created a moment ago elsewhere
       continue;
     }
     std::map<std::string, std::string> configs = topic_configs;
@@ -69,11 +71,14 @@ Status ensure_topics(const KafkaConfig& config, const std::vector<std::string>& 
     // Another process may have created it a moment ago: that is what was wanted.
     if (!s && s.error().message.find("TOPIC_ALREADY_EXISTS") == std::string::npos) return s;
     if (s) created.push_back(name);
+    waiting = true;  // ours or another process's: either may not be in every broker's metadata yet
   }
-  if (created.empty()) return ok_status();
-  log_info("created topic(s) {}: {} partitions, replication factor {}, min.insync.replicas {}",
-           fmt::format("{}", fmt::join(created, ", ")), resolved->partitions,
-           resolved->replication_factor, resolved->min_insync_replicas);
+  if (!waiting) return ok_status();
+  if (!created.empty()) {
+    log_info("created topic(s) {}: {} partitions, replication factor {}, min.insync.replicas {}",
+             fmt::format("{}", fmt::join(created, ", ")), resolved->partitions,
+             resolved->replication_factor, resolved->min_insync_replicas);
+  }
   // Creation is asynchronous on a cluster: wait until every broker's metadata has the topics.
   const int64_t deadline = mono_now_us() + int64_t{timeout_ms} * 1000;
   for (;;) {
@@ -88,7 +93,7 @@ Status ensure_topics(const KafkaConfig& config, const std::vector<std::string>& 
       return make_error(ErrorCode::kTimeout,
                         fmt::format("topics {} were created but are not in the cluster's "
                                     "metadata after {} ms",
-                                    fmt::join(created, ", "), timeout_ms));
+                                    fmt::join(names, ", "), timeout_ms));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
