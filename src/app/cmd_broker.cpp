@@ -163,8 +163,9 @@ void add_broker_command(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1024}, INT64_MAX));
   cmd->add_option("--flush-ms", o->log.flush_interval_ms,
-                  "fdatasync at least this often (0: before every acknowledgement). Records "
-                  "are written before they are acknowledged, so a broker crash loses none at "
+                  "fdatasync logs and committed offsets at least this often (0: before every "
+                  "acknowledgement). Both are written before they are acknowledged, so a broker "
+                  "crash loses none at "
                   "any setting; this bounds what a power loss can")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, INT64_MAX));

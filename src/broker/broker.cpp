@@ -22,7 +22,9 @@ Result<std::unique_ptr<DurableBroker>> DurableBroker::start(const BrokerConfig& 
     const int n = partitions > 0 ? partitions : config.server.default_partitions;
     if (Status s = b->store_->create_topic(name, n); !s) return s.error();
   }
-  auto groups = GroupCoordinator::open(config.data_dir);
+  GroupLimits group_limits;
+  group_limits.offsets_flush_ms = config.log.flush_interval_ms;
+  auto groups = GroupCoordinator::open(config.data_dir, group_limits);
   if (!groups) return groups.error();
   b->groups_ = std::move(*groups);
   auto txns = TxnCoordinator::open(config.data_dir, *b->store_, *b->groups_);

@@ -86,6 +86,7 @@ GroupCoordinator::~GroupCoordinator() {
   }
   cv_.notify_all();
   if (reaper_.joinable()) reaper_.join();
+  if (offsets_dirty_ && offsets_fd_.get() >= 0) ::fdatasync(offsets_fd_.get());
 }
 
 // Replays the offsets file (last line wins), then rewrites it compacted and opens it for appends.
@@ -296,6 +297,10 @@ void GroupCoordinator::reaper_loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     cv_.wait_for(lock, std::chrono::milliseconds(250));
+    if (offsets_dirty_ && mono_now_ms() - offsets_synced_ms_ >= limits_.offsets_flush_ms) {
+      sync_offsets_unlocked(lock);
+      if (stopping_) break;
+    }
     const int64_t now = mono_now_ms();
     for (auto& entry : groups_) {
       const std::string& name = entry.first;
@@ -342,7 +347,7 @@ int16_t GroupCoordinator::check_member(const std::string& group, int32_t generat
 int16_t GroupCoordinator::commit(
     const std::string& group, int32_t generation, const std::string& member_id,
     const std::vector<std::tuple<std::string, int32_t, int64_t, std::string>>& offsets) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (generation >= 0) {
     if (int16_t e = check_member_locked(group, generation, member_id); e != 0) return e;
     groups_[group].members[member_id].last_seen_ms = mono_now_ms();
@@ -351,16 +356,36 @@ int16_t GroupCoordinator::commit(
   for (const auto& [topic, partition, offset, metadata] : offsets) {
     lines += offset_line(group, topic, partition, {offset, metadata});
   }
-  // Durable before acknowledged: written and synced, then visible.
-  if (!write_all(offsets_fd_.get(), lines.data(), lines.size()) ||
-      ::fdatasync(offsets_fd_.get()) != 0) {
+  // Written before acknowledged, in the order they become visible; synced by the flush policy.
+  if (!write_all(offsets_fd_.get(), lines.data(), lines.size())) {
     log_error("broker: cannot persist committed offsets: {}", std::strerror(errno));
     return kErrCoordinatorNotAvailable;
   }
   for (const auto& [topic, partition, offset, metadata] : offsets) {
     offsets_[group][{topic, partition}] = {offset, metadata};
   }
+  offsets_dirty_ = true;
+  if (limits_.offsets_flush_ms == 0) {
+    if (!sync_offsets_unlocked(lock)) return kErrCoordinatorNotAvailable;
+  }
   return 0;
+}
+
+// fdatasync of the offsets file with mu_ released, so heartbeats and joins go on meanwhile.
+// False, leaving offsets_dirty_ set, when the sync failed.
+bool GroupCoordinator::sync_offsets_unlocked(std::unique_lock<std::mutex>& lock) {
+  offsets_dirty_ = false;
+  const int fd = offsets_fd_.get();
+  lock.unlock();
+  const bool ok = ::fdatasync(fd) == 0;
+  const int err = errno;
+  lock.lock();
+  offsets_synced_ms_ = mono_now_ms();
+  if (!ok) {
+    offsets_dirty_ = true;
+    log_error("broker: cannot sync committed offsets: {}", std::strerror(err));
+  }
+  return ok;
 }
 
 std::optional<CommittedOffset> GroupCoordinator::committed(const std::string& group,

@@ -68,6 +68,10 @@ struct GroupSummary {
 struct GroupLimits {
   int32_t max_rebalance_timeout_ms = 300000;  // a join waits at most this for missing members
   int32_t max_session_timeout_ms = 1800000;
+  // Committed offsets are written before they are acknowledged (a broker crash loses none) and
+  // fdatasync'ed at least this often, off the coordinator's lock: a slow disk must not hold up
+  // heartbeats. 0: synced before each acknowledgement. The broker's --flush-ms sets it.
+  int64_t offsets_flush_ms = 1000;
 };
 
 // Thread-safety: all methods may be called from any thread; join() and sync() block the
@@ -128,6 +132,7 @@ class GroupCoordinator {
       : offsets_path_(std::move(offsets_path)), limits_(limits) {}
   Status replay_offsets();
   void reaper_loop();
+  bool sync_offsets_unlocked(std::unique_lock<std::mutex>& lock);
   int16_t check_member_locked(const std::string& group, int32_t generation,
                               const std::string& member_id) const;
   void begin_rebalance(Group& g, int64_t now_ms);
@@ -142,6 +147,8 @@ class GroupCoordinator {
   std::map<std::string, Group> groups_;
   std::map<std::string, std::map<std::pair<std::string, int32_t>, CommittedOffset>> offsets_;
   uint64_t next_member_ = 1;
+  bool offsets_dirty_ = false;
+  int64_t offsets_synced_ms_ = 0;
   bool stopping_ = false;
   std::thread reaper_;
 };
