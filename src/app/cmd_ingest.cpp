@@ -5,7 +5,10 @@
 
 #include "app/cli.h"
 #include "common/log.h"
+#include "common/stop.h"
+#include "pipeline/camera_set.h"
 #include "pipeline/ingest.h"
+#include "wire/topics.h"
 
 namespace kv::app {
 namespace {
@@ -16,12 +19,39 @@ struct IngestOptions {
   pipeline::IngestParams params;
   kafka::TopicSettings topics;
   bool no_progress = false;
+  std::string cameras_file;
 };
+
+// --cameras FILE: every camera of the file in this process, changed at runtime.
+int run_cameras_command(IngestOptions& o) {
+  pipeline::CameraFileRun run;
+  run.path = o.cameras_file;
+  run.base = o.params;
+  run.base.keep_trying = true;  // one camera that is away never ends the others' process
+  run.health_topic = std::string(wire::kCameraHealthTopic);
+  // Checked before anything starts, so a bad file fails at once with its line.
+  auto cameras = pipeline::load_cameras(run.path, run.base);
+  if (!cameras) return report_error("ingest", cameras.error());
+  std::vector<std::string> topics = {run.health_topic};
+  for (const auto& c : *cameras) topics.push_back(c.topic);
+  if (Status s = kafka::ensure_topics(run.base.kafka, topics, o.topics); !s)
+    return report_error("ingest", s.error());
+  auto server = start_metrics(o.metrics, [] { return std::string(); });
+  if (!server) return report_error("ingest", server.error());
+  install_reload_handler();
+  run.reload_requested = [] { return take_reload_request(); };
+  std::stop_source stop;
+  SignalBridge bridge(stop);
+  if (Status s = pipeline::run_cameras_file(run, stop.get_token()); !s)
+    return report_error("ingest", s.error());
+  return kExitOk;
+}
 
 int run_ingest_command(IngestOptions& o) {
   auto config = reach_kafka(o.kafka);
   if (!config) return report_error("ingest", config.error());
   o.params.kafka = *config;
+  if (!o.cameras_file.empty()) return run_cameras_command(o);
   if (Status s = kafka::ensure_topics(*config, {o.params.topic}, o.topics); !s)
     return report_error("ingest", s.error());
   o.params.progress = !o.no_progress && isatty(STDERR_FILENO) != 0;
@@ -49,10 +79,17 @@ void add_ingest_command(CLI::App& app, Action& action) {
   add_metrics_option(cmd, o->metrics);
   add_topic_options(cmd, o->topics);
   auto& p = o->params;
-  cmd->add_option("--source,-s", p.source,
-                  "Video file, image folder, /dev/videoN, or rtsp:// / http:// URL")
-      ->required();
-  cmd->add_option("--camera,-c", p.camera, "Camera id: the record key")->capture_default_str();
+  auto* source = cmd->add_option("--source,-s", p.source,
+                                 "Video file, image folder, /dev/videoN, or rtsp:// / http:// URL");
+  auto* camera =
+      cmd->add_option("--camera,-c", p.camera, "Camera id: the record key")->capture_default_str();
+  cmd->add_option("--cameras", o->cameras_file,
+                  "YAML file of cameras, all run by this process, each on its own thread "
+                  "(docs/cameras.md). Its cameras take the options below as defaults. SIGHUP, "
+                  "or saving the file, adds, removes and restarts changed cameras; the others "
+                  "keep streaming. Health goes to the camera_health topic")
+      ->excludes(source)
+      ->excludes(camera);
   cmd->add_option("--fps", p.fps,
                   "Sample the source to this many frames per second (0: every frame)")
       ->capture_default_str()
@@ -92,7 +129,11 @@ void add_ingest_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_option("--topic", p.topic, "Topic to publish to")->capture_default_str();
   cmd->add_flag("--no-progress", o->no_progress, "Never draw the progress bar");
-  cmd->callback([o, &action] { action = [o] { return run_ingest_command(*o); }; });
+  cmd->callback([o, &action] {
+    if (o->cameras_file.empty() && o->params.source.empty())
+      throw CLI::RequiredError("--source or --cameras");
+    action = [o] { return run_ingest_command(*o); };
+  });
 }
 
 }  // namespace kv::app

@@ -14,6 +14,7 @@
 #include "app/cli.h"
 #include "common/clock.h"
 #include "kafka/cluster_status.h"
+#include "wire/camera_health.h"
 #include "wire/topics.h"
 
 namespace kv::app {
@@ -124,6 +125,26 @@ std::string render_table(const Report& r) {
                          static_cast<double>(now - c.capture_us) / 1e6);
     }
   }
+  if (!r.after.camera_health.empty()) {
+    out += fmt::format("\n{:<20} {:<13} {:>9} {:>11} {:>9} {:>10}  {}\n", "CAMERA HEALTH", "STATE",
+                       "FOR", "LAST FRAME", "FRAMES", "RECONNECTS", "WHY");
+    for (const auto& c : r.after.camera_health) {
+      const auto& h = c.health;
+      const std::string state = c.silent ? "SILENT" : std::string(wire::camera_state_name(h.state));
+      const std::string why = c.silent
+                                  ? fmt::format("no report from {} for {:.0f} s (last: {})", h.host,
+                                                static_cast<double>(now - h.updated_us) / 1e6,
+                                                wire::camera_state_name(h.state))
+                                  : h.reason;
+      out += fmt::format(
+          "{:<20} {:<13} {:>8.0f}s {:>11} {:>9} {:>10}  {}\n", h.camera, state,
+          static_cast<double>(now - h.since_us) / 1e6,
+          h.last_frame_us > 0
+              ? fmt::format("{:.1f}s ago", static_cast<double>(now - h.last_frame_us) / 1e6)
+              : "never",
+          h.frames, h.reconnects, why);
+    }
+  }
   for (const std::string& w : r.after.warnings) out += fmt::format("\nWARNING {}\n", w);
   out += fmt::format("\nVERDICT {}{}\n", kafka::verdict_name(r.judged.overall),
                      r.after.warnings.empty() ? "" : " (incomplete: see the warnings)");
@@ -148,6 +169,11 @@ nlohmann::json render_json(const Report& r) {
                                                   {"isr", p.isr},
                                                   {"under_replicated", p.under_replicated()}});
     j["topics"][p.topic]["records_per_s"] = topic_rate(r, p.topic);
+  }
+  j["camera_health"] = nlohmann::json::array();
+  for (const auto& c : r.after.camera_health) {
+    j["camera_health"].push_back(nlohmann::json::parse(wire::encode_camera_health(c.health)));
+    j["camera_health"].back()["silent"] = c.silent;
   }
   for (const auto& [g, h] : r.judged.groups) {
     nlohmann::json jg{{"group", g->group},
@@ -192,9 +218,10 @@ int run_status(const StatusOptions& o) {
   if (!reader) return report_error("status", reader.error());
   const std::vector<std::string> frame_topics = {std::string(wire::kRawFramesTopic),
                                                  std::string(wire::kProcessedTopic)};
+  const std::string health_topic(wire::kCameraHealthTopic);
   std::stop_source stop;
   SignalBridge bridge(stop);
-  auto before = (*reader)->snapshot(frame_topics, o.timeout_ms);
+  auto before = (*reader)->snapshot(frame_topics, o.timeout_ms, health_topic);
   if (!before) return report_error("status", before.error());
   for (;;) {
     const auto until = std::chrono::steady_clock::now() +
@@ -202,7 +229,7 @@ int run_status(const StatusOptions& o) {
     while (!stop.stop_requested() && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (stop.stop_requested()) return kExitOk;
-    auto after = (*reader)->snapshot(frame_topics, o.timeout_ms);
+    auto after = (*reader)->snapshot(frame_topics, o.timeout_ms, health_topic);
     if (!after) return report_error("status", after.error());
     const Report r{*before, *after, kafka::judge_groups(*before, *after)};
     if (o.watch && !o.json) std::printf("\033[H\033[2J");  // redraw in place

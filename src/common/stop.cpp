@@ -8,6 +8,11 @@ namespace kv {
 namespace {
 std::atomic<int> g_signals{0};
 std::atomic<bool> g_requested{false};
+std::atomic<bool> g_reload{false};
+
+void on_hangup(int) {
+  g_reload.store(true);
+}
 
 void on_signal(int) {
   if (g_signals.fetch_add(1) >= 1) {
@@ -33,6 +38,17 @@ bool stop_requested() {
 }
 void request_stop() {
   g_requested.store(true);
+}
+
+void install_reload_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = on_hangup;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGHUP, &sa, nullptr);
+}
+
+bool take_reload_request() {
+  return g_reload.exchange(false);
 }
 
 }  // namespace kv

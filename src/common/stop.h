@@ -11,4 +11,9 @@ bool stop_requested();
 // Lets code (and tests) request the same orderly stop that a signal would.
 void request_stop();
 
+// SIGHUP asks a long-running command to reload its configuration: the handler sets a flag,
+// take_reload_request() reads and clears it.
+void install_reload_handler();
+bool take_reload_request();
+
 }  // namespace kv

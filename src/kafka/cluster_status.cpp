@@ -135,7 +135,7 @@ void StatusReader::discount_invisible_lag(ClusterSnapshot& s, int timeout_ms) {
 }
 
 Result<ClusterSnapshot> StatusReader::snapshot(const std::vector<std::string>& frame_topics,
-                                               int timeout_ms) {
+                                               int timeout_ms, const std::string& health_topic) {
   ClusterSnapshot s;
   s.taken_us = wall_now_us();
   const rd_kafka_metadata_t* md = nullptr;
@@ -259,7 +259,50 @@ Result<ClusterSnapshot> StatusReader::snapshot(const std::vector<std::string>& f
     (void)reader_->clear();
     for (auto& [key, c] : newest) s.cameras.push_back(c);
   }
+  if (!health_topic.empty()) read_camera_health(s, health_topic, timeout_ms);
   return s;
+}
+
+// The newest health record per camera, from the tail of each partition (records come every
+// heartbeat per camera, so the tail holds every camera still reporting).
+void StatusReader::read_camera_health(ClusterSnapshot& s, const std::string& topic,
+                                      int timeout_ms) {
+  constexpr int64_t kTail = 2000;            // records per partition
+  constexpr int64_t kSilentUs = 20'000'000;  // four heartbeats of 5 s
+  std::vector<PartitionStart> tail;
+  std::map<int32_t, int64_t> last_offset;
+  for (const auto& p : s.partitions) {
+    if (p.topic != topic || p.end <= p.start) continue;
+    tail.push_back({{p.topic, p.partition}, std::max(p.start, p.end - kTail)});
+    last_offset[p.partition] = p.end - 1;
+  }
+  if (tail.empty()) return;
+  if (Status st = reader_->read(tail); !st) {
+    s.warnings.push_back(fmt::format("camera health not read: {}", st.error().message));
+    return;
+  }
+  std::map<std::string, wire::CameraHealth> newest;
+  const int64_t deadline = mono_now_us() + int64_t{timeout_ms} * 1000;
+  while (!last_offset.empty() && mono_now_us() < deadline) {
+    auto m = reader_->poll(50);
+    if (!m) break;
+    if (!*m) continue;
+    auto it = last_offset.find(m->partition());
+    if (it != last_offset.end() && m->offset() >= it->second) last_offset.erase(it);
+    const auto v = m->value();
+    auto h = wire::decode_camera_health(
+        std::string_view(reinterpret_cast<const char*>(v.data()), v.size()));
+    if (!h) continue;
+    auto& slot = newest[h->camera];
+    if (h->updated_us >= slot.updated_us) slot = *h;
+  }
+  (void)reader_->clear();
+  if (!last_offset.empty()) s.warnings.push_back("camera health: not every partition was read");
+  for (auto& [camera, h] : newest) {
+    if (h.state == wire::CameraState::kRemoved) continue;
+    const bool ended = h.state == wire::CameraState::kFinished;
+    s.camera_health.push_back({h, !ended && s.taken_us - h.updated_us > kSilentUs});
+  }
 }
 
 }  // namespace kv::kafka

@@ -11,6 +11,7 @@
 #include "kafka/admin.h"
 #include "kafka/config.h"
 #include "kafka/partition_reader.h"
+#include "wire/camera_health.h"
 
 namespace kv::kafka {
 
@@ -51,11 +52,20 @@ struct CameraStatus {
   int64_t seq = 0;
 };
 
+// A camera's latest health record (camera_health topic, kvision ingest --cameras).
+struct CameraHealthStatus {
+  wire::CameraHealth health;
+  // The ingest process stopped reporting: no record for several heartbeats, though the camera
+  // had not finished.
+  bool silent = false;
+};
+
 struct ClusterSnapshot {
   int64_t taken_us = 0;
   std::vector<PartitionStatus> partitions;
   std::vector<GroupStatus> groups;
   std::vector<CameraStatus> cameras;
+  std::vector<CameraHealthStatus> camera_health;  // by camera
   // What could not be read this time (e.g. the groups, while a broker is down): shown, and the
   // rest of the snapshot still taken.
   std::vector<std::string> warnings;
@@ -66,11 +76,14 @@ class StatusReader {
  public:
   static Result<std::unique_ptr<StatusReader>> create(const KafkaConfig& config);
   // frame_topics: topics whose records carry kvision frame headers (their cameras are shown).
-  Result<ClusterSnapshot> snapshot(const std::vector<std::string>& frame_topics, int timeout_ms);
+  // health_topic: the cameras' health records (the newest per camera is shown); "": none.
+  Result<ClusterSnapshot> snapshot(const std::vector<std::string>& frame_topics, int timeout_ms,
+                                   const std::string& health_topic = "");
 
  private:
   StatusReader() = default;
   void discount_invisible_lag(ClusterSnapshot& s, int timeout_ms);
+  void read_camera_health(ClusterSnapshot& s, const std::string& topic, int timeout_ms);
   std::unique_ptr<Admin> admin_;
   // Its client also serves the metadata and the partitions' offsets.
   std::unique_ptr<PartitionReader> reader_;  // single records: the newest frames, after commits

@@ -3,13 +3,22 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
+#include <cstring>
 #include <filesystem>
-#include <thread>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -29,6 +38,77 @@ bool has_image_extension(const fs::path& p) {
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp";
 }
 
+// Host and port of a network URL (rtsp://user:pw@host:port/path), with the scheme's default
+// port; nullopt for schemes without one.
+std::optional<std::pair<std::string, std::string>> host_port(const std::string& uri) {
+  const size_t scheme_end = uri.find("://");
+  if (scheme_end == std::string::npos) return std::nullopt;
+  std::string scheme = uri.substr(0, scheme_end);
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  std::string port = scheme == "rtsp" || scheme == "rtsps" ? "554"
+                     : scheme == "http"                    ? "80"
+                     : scheme == "https"                   ? "443"
+                     : scheme == "rtmp"                    ? "1935"
+                                                           : "";
+  if (port.empty()) return std::nullopt;
+  std::string authority = uri.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const size_t at = authority.rfind('@'); at != std::string::npos)
+    authority = authority.substr(at + 1);
+  std::string host = authority;
+  if (!authority.empty() && authority[0] == '[') {  // [ipv6]:port
+    const size_t close = authority.find(']');
+    if (close == std::string::npos) return std::nullopt;
+    host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size() && authority[close + 1] == ':')
+      port = authority.substr(close + 2);
+  } else if (const size_t colon = authority.rfind(':'); colon != std::string::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if (host.empty() || port.empty()) return std::nullopt;
+  return std::make_pair(host, port);
+}
+
+// Whether a TCP connection to the stream's server opens within timeout_ms. OpenCV opens one
+// capture at a time in a process, so a camera that is away must not hold that lock for its
+// whole timeout: this check, outside it, turns most such attempts away first.
+bool server_answers(const std::string& uri, int timeout_ms, std::string& why) {
+  const auto hp = host_port(uri);
+  if (!hp) return true;  // not a TCP scheme we know: FFmpeg decides
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int rc = ::getaddrinfo(hp->first.c_str(), hp->second.c_str(), &hints, &found); rc != 0) {
+    why = fmt::format("cannot resolve '{}': {}", hp->first, ::gai_strerror(rc));
+    return false;
+  }
+  bool ok = false;
+  why = fmt::format("no answer from {}:{} within {} ms", hp->first, hp->second, timeout_ms);
+  for (addrinfo* a = found; a != nullptr && !ok; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      ok = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, timeout_ms) == 1) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        ok = err == 0;
+        if (!ok) why = fmt::format("{}:{}: {}", hp->first, hp->second, std::strerror(err));
+      }
+    } else {
+      why = fmt::format("{}:{}: {}", hp->first, hp->second, std::strerror(errno));
+    }
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  return ok;
+}
+
 // Video files, streams and devices, decoded by FFmpeg (V4L2 for devices).
 class CaptureSource final : public FrameSource {
  public:
@@ -38,11 +118,12 @@ class CaptureSource final : public FrameSource {
     info_.kind = kind;
     info_.uri = uri;
     if (kind == SourceKind::kStream) {
-      if (!open_stream("cannot open")) {
+      if (Status s = connect("cannot open"); !s) {
+        if (s.error().code == ErrorCode::kCancelled) return s;
         return make_error(ErrorCode::kIo,
                           fmt::format("cannot open stream '{}' (tried {} time(s)): unreachable, "
                                       "or not a video stream FFmpeg can read",
-                                      uri, reconnect_.attempts + 1));
+                                      redact_uri(uri), reconnect_.attempts + 1));
       }
       return read_properties();
     }
@@ -88,24 +169,10 @@ class CaptureSource final : public FrameSource {
     }
     if ((!got || frame.bgr.empty()) && info_.kind == SourceKind::kStream) {
       // A live stream does not end: it dropped. Reconnect and go on with the next frame.
-      log_warn("ingest: stream '{}' dropped after {} frames; reconnecting", info_.uri, next_index_);
-      cap_.release();
-      if (!open_stream("cannot reconnect to")) {
-        return make_error(ErrorCode::kIo,
-                          fmt::format("stream '{}' dropped and did not come back after {} "
-                                      "attempt(s)",
-                                      info_.uri, reconnect_.attempts + 1));
-      }
-      log_info("ingest: stream '{}' reconnected", info_.uri);
-      try {
-        got = cap_.read(frame.bgr);
-      } catch (const cv::Exception&) {
-        got = false;
-      }
-      if (!got || frame.bgr.empty()) {
-        return make_error(ErrorCode::kIo,
-                          fmt::format("stream '{}' reconnected but sends no frames", info_.uri));
-      }
+      auto back = reconnect_and_read(frame);
+      if (!back) return back.error();
+      if (!*back) return false;  // stopped while reconnecting
+      got = true;
     }
     if (!got || frame.bgr.empty()) return end_of_stream();
     frame.capture_us = wall_now_us();
@@ -121,6 +188,19 @@ class CaptureSource final : public FrameSource {
         started_ = true;
       }
       frame.pos_ms = static_cast<double>(frame.capture_us - started_us_) / 1000.0;
+    }
+    frame.gap_ms = 0;
+    if (info_.kind == SourceKind::kStream) {
+      // A reconnected stream's clock starts again; positions go on from before the drop,
+      // plus the time it was away.
+      if (pending_gap_ms_ >= 0) {
+        frame.gap_ms = pending_gap_ms_;
+        pos_offset_ms_ = last_pos_ms_ + static_cast<double>(pending_gap_ms_) - frame.pos_ms;
+        pending_gap_ms_ = -1;
+      }
+      frame.pos_ms += pos_offset_ms_;
+      last_pos_ms_ = frame.pos_ms;
+      last_frame_ms_ = mono_now_ms();
     }
     return true;
   }
@@ -144,21 +224,94 @@ class CaptureSource final : public FrameSource {
     return false;
   }
 
-  // Opens the stream, retrying with a doubling backoff; false once the attempts are spent.
-  bool open_stream(const char* what) {
+  // After a drop: reconnects and reads the first frame. False when stopped meanwhile.
+  Result<bool> reconnect_and_read(RawFrame& frame) {
+    const std::string uri = redact_uri(info_.uri);
+    for (;;) {
+      log_warn("ingest: stream '{}' dropped after {} frames; reconnecting", uri, next_index_);
+      set_link(LinkState::kReconnecting, fmt::format("dropped after {} frames", next_index_));
+      cap_.release();
+      if (Status s = connect("cannot reconnect to"); !s) {
+        if (s.error().code == ErrorCode::kCancelled) return false;
+        return make_error(ErrorCode::kIo,
+                          fmt::format("stream '{}' dropped and did not come back after {} "
+                                      "attempt(s)",
+                                      uri, reconnect_.attempts + 1));
+      }
+      bool got = false;
+      try {
+        got = cap_.read(frame.bgr);
+      } catch (const cv::Exception&) {
+        got = false;
+      }
+      if (got && !frame.bgr.empty()) {
+        if (last_frame_ms_ > 0) pending_gap_ms_ = mono_now_ms() - last_frame_ms_;
+        log_info("ingest: stream '{}' reconnected", uri);
+        return true;
+      }
+      if (!reconnect_.keep_trying) {
+        return make_error(ErrorCode::kIo,
+                          fmt::format("stream '{}' reconnected but sends no frames", uri));
+      }
+    }
+  }
+
+  void set_link(LinkState state, const std::string& why) {
+    if (link_known_ && state == link_) return;
+    link_ = state;
+    link_known_ = true;
+    if (reconnect_.on_link) reconnect_.on_link(state, why);
+  }
+
+  // Waits `ms`, or less when stop is requested; false then.
+  bool wait_ms(int ms) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, reconnect_.stop, std::chrono::milliseconds(ms), [] { return false; });
+    return !reconnect_.stop.stop_requested();
+  }
+
+  // Opens the stream, retrying with a doubling backoff. Once the attempts are spent the
+  // stream is DOWN: an error, or with keep_trying a retry every max_backoff_ms.
+  Status connect(const char* what) {
+    const std::string uri = redact_uri(info_.uri);
     int backoff_ms = reconnect_.initial_backoff_ms;
     const std::vector<int> params = {cv::CAP_PROP_OPEN_TIMEOUT_MSEC, reconnect_.io_timeout_ms,
                                      cv::CAP_PROP_READ_TIMEOUT_MSEC, reconnect_.io_timeout_ms};
     for (int attempt = 0;; ++attempt) {
-      try {
-        if (cap_.open(info_.uri, cv::CAP_FFMPEG, params)) return true;
-      } catch (const cv::Exception& e) {
-        log_debug("ingest: {}", e.what());
+      if (reconnect_.stop.stop_requested()) return make_error(ErrorCode::kCancelled, "stopped");
+      std::string why;
+      if (server_answers(info_.uri, reconnect_.io_timeout_ms, why)) {
+        try {
+          if (cap_.open(info_.uri, cv::CAP_FFMPEG, params)) {
+            set_link(LinkState::kUp, "connected");
+            return ok_status();
+          }
+        } catch (const cv::Exception& e) {
+          log_debug("ingest: {}", e.what());
+        }
+        why = "the server answers, but FFmpeg cannot open a video stream there";
       }
-      if (attempt >= reconnect_.attempts) return false;
-      log_warn("ingest: {} stream '{}' (attempt {} of {}); retrying in {:.1f} s", what, info_.uri,
-               attempt + 1, reconnect_.attempts + 1, backoff_ms / 1000.0);
-      std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+      if (reconnect_.stop.stop_requested()) return make_error(ErrorCode::kCancelled, "stopped");
+      const bool spent = attempt >= reconnect_.attempts;
+      if (spent) {
+        why = fmt::format("{} it after {} attempt(s): {}", what, reconnect_.attempts + 1, why);
+        if (link_ != LinkState::kDown || !link_known_) {
+          log_error("ingest: stream '{}' is DOWN: {}{}", uri, why,
+                    reconnect_.keep_trying ? fmt::format("; DOWN, retrying every {:.0f} s",
+                                                         reconnect_.max_backoff_ms / 1000.0)
+                                           : "");
+        }
+        set_link(LinkState::kDown, why);
+        if (!reconnect_.keep_trying) return make_error(ErrorCode::kIo, why);
+        backoff_ms = reconnect_.max_backoff_ms;
+      } else {
+        set_link(LinkState::kReconnecting, fmt::format("{} stream: {}", what, why));
+        log_warn("ingest: {} stream '{}' (attempt {} of {}: {}); retrying in {:.1f} s", what, uri,
+                 attempt + 1, reconnect_.attempts + 1, why, backoff_ms / 1000.0);
+      }
+      if (!wait_ms(backoff_ms)) return make_error(ErrorCode::kCancelled, "stopped");
       backoff_ms = std::min(backoff_ms * 2, reconnect_.max_backoff_ms);
     }
   }
@@ -166,6 +319,12 @@ class CaptureSource final : public FrameSource {
   const ReconnectPolicy reconnect_;
   cv::VideoCapture cap_;
   int64_t next_index_ = 0;
+  LinkState link_ = LinkState::kReconnecting;
+  bool link_known_ = false;
+  int64_t last_frame_ms_ = 0;    // monotonic time of the last frame (streams)
+  int64_t pending_gap_ms_ = -1;  // set by a reconnect, given to the next frame
+  double last_pos_ms_ = 0;
+  double pos_offset_ms_ = 0;
   bool started_ = false;
   int64_t started_us_ = 0;
 };
@@ -237,6 +396,18 @@ const char* source_kind_name(SourceKind kind) {
       return "stream";
   }
   return "source";
+}
+
+std::string redact_uri(const std::string& uri) {
+  const size_t scheme = uri.find("://");
+  if (scheme == std::string::npos) return uri;
+  const size_t host_start = scheme + 3;
+  const size_t path = uri.find('/', host_start);
+  const size_t at = uri.rfind('@', path == std::string::npos ? std::string::npos : path);
+  if (at == std::string::npos || at < host_start) return uri;
+  const size_t colon = uri.find(':', host_start);
+  if (colon == std::string::npos || colon > at) return uri;  // a user name alone
+  return uri.substr(0, colon + 1) + "***" + uri.substr(at);
 }
 
 SourceKind classify_source(const std::string& uri) {

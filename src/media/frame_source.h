@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <stop_token>
 #include <string>
 
 #include <opencv2/core/mat.hpp>
@@ -30,14 +32,25 @@ struct RawFrame {
   int64_t index = 0;       // 0-based index of the decoded frame in the source
   double pos_ms = 0;       // position in the stream
   int64_t capture_us = 0;  // wall time at which the frame was grabbed
+  int64_t gap_ms = 0;      // streams: time lost to a reconnect just before this frame
 };
+
+// A stream's connection: UP while frames arrive, RECONNECTING while the retries last, DOWN
+// once they are spent.
+enum class LinkState { kUp, kReconnecting, kDown };
 
 // How a stream URL is retried: when it cannot be opened, and when it drops mid-way.
 struct ReconnectPolicy {
-  int attempts = 5;  // retries before giving up; 0: none
+  int attempts = 5;  // retries before the stream is DOWN; 0: none
+  // Once DOWN: false fails the read (one camera per process), true goes on retrying every
+  // max_backoff_ms until the stream is back or `stop` is requested (a camera among many).
+  bool keep_trying = false;
   int initial_backoff_ms = 500;
   int max_backoff_ms = 8000;  // the wait doubles up to this
   int io_timeout_ms = 10000;  // FFmpeg's open and read timeouts for streams
+  std::stop_token stop;       // cuts the waits between attempts short
+  // Told of each change of the link, with the reason, on the reading thread.
+  std::function<void(LinkState, const std::string& why)> on_link;
 };
 
 // Owns one decoder. Used by one thread at a time.
@@ -47,7 +60,8 @@ class FrameSource {
 
   // Opens `uri`. Errors: kNotFound for a missing path, kDecode for a file FFmpeg cannot
   // decode as video or a folder without images, kIo for devices and streams that do not open.
-  // Stream URLs are retried per `reconnect`, with a warning for each attempt.
+  // Stream URLs are retried per `reconnect`, with a warning for each attempt; kCancelled when
+  // `reconnect.stop` ends the attempts.
   static Result<std::unique_ptr<FrameSource>> open(const std::string& uri,
                                                    const ReconnectPolicy& reconnect = {});
 
@@ -64,5 +78,8 @@ class FrameSource {
 
 // Classifies a URI without opening it.
 SourceKind classify_source(const std::string& uri);
+
+// The URI as it may be logged and published: a password in it is replaced by "***".
+std::string redact_uri(const std::string& uri);
 
 }  // namespace kv::media

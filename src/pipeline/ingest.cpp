@@ -54,6 +54,20 @@ Status validate(const IngestParams& p) {
   return ok_status();
 }
 
+// A shared producer is not flushed for one camera: its own frames are waited for.
+Status settle(const DeliveryCounters& c, int64_t produced, int timeout_ms) {
+  const Stopwatch clock;
+  while (c.acked.load() + c.failed.load() < produced) {
+    if (clock.elapsed_ms() > timeout_ms) {
+      return make_error(ErrorCode::kTimeout,
+                        fmt::format("{} frame(s) not acknowledged after {} ms",
+                                    produced - c.acked.load() - c.failed.load(), timeout_ms));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return ok_status();
+}
+
 void sleep_ms(double ms) {
   if (ms > 0)
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(ms * 1000)));
@@ -63,13 +77,13 @@ void sleep_ms(double ms) {
 // source at a fixed rate (--rate). A paced frame is stamped with the moment it is let through,
 // as a live camera would deliver it.
 void pace(const IngestParams& p, bool live, media::RawFrame& frame, double first_pos_ms,
-          const Stopwatch& clock, int64_t seq) {
+          const Stopwatch& clock, int64_t published) {
   if (p.realtime && !live) {
     sleep_ms(frame.pos_ms - first_pos_ms - clock.elapsed_ms());
     frame.capture_us = wall_now_us();
   }
   if (p.rate > 0) {
-    sleep_ms(static_cast<double>(seq) * 1000.0 / p.rate - clock.elapsed_ms());
+    sleep_ms(static_cast<double>(published) * 1000.0 / p.rate - clock.elapsed_ms());
     frame.capture_us = wall_now_us();
   }
 }
@@ -77,25 +91,35 @@ void pace(const IngestParams& p, bool live, media::RawFrame& frame, double first
 }  // namespace
 
 Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
-                               const std::function<void(const IngestStats&)>& on_progress) {
+                               const IngestHooks& hooks, kafka::Producer* shared) {
   // A live camera's frame is worth little after two seconds: a second or two of buffering is
   // what viewers of a live stream accept, and the next frame is 40-100 ms away.
   constexpr int64_t kLiveStaleAfterMs = 2000;
   if (Status s = validate(p); !s) return s.error();
   media::ReconnectPolicy reconnect;
   reconnect.attempts = p.reconnect_attempts;
+  reconnect.keep_trying = p.keep_trying;
+  reconnect.io_timeout_ms = p.io_timeout_ms;
+  reconnect.stop = stop;
+  reconnect.on_link = hooks.on_link;
   auto source = media::FrameSource::open(p.source, reconnect);
   if (!source) return source.error();
   const media::SourceInfo& info = (*source)->info();
   log_info("ingest: {} '{}' {}x{} at {:.2f} fps, {} frames -> topic {} as camera '{}'",
-           media::source_kind_name(info.kind), info.uri, info.width, info.height, info.fps,
-           info.frame_count >= 0 ? std::to_string(info.frame_count) : "unknown", p.topic, p.camera);
+           media::source_kind_name(info.kind), media::redact_uri(info.uri), info.width, info.height,
+           info.fps, info.frame_count >= 0 ? std::to_string(info.frame_count) : "unknown", p.topic,
+           p.camera);
 
   const int64_t stale_after_ms =
       p.stale_after_ms >= 0 ? p.stale_after_ms : (info.is_live() ? kLiveStaleAfterMs : 0);
-  auto producer = kafka::Producer::create(p.kafka);
-  if (!producer) return producer.error();
-  if (Status s = (*producer)->connect(p.topic, 30000); !s) return s.error();
+  std::unique_ptr<kafka::Producer> own;
+  if (shared == nullptr) {
+    auto made = kafka::Producer::create(p.kafka);
+    if (!made) return made.error();
+    if (Status s = (*made)->connect(p.topic, 30000); !s) return s.error();
+    own = std::move(*made);
+  }
+  kafka::Producer* producer = shared != nullptr ? shared : own.get();
   std::unique_ptr<Backpressure> backpressure;
   if (p.max_lag > 0) {
     auto probe = kafka::LagProbe::create(p.kafka, p.lag_group, p.topic);
@@ -106,9 +130,9 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
   metrics::build_info("ingest", "");
   auto frames = std::make_shared<metrics::FrameCounter>("ingest");  // outlives the producer
   const metrics::HistogramProbe encode_step = metrics::step_probe("ingest", "encode");
-  kafka::Producer* prod = producer->get();
-  const metrics::ScopedCollector collector(
-      metrics::global(), [prod] { metrics::set_producer_queue("ingest", prod->outstanding()); });
+  const metrics::ScopedCollector collector(metrics::global(), [producer] {
+    metrics::set_producer_queue("ingest", producer->outstanding());
+  });
 
   auto counters = std::make_shared<DeliveryCounters>();
   media::FpsSampler sampler(p.fps);
@@ -131,12 +155,17 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
       draw_progress(stats, total, paused);
       last_draw_us = now;
     }
-    if (on_progress) on_progress(stats);
+    if (hooks.on_progress) hooks.on_progress(stats);
   };
+  // Frames per second as published, for the sequence numbers a drop skips.
+  const double published_fps = p.fps > 0 && info.fps > 0 ? std::min(p.fps, info.fps)
+                               : p.fps > 0               ? p.fps
+                                                         : info.fps;
 
   media::RawFrame frame;
   int64_t seq = 0;
-  while (!stop.stop_requested() && (p.max_frames <= 0 || seq < p.max_frames)) {
+  int64_t produced = 0;
+  while (!stop.stop_requested() && (p.max_frames <= 0 || produced < p.max_frames)) {
     auto got = (*source)->read(frame);
     if (!got) {
       metrics::count_error("ingest", "source");
@@ -145,15 +174,25 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
     }
     if (!*got) break;
     ++stats.frames_read;
+    if (frame.gap_ms > 0) {
+      ++stats.reconnects;
+      const auto missed =
+          static_cast<int64_t>(static_cast<double>(frame.gap_ms) * published_fps / 1000.0);
+      if (missed > 1) {
+        log_warn("ingest: camera '{}' lost {:.1f} s of stream; sequence numbers skip {}", p.camera,
+                 frame.gap_ms / 1000.0, missed - 1);
+        seq += missed - 1;
+      }
+    }
     if (!sampler.take(frame.pos_ms)) continue;
     if (first_pos_ms < 0) first_pos_ms = frame.pos_ms;
 
-    pace(p, info.is_live(), frame, first_pos_ms, clock, seq);
+    pace(p, info.is_live(), frame, first_pos_ms, clock, produced);
 
     if (backpressure) {
       stats.backpressure_waits += backpressure->admit(
-          seq, counters->partition.load(),
-          [&] { return seq - counters->acked.load() - counters->failed.load(); }, stop,
+          produced, counters->partition.load(),
+          [&] { return produced - counters->acked.load() - counters->failed.load(); }, stop,
           [&] { refresh(true); });
     }
 
@@ -181,7 +220,7 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
     rec.headers = wire::encode_frame_headers(meta);
     rec.timestamp_ms = frame.capture_us / 1000;
     const auto size = static_cast<int64_t>(jpeg->size());
-    Status s = (*producer)->produce(
+    Status s = producer->produce(
         rec, [counters, frames, size, camera = p.camera](const kafka::Delivery& d) {
           if (d.status.ok()) {
             counters->acked.fetch_add(1);
@@ -199,10 +238,12 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
       break;
     }
     ++seq;
+    ++produced;
+    stats.last_frame_us = frame.capture_us;
     refresh(false);
   }
 
-  const Status flushed = (*producer)->flush(30000);
+  const Status flushed = own ? own->flush(30000) : settle(*counters, produced, 30000);
   last_draw_us = 0;
   refresh(false);
   if (p.progress) std::fprintf(stderr, "\n");
@@ -214,7 +255,7 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
   if (!flushed.ok()) return flushed.error();
   if (stats.delivery_failures > 0) {
     return make_error(ErrorCode::kKafka, fmt::format("{} of {} frames were not delivered",
-                                                     stats.delivery_failures, seq));
+                                                     stats.delivery_failures, produced));
   }
   return stats;
 }

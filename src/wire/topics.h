@@ -13,6 +13,8 @@ inline constexpr std::string_view kAlertsTopic = "alerts";  // kvision alert
 // Each camera's tracker state after its latest frame, keyed by camera, on the partition
 // number of the camera's input partition (kvision detect; docs/tracking.md).
 inline constexpr std::string_view kTrackerStateTopic = "tracker_state";
+// Each camera's health (wire/camera_health.h), keyed by camera (kvision ingest --cameras).
+inline constexpr std::string_view kCameraHealthTopic = "camera_health";
 // The four topics of a kvision deployment, which the embedded brokers create at start-up.
 inline constexpr std::array<std::string_view, 4> kPipelineTopics = {
     kRawFramesTopic, kProcessedTopic, kDetectionsTopic, kAlertsTopic};

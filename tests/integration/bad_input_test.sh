@@ -54,7 +54,7 @@ expect_exit "1 2" "takes a 416x416 input, not the 352x352" "$KV" detect --broker
 # Streams: unreachable (bounded retries with backoff), and one that drops twice.
 dead="$(free_port)"
 expect_exit "1" "cannot open stream" "$KV" ingest --brokers "$BROKERS" --source "http://127.0.0.1:$dead/cam.mjpg" --reconnect 2
-grep -q "attempt 2 of 3); retrying in 1.0 s" "$WORK/out.txt" || fail "no backoff between stream retries"
+grep -q "attempt 2 of 3: 127.0.0.1:$dead: Connection refused); retrying in 1.0 s" "$WORK/out.txt" || fail "no backoff between stream retries"
 cam="$(free_port)"
 python3 "$SRC/tests/integration/mjpeg_server.py" "$cam" "$DATA/dog.jpg" 15 2 >"$WORK/mjpeg.log" 2>&1 &
 PIDS+=($!)

@@ -16,9 +16,12 @@ server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 server.bind(("127.0.0.1", port))
 server.listen(4)
 print("listening", flush=True)
-for c in range(connections):
+c = 0
+while c < connections:
     conn, _ = server.accept()
-    conn.recv(65536)
+    if not conn.recv(65536):  # a reachability check that sends no request: not a client
+        conn.close()
+        continue
     conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=frame\r\n\r\n")
     try:
         for _ in range(per_connection):
@@ -28,5 +31,6 @@ for c in range(connections):
     except OSError:
         pass
     conn.close()
-    print("dropped connection", c + 1, flush=True)
+    c += 1
+    print("dropped connection", c, flush=True)
 server.close()

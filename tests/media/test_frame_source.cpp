@@ -118,3 +118,18 @@ TEST(FrameSource, EmptyFolderIsAnError) {
 
 }  // namespace
 }  // namespace kv::media
+
+namespace kv::media {
+namespace {
+
+TEST(FrameSource, PasswordsInUrisAreRedacted) {
+  EXPECT_EQ(redact_uri("rtsp://admin:s3cret@10.0.0.5:554/stream1"),
+            "rtsp://admin:***@10.0.0.5:554/stream1");
+  EXPECT_EQ(redact_uri("rtsp://admin@10.0.0.5/s"), "rtsp://admin@10.0.0.5/s");
+  EXPECT_EQ(redact_uri("rtsp://10.0.0.5/s?a=b@c"), "rtsp://10.0.0.5/s?a=b@c");
+  EXPECT_EQ(redact_uri("http://u:p@h"), "http://u:***@h");
+  EXPECT_EQ(redact_uri("/data/a:b@c.mp4"), "/data/a:b@c.mp4");
+}
+
+}  // namespace
+}  // namespace kv::media
