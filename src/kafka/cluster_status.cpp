@@ -300,7 +300,7 @@ void StatusReader::read_camera_health(ClusterSnapshot& s, const std::string& top
   if (!last_offset.empty()) s.warnings.push_back("camera health: not every partition was read");
   for (auto& [camera, h] : newest) {
     if (h.state == wire::CameraState::kRemoved) continue;
-    const bool ended = h.state == wire::CameraState::kFinished;
+    const bool ended = h.state == wire::CameraState::kFinished || h.reason == wire::kStoppedReason;
     s.camera_health.push_back({h, !ended && s.taken_us - h.updated_us > kSilentUs});
   }
 }

@@ -56,7 +56,7 @@ struct CameraStatus {
 struct CameraHealthStatus {
   wire::CameraHealth health;
   // The ingest process stopped reporting: no record for several heartbeats, though the camera
-  // had not finished.
+  // had neither finished nor been stopped (the process died, or cannot reach the cluster).
   bool silent = false;
 };
 

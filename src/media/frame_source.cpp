@@ -120,10 +120,8 @@ class CaptureSource final : public FrameSource {
     if (kind == SourceKind::kStream) {
       if (Status s = connect("cannot open"); !s) {
         if (s.error().code == ErrorCode::kCancelled) return s;
-        return make_error(ErrorCode::kIo,
-                          fmt::format("cannot open stream '{}' (tried {} time(s)): unreachable, "
-                                      "or not a video stream FFmpeg can read",
-                                      redact_uri(uri), reconnect_.attempts + 1));
+        return make_error(ErrorCode::kIo, fmt::format("cannot open stream '{}': {}",
+                                                      redact_uri(uri), s.error().message));
       }
       return read_properties();
     }
@@ -161,11 +159,17 @@ class CaptureSource final : public FrameSource {
 
   Result<bool> read(RawFrame& frame) override {
     bool got = false;
-    try {
-      got = cap_.read(frame.bgr);
-    } catch (const cv::Exception& e) {
-      return make_error(ErrorCode::kDecode,
-                        fmt::format("decoding '{}' failed: {}", info_.uri, e.what()));
+    if (!first_.empty()) {  // read by connect()
+      frame.bgr = std::move(first_);
+      first_ = cv::Mat();
+      got = true;
+    } else {
+      try {
+        got = cap_.read(frame.bgr);
+      } catch (const cv::Exception& e) {
+        return make_error(ErrorCode::kDecode,
+                          fmt::format("decoding '{}' failed: {}", info_.uri, e.what()));
+      }
     }
     if ((!got || frame.bgr.empty()) && info_.kind == SourceKind::kStream) {
       // A live stream does not end: it dropped. Reconnect and go on with the next frame.
@@ -227,33 +231,19 @@ class CaptureSource final : public FrameSource {
   // After a drop: reconnects and reads the first frame. False when stopped meanwhile.
   Result<bool> reconnect_and_read(RawFrame& frame) {
     const std::string uri = redact_uri(info_.uri);
-    for (;;) {
-      log_warn("ingest: stream '{}' dropped after {} frames; reconnecting", uri, next_index_);
-      set_link(LinkState::kReconnecting, fmt::format("dropped after {} frames", next_index_));
-      cap_.release();
-      if (Status s = connect("cannot reconnect to"); !s) {
-        if (s.error().code == ErrorCode::kCancelled) return false;
-        return make_error(ErrorCode::kIo,
-                          fmt::format("stream '{}' dropped and did not come back after {} "
-                                      "attempt(s)",
-                                      uri, reconnect_.attempts + 1));
-      }
-      bool got = false;
-      try {
-        got = cap_.read(frame.bgr);
-      } catch (const cv::Exception&) {
-        got = false;
-      }
-      if (got && !frame.bgr.empty()) {
-        if (last_frame_ms_ > 0) pending_gap_ms_ = mono_now_ms() - last_frame_ms_;
-        log_info("ingest: stream '{}' reconnected", uri);
-        return true;
-      }
-      if (!reconnect_.keep_trying) {
-        return make_error(ErrorCode::kIo,
-                          fmt::format("stream '{}' reconnected but sends no frames", uri));
-      }
+    log_warn("ingest: stream '{}' dropped after {} frames; reconnecting", uri, next_index_);
+    set_link(LinkState::kReconnecting, fmt::format("dropped after {} frames", next_index_));
+    cap_.release();
+    if (Status s = connect("cannot reconnect to"); !s) {
+      if (s.error().code == ErrorCode::kCancelled) return false;
+      return make_error(ErrorCode::kIo, fmt::format("stream '{}' dropped and did not come back: {}",
+                                                    uri, s.error().message));
     }
+    frame.bgr = std::move(first_);
+    first_ = cv::Mat();
+    if (last_frame_ms_ > 0) pending_gap_ms_ = mono_now_ms() - last_frame_ms_;
+    log_info("ingest: stream '{}' reconnected", uri);
+    return true;
   }
 
   void set_link(LinkState state, const std::string& why) {
@@ -283,15 +273,25 @@ class CaptureSource final : public FrameSource {
       if (reconnect_.stop.stop_requested()) return make_error(ErrorCode::kCancelled, "stopped");
       std::string why;
       if (server_answers(info_.uri, reconnect_.io_timeout_ms, why)) {
+        // Connected means a frame arrived: an open that timed out half-way reads nothing.
+        why = fmt::format(
+            "the server takes connections, but FFmpeg opened no video stream there within {} ms",
+            reconnect_.io_timeout_ms);
         try {
           if (cap_.open(info_.uri, cv::CAP_FFMPEG, params)) {
-            set_link(LinkState::kUp, "connected");
-            return ok_status();
+            why =
+                fmt::format("opened, but no frame arrived within {} ms", reconnect_.io_timeout_ms);
+            if (cap_.read(first_) && !first_.empty()) {
+              set_link(LinkState::kUp, "connected");
+              return ok_status();
+            }
+            first_ = cv::Mat();
+            cap_.release();
           }
         } catch (const cv::Exception& e) {
           log_debug("ingest: {}", e.what());
+          cap_.release();
         }
-        why = "the server answers, but FFmpeg cannot open a video stream there";
       }
       if (reconnect_.stop.stop_requested()) return make_error(ErrorCode::kCancelled, "stopped");
       const bool spent = attempt >= reconnect_.attempts;
@@ -319,6 +319,7 @@ class CaptureSource final : public FrameSource {
   const ReconnectPolicy reconnect_;
   cv::VideoCapture cap_;
   int64_t next_index_ = 0;
+  cv::Mat first_;  // the frame connect() read to know the stream works; read() returns it
   LinkState link_ = LinkState::kReconnecting;
   bool link_known_ = false;
   int64_t last_frame_ms_ = 0;    // monotonic time of the last frame (streams)

@@ -145,7 +145,7 @@ void CameraSet::run_camera(Camera& cam, std::stop_token stop) {
     if (stats) cam.health.frames = stats->frames_published;
   }
   if (stop.stop_requested()) {
-    set_state(cam, CameraState::kDown, "stopped");
+    set_state(cam, CameraState::kDown, std::string(wire::kStoppedReason));
   } else if (!stats) {
     log_error("ingest: camera '{}': {}", cam.params.camera, stats.error().message);
     set_state(cam, CameraState::kDown, stats.error().message);

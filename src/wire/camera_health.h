@@ -17,6 +17,10 @@ namespace kv::wire {
 enum class CameraState { kUp, kReconnecting, kDown, kFinished, kRemoved };
 
 std::string_view camera_state_name(CameraState s);
+
+// The reason of a camera's last record when its ingest process stopped it (then nothing more
+// is expected from it, unlike a process that died).
+inline constexpr std::string_view kStoppedReason = "stopped";
 Result<CameraState> parse_camera_state(std::string_view name);
 
 struct CameraHealth {

@@ -59,7 +59,7 @@ cam="$(free_port)"
 python3 "$SRC/tests/integration/mjpeg_server.py" "$cam" "$DATA/dog.jpg" 15 2 >"$WORK/mjpeg.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 50); do grep -q listening "$WORK/mjpeg.log" && break; sleep 0.1; done
-expect_exit "1" "did not come back after 3 attempt" "$KV" ingest --brokers "$BROKERS" --source "http://127.0.0.1:$cam/cam.mjpg" \
+expect_exit "1" "did not come back: cannot reconnect to it after 3 attempt" "$KV" ingest --brokers "$BROKERS" --source "http://127.0.0.1:$cam/cam.mjpg" \
   --camera flaky --topic scratch --reconnect 2 --max-lag 0 --no-progress
 grep -q "reconnected" "$WORK/out.txt" || fail "the dropped stream was not reconnected"
 flaky="$(kcat -b "$BROKERS" -C -t scratch -o beginning -e -q -f '%k\n' | grep -c '^flaky$' || true)"
