@@ -13,6 +13,10 @@ packages=(
   librdkafka-dev           # the Kafka client, and its mock cluster for the embedded broker
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libsqlite3-dev           # kvision store
+  libyaml-cpp-dev          # kvision ingest --cameras FILE
+  # a real RTSP server for the camera tests (tests/integration/rtsp_server.py)
+  python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav
   libgtest-dev libgmock-dev libbenchmark-dev
   kcat                     # an independent Kafka client, used by the integration tests
   python3-kafka            # kafka-python: a pure-Python Kafka client, for the broker tests

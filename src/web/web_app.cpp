@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "store/query_text.h"
 #include "web/assets.h"
+#include "wire/camera_health.h"
 
 namespace kv::web {
 namespace {
@@ -22,7 +23,8 @@ std::string error_json(const std::string& why) {
 
 }  // namespace
 
-std::string status_json(const kafka::ClusterReport& report) {
+std::string status_json(const kafka::ClusterReport& report,
+                        const std::vector<kafka::CameraHealthStatus>& cameras) {
   nlohmann::json groups = nlohmann::json::array();
   for (const auto& [g, h] : report.groups) {
     if (g->group.rfind("kvision-web", 0) == 0) continue;  // viewers, not workers
@@ -34,7 +36,20 @@ std::string status_json(const kafka::ClusterReport& report) {
                       {"verdict", kafka::verdict_name(h.verdict)},
                       {"reason", h.reason}});
   }
-  return json_line({{"groups", std::move(groups)}, {"time", format_wall_time(wall_now_us())}});
+  nlohmann::json health = nlohmann::json::array();
+  for (const auto& c : cameras) {
+    const auto& h = c.health;
+    health.push_back(
+        {{"camera", h.camera},
+         {"state", c.silent ? "SILENT" : std::string(wire::camera_state_name(h.state))},
+         {"reason", h.reason},
+         {"since_us", h.since_us},
+         {"last_frame_us", h.last_frame_us},
+         {"reconnects", h.reconnects}});
+  }
+  return json_line({{"groups", std::move(groups)},
+                    {"cameras", std::move(health)},
+                    {"time", format_wall_time(wall_now_us())}});
 }
 
 std::optional<std::string> checked_alert(std::string_view text) {

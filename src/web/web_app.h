@@ -39,7 +39,8 @@ class WebApp {
 };
 
 // The groups' health as JSON for the page: lag, members and verdict per group.
-std::string status_json(const kafka::ClusterReport& report);
+std::string status_json(const kafka::ClusterReport& report,
+                        const std::vector<kafka::CameraHealthStatus>& cameras = {});
 
 // An alert record as the page gets it: a JSON object with the fields it shows, re-serialised
 // (one line, valid UTF-8); nullopt for anything else.

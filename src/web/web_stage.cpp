@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "pipeline/result_record.h"
 #include "web/web_app.h"
+#include "wire/topics.h"
 
 namespace kv::web {
 
@@ -32,10 +33,11 @@ void watch_health(kafka::StatusReader& reader, LiveState& state, double interval
                   std::stop_token stop) {
   std::optional<kafka::ClusterSnapshot> before;
   while (!stop.stop_requested()) {
-    auto snap = reader.snapshot({}, 5000);
+    auto snap = reader.snapshot({}, 5000, std::string(wire::kCameraHealthTopic));
     if (snap) {
       // A verdict needs two snapshots: the first only sets the baseline.
-      if (before) state.set_status(status_json(kafka::judge_groups(*before, *snap)));
+      if (before)
+        state.set_status(status_json(kafka::judge_groups(*before, *snap), snap->camera_health));
       before = std::move(*snap);
     } else {
       log_warn("web: cannot read the groups' status: {}", snap.error().message);

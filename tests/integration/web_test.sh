@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kvision web in real headless Chromium (Debian's, driven by playwright-core): vtest.avi runs
 # as two live cameras (10 fps each) through ingest, detect and alert; the page must show the camera with boxes
-# drawn, a person count that changes, the groups' health and the alert; the large view shows
+# drawn, a person count that changes, the groups' health, a third camera that is DOWN, and the alert; the large view shows
 # the history. Screenshots are kept in build/artifacts. Also checks /api/query against
 # kvision query on the same database.
 source "$(dirname "$0")/lib.sh"
@@ -34,6 +34,10 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$WEB_PORT/healthz" >/dev/null 
 PIDS+=($!)
 "$KV" ingest --brokers "$BROKERS" --source "$DATA/vtest.avi" --camera gate --realtime --max-frames 400 \
   --jpeg-quality 60 --no-progress >"$WORK/ingest-gate.log" 2>&1 &
+PIDS+=($!)
+# A third camera whose address refuses connections: its card must show it DOWN.
+printf 'cameras:\n  - id: yard\n    source: rtsp://127.0.0.1:%s/stream\n    reconnect: 1\n' "$(free_port)" >"$WORK/cameras.yaml"
+"$KV" ingest --brokers "$BROKERS" --cameras "$WORK/cameras.yaml" >"$WORK/ingest-yard.log" 2>&1 &
 PIDS+=($!)
 node "$SRC/tests/integration/web_check.mjs" "http://127.0.0.1:$WEB_PORT" "$ARTIFACTS" >"$WORK/check.out" 2>"$WORK/check.log" ||
   fail "browser check: $(cat "$WORK/check.log")"

@@ -71,15 +71,16 @@ function cameraCard(name) {
   $("empty")?.remove();
   const canvas = el("canvas", { class: "frame", "data-boxes": "0", "data-persons": "0" });
   const rate = el("span", { class: "rate" }, "");
+  const state = el("span", { class: "state" }, "");
   const chips = el("div", { class: "chips" });
   const card = el("article", { class: "card", tabIndex: 0, "data-camera": name },
-                  el("div", { class: "title" }, el("span", { class: "name" }, name), rate), canvas, chips);
+                  el("div", { class: "title" }, el("span", { class: "name" }, name, state), rate), canvas, chips);
   card.addEventListener("click", () => openLarge(name));
   card.addEventListener("keydown", (e) => { if (e.key === "Enter") openLarge(name); });
   const cards = [...$("grid").children];
   const before = cards.find((c) => c.dataset.camera > name);
   $("grid").insertBefore(card, before || null);
-  cam = { card, canvas, rate, chips, last: null, loading: false, pending: null };
+  cam = { card, canvas, rate, state, chips, last: null, loading: false, pending: null };
   cameras.set(name, cam);
   return cam;
 }
@@ -192,6 +193,15 @@ function showStatus(status) {
     el("span", { class: "group", title: g.reason || "", "data-group": g.group },
        el("b", {}, g.group), ` lag ${g.lag}`, el("span", { class: `v ${g.verdict}` }, g.verdict)));
   $("health").replaceChildren(...groups);
+  // Each camera's health (kvision ingest --cameras): a camera that is not UP is marked on its
+  // card, and has a card even before its first frame.
+  for (const h of status.cameras || []) {
+    const cam = cameraCard(h.camera);
+    cam.card.dataset.health = h.state;
+    const last = h.last_frame_us ? `last frame ${new Date(h.last_frame_us / 1000).toLocaleTimeString()}` : "no frame yet";
+    cam.state.textContent = h.state === "UP" ? "" : h.state;
+    cam.state.title = `${h.state}: ${h.reason} · ${last} · ${h.reconnects} reconnect(s)`;
+  }
 }
 
 // --- the stream
