@@ -123,6 +123,11 @@ void CameraSet::remove(const std::string& id) {
 void CameraSet::run_camera(Camera& cam, std::stop_token stop) {
   IngestHooks hooks;
   hooks.on_link = [this, &cam](media::LinkState s, const std::string& why) {
+    if (s == media::LinkState::kUp) {
+      std::lock_guard lock(mu_);
+      if (cam.was_up) ++cam.health.reconnects;  // counted as it happens, in the UP record
+      cam.was_up = true;
+    }
     set_state(cam, from_link(s), why);
   };
   hooks.on_progress = [this, &cam](const IngestStats& st) {
@@ -130,7 +135,6 @@ void CameraSet::run_camera(Camera& cam, std::stop_token stop) {
     {
       std::lock_guard lock(mu_);
       cam.health.frames = st.frames_published;
-      cam.health.reconnects = st.reconnects;
       if (st.last_frame_us > 0) cam.health.last_frame_us = st.last_frame_us;
       first_frame = cam.health.state != CameraState::kUp && st.last_frame_us > 0;
     }

@@ -53,6 +53,7 @@ class CameraSet {
     wire::CameraHealth health;  // guarded by CameraSet::mu_
     bool ended = false;
     bool failed = false;
+    bool was_up = false;  // a later UP is a reconnect
     std::jthread thread;  // last: joined first on destruction
   };
 
