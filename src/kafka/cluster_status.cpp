@@ -267,8 +267,7 @@ Result<ClusterSnapshot> StatusReader::snapshot(const std::vector<std::string>& f
 // heartbeat per camera, so the tail holds every camera still reporting).
 void StatusReader::read_camera_health(ClusterSnapshot& s, const std::string& topic,
                                       int timeout_ms) {
-  constexpr int64_t kTail = 2000;            // records per partition
-  constexpr int64_t kSilentUs = 20'000'000;  // four heartbeats of 5 s
+  constexpr int64_t kTail = 2000;  // records per partition
   std::vector<PartitionStart> tail;
   std::map<int32_t, int64_t> last_offset;
   for (const auto& p : s.partitions) {
@@ -301,7 +300,8 @@ void StatusReader::read_camera_health(ClusterSnapshot& s, const std::string& top
   for (auto& [camera, h] : newest) {
     if (h.state == wire::CameraState::kRemoved) continue;
     const bool ended = h.state == wire::CameraState::kFinished || h.reason == wire::kStoppedReason;
-    s.camera_health.push_back({h, !ended && s.taken_us - h.updated_us > kSilentUs});
+    s.camera_health.push_back(
+        {h, !ended && s.taken_us - h.updated_us > int64_t{wire::kSilentAfterMs} * 1000});
   }
 }
 

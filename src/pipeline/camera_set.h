@@ -82,7 +82,7 @@ struct CameraFileRun {
   std::string path;
   IngestParams base;  // the command line's settings, under the file's
   std::string health_topic;
-  int heartbeat_ms = 5000;
+  int heartbeat_ms = wire::kHealthHeartbeatMs;
   int watch_ms = 1000;                     // how often the file's modification time is checked
   std::function<bool()> reload_requested;  // polled; true: read the file again (SIGHUP)
 };

@@ -175,7 +175,6 @@ Result<IngestStats> run_ingest(const IngestParams& p, std::stop_token stop,
     if (!*got) break;
     ++stats.frames_read;
     if (frame.gap_ms > 0) {
-      ++stats.reconnects;
       const auto missed =
           static_cast<int64_t>(static_cast<double>(frame.gap_ms) * published_fps / 1000.0);
       if (missed > 1) {

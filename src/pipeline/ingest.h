@@ -47,7 +47,6 @@ struct IngestStats {
   int64_t backpressure_waits = 0;
   double elapsed_s = 0;
   int64_t last_frame_us = 0;  // wall time of the last frame published
-  int64_t reconnects = 0;     // streams that dropped and came back
 };
 
 struct IngestHooks {

@@ -21,6 +21,11 @@ std::string_view camera_state_name(CameraState s);
 // The reason of a camera's last record when its ingest process stopped it (then nothing more
 // is expected from it, unlike a process that died).
 inline constexpr std::string_view kStoppedReason = "stopped";
+
+// Every camera's record is published again this often, changed or not; a camera without a
+// record for kSilentAfterMs has lost its ingest process.
+inline constexpr int kHealthHeartbeatMs = 5000;
+inline constexpr int kSilentAfterMs = 4 * kHealthHeartbeatMs;
 Result<CameraState> parse_camera_state(std::string_view name);
 
 struct CameraHealth {

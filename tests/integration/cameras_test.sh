@@ -38,13 +38,15 @@ while True:
 PY
 PIDS+=($!)
 
-cat >"$WORK/cameras.yaml" <<EOF
-defaults:
+# Both versions of the cameras file start with the same defaults and the same north camera.
+NORTH="defaults:
   fps: 5
   timeout_ms: 5000
 cameras:
   - id: north
-    source: rtsp://viewer:s3cret@127.0.0.1:$RTSP_PORT/north
+    source: rtsp://viewer:s3cret@127.0.0.1:$RTSP_PORT/north"
+cat >"$WORK/cameras.yaml" <<EOF
+$NORTH
   - id: silent
     source: rtsp://127.0.0.1:$SILENT_PORT/live
     reconnect: 1
@@ -120,12 +122,7 @@ echo "ok: north went RECONNECTING and came back UP; $(grep "camera 'north' lost"
 # 3. Changes at runtime: add a file camera, remove the silent one; north is left alone.
 north_reconnects=$(health north reconnects)
 cat >"$WORK/cameras.new" <<EOF
-defaults:
-  fps: 5
-  timeout_ms: 5000
-cameras:
-  - id: north
-    source: rtsp://viewer:s3cret@127.0.0.1:$RTSP_PORT/north
+$NORTH
   - id: clip
     source: $DATA/vtest.avi
     max_frames: 30
