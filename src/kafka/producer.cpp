@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -178,20 +179,44 @@ Status Producer::produce(const OutRecord& rec, DeliveryFn on_delivery) {
 }
 
 Status Producer::connect(const std::string& topic, int timeout_ms) {
+  auto partitions = topic_partitions(topic, timeout_ms);
+  if (!partitions) return partitions.error();
+  return ok_status();
+}
+
+Result<int32_t> Producer::topic_partitions(const std::string& topic, int timeout_ms) {
   std::unique_ptr<rd_kafka_topic_t, decltype(&rd_kafka_topic_destroy)> rkt(
       rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr), &rd_kafka_topic_destroy);
-  const rd_kafka_metadata_t* md = nullptr;
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, rkt.get(), &md, timeout_ms);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return make_error(ErrorCode::kKafka, fmt::format("cannot reach the Kafka cluster ({}): {}",
-                                                     rd_kafka_err2str(err), "check --brokers"));
+  // A topic created a moment ago (by this process or another) reaches each broker's metadata
+  // in its own time, and each request may go to another broker: ask again until the deadline.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    const rd_kafka_metadata_t* md = nullptr;
+    const rd_kafka_resp_err_t err = rd_kafka_metadata(
+        rk_.get(), 0, rkt.get(), &md, static_cast<int>(std::max<int64_t>(left.count(), 1)));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return make_error(ErrorCode::kKafka, fmt::format("cannot reach the Kafka cluster ({}): {}",
+                                                       rd_kafka_err2str(err), "check --brokers"));
+    }
+    MetadataPtr owned(md);
+    const rd_kafka_resp_err_t topic_err =
+        md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+    if (topic_err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topics[0].partition_cnt > 0)
+      return int32_t{md->topics[0].partition_cnt};
+    const bool settling = topic_err == RD_KAFKA_RESP_ERR_NO_ERROR ||
+                          topic_err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                          topic_err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+                          topic_err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+    if (!settling || std::chrono::steady_clock::now() + std::chrono::milliseconds(100) > deadline) {
+      return make_error(ErrorCode::kKafka, fmt::format("topic {} is not available: {}", topic,
+                                                       topic_err == RD_KAFKA_RESP_ERR_NO_ERROR
+                                                           ? "it has no partitions"
+                                                           : rd_kafka_err2str(topic_err)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  MetadataPtr owned(md);
-  if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return make_error(ErrorCode::kKafka, fmt::format("topic {} is not available: {}", topic,
-                                                     rd_kafka_err2str(md->topics[0].err)));
-  }
-  return ok_status();
 }
 
 Status Producer::flush(int timeout_ms) {

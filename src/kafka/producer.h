@@ -62,7 +62,10 @@ class Producer {
 
   // Connects and fetches the topic's metadata now, so the first record does not pay for it.
   // Fails when the cluster cannot be reached within timeout_ms or the topic does not exist.
+  // A topic created a moment ago is waited for until it is in the metadata of the broker asked.
   Status connect(const std::string& topic, int timeout_ms);
+  // The same, returning how many partitions the topic has.
+  Result<int32_t> topic_partitions(const std::string& topic, int timeout_ms);
 
   // Waits until every queued record is delivered or failed.
   Status flush(int timeout_ms);

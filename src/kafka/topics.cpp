@@ -79,7 +79,8 @@ Status ensure_topics(const KafkaConfig& config, const std::vector<std::string>& 
              fmt::format("{}", fmt::join(created, ", ")), resolved->partitions,
              resolved->replication_factor, resolved->min_insync_replicas);
   }
-  // Creation is asynchronous on a cluster: wait until every broker's metadata has the topics.
+  // Creation is asynchronous on a cluster: wait until the metadata has the topics. Other
+  // brokers may learn of them a moment later; Producer::connect waits for that where it asks.
   const int64_t deadline = mono_now_us() + int64_t{timeout_ms} * 1000;
   for (;;) {
     auto now = (*admin)->layout(timeout_ms);

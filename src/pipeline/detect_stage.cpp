@@ -16,7 +16,6 @@
 #include "common/bounded_queue.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "kafka/admin.h"
 #include "kafka/consumer.h"
 #include "kafka/partition_reader.h"
 #include "kafka/producer.h"
@@ -477,15 +476,10 @@ Status DetectStage::Impl::prepare_state_topic() {
                                       {{"retention.ms", "3600000"}, {"segment.bytes", "67108864"}});
       !s)
     return s;
-  auto admin = kafka::Admin::create(params_.kafka);
-  if (!admin) return admin.error();
-  auto layout = (*admin)->layout(30000);
-  if (!layout) return layout.error();
-  auto it = layout->topics.find(topic);
-  if (it == layout->topics.end() || it->second.partitions < 1)
-    return make_error(ErrorCode::kKafka, fmt::format("topic {} has no partitions", topic));
-  state_partitions_ = it->second.partitions;
-  return producer_->connect(topic, 30000);
+  auto partitions = producer_->topic_partitions(topic, 30000);
+  if (!partitions) return partitions.error();
+  state_partitions_ = *partitions;
+  return ok_status();
 }
 
 void DetectStage::Impl::restore_tracks(const std::vector<kafka::TopicPartition>& parts) {
