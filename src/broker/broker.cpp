@@ -56,6 +56,11 @@ Result<std::unique_ptr<DurableBroker>> DurableBroker::start(const BrokerConfig& 
       next_retention = now + retention_ms;
       const int deleted = topics->enforce_retention(wall_now_us() / 1000);
       if (deleted > 0) log_info("broker: retention deleted {} segment(s)", deleted);
+      if (const auto c = topics->compact(); c.segments_rewritten > 0) {
+        log_info(
+            "broker: compaction removed {} superseded record(s) from {} segment(s), {} -> {} bytes",
+            c.records_removed, c.segments_rewritten, c.bytes_before, c.bytes_after);
+      }
     }
   });
   return b;

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
+#include <string>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -43,6 +46,7 @@ std::string segment_name(int64_t base_offset, const char* ext) {
 struct PartitionLog::Segment {
   struct Entry {
     int64_t base_offset;
+    int64_t last_offset;
     int64_t position;
   };
   int64_t base_offset = 0;
@@ -93,6 +97,10 @@ Status PartitionLog::recover() {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir_, ec)) {
     const fs::path& p = entry.path();
+    if (p.extension() == ".cleaned") {  // compaction stopped before its swap: the original stays
+      fs::remove(p, ec);
+      continue;
+    }
     if (p.extension() != ".log") continue;
     try {
       bases.push_back(std::stoll(p.stem().string()));
@@ -118,11 +126,13 @@ Status PartitionLog::recover() {
     if (::fstat(seg->log.get(), &st) != 0) return io_error("stat", seg->log_path);
     const int64_t file_size = st.st_size;
     const bool active = i + 1 == bases.size();
-    if (seg->base_offset != expected) {
+    // Compaction may have emptied the tail of the previous segment: a gap, never an overlap.
+    if (seg->base_offset < expected) {
       return make_error(ErrorCode::kDecode,
                         fmt::format("segment '{}' starts at {} but the previous one ends at {}",
                                     seg->log_path.string(), seg->base_offset, expected));
     }
+    expected = seg->base_offset;
     int64_t pos = 0;
     std::vector<uint8_t> buf;
     uint8_t header[kBatchHeaderBytes];
@@ -131,7 +141,8 @@ Status PartitionLog::recover() {
       // A header that does not parse, or a batch that does not follow on, is where a torn
       // write begins (only the active segment's body is read and its CRC checked).
       auto hdr = parse_batch_header(header, static_cast<size_t>(file_size - pos));
-      if (!hdr || hdr->base_offset != expected) break;
+      // Rolled segments may have gaps left by compaction; the active one is never compacted.
+      if (!hdr || hdr->base_offset < expected || (active && hdr->base_offset != expected)) break;
       const auto total = static_cast<int64_t>(hdr->total_bytes());
       if (active) {
         buf.resize(static_cast<size_t>(total));
@@ -146,7 +157,7 @@ Status PartitionLog::recover() {
         commit = control_batch_is_commit(buf);
       }
       track_transaction(*hdr, hdr->base_offset, commit);
-      seg->entries.push_back({hdr->base_offset, pos});
+      seg->entries.push_back({hdr->base_offset, hdr->last_offset(), pos});
       if (hdr->producer_id >= 0 && hdr->base_sequence >= 0) {
         remember_producer(hdr->producer_id, hdr->producer_epoch, hdr->base_sequence,
                           hdr->last_offset_delta, hdr->base_offset);
@@ -280,7 +291,7 @@ Result<int64_t> PartitionLog::append(std::span<uint8_t> batch) {
     return s.error();
   KV_ASSERT(seg->entries.empty() || seg->entries.back().base_offset < base,
             "offsets in a log only grow");
-  seg->entries.push_back({base, seg->size});
+  seg->entries.push_back({base, base + h->last_offset_delta, seg->size});
   seg->size += static_cast<int64_t>(batch.size());
   seg->max_timestamp_ms = std::max(seg->max_timestamp_ms, h->max_timestamp);
   log_end_ = base + h->last_offset_delta + 1;
@@ -296,13 +307,6 @@ Result<int64_t> PartitionLog::append(std::span<uint8_t> batch) {
     if (Status s = flush_locked(); !s) return s.error();
   }
   return base;
-}
-
-const PartitionLog::Segment* PartitionLog::find_segment(int64_t offset) const {
-  auto it = std::upper_bound(
-      segments_.begin(), segments_.end(), offset,
-      [](int64_t o, const std::unique_ptr<Segment>& s) { return o < s->base_offset; });
-  return it == segments_.begin() ? nullptr : std::prev(it)->get();
 }
 
 Result<int64_t> PartitionLog::append_marker(int64_t producer_id, int16_t producer_epoch,
@@ -367,11 +371,24 @@ Result<std::vector<uint8_t>> PartitionLog::read(int64_t offset, size_t max_bytes
         fmt::format("{}: {} is outside [{}, {}]", kOutOfRangeText, offset, log_start_, log_end_));
   }
   if (offset == log_end_ || offset >= upto) return std::vector<uint8_t>{};
-  const Segment* seg = find_segment(offset);
-  if (seg == nullptr || seg->entries.empty()) return std::vector<uint8_t>{};
-  auto it = std::upper_bound(seg->entries.begin(), seg->entries.end(), offset,
-                             [](int64_t o, const Segment::Entry& e) { return o < e.base_offset; });
-  const size_t first = static_cast<size_t>(std::prev(it) - seg->entries.begin());
+  // The batch holding `offset`, or after a gap left by compaction the next one.
+  auto s = std::upper_bound(
+      segments_.begin(), segments_.end(), offset,
+      [](int64_t o, const std::unique_ptr<Segment>& seg) { return o < seg->base_offset; });
+  if (s != segments_.begin()) --s;
+  const Segment* seg = nullptr;
+  size_t first = 0;
+  for (; s != segments_.end(); ++s) {
+    auto it =
+        std::lower_bound((*s)->entries.begin(), (*s)->entries.end(), offset,
+                         [](const Segment::Entry& e, int64_t o) { return e.last_offset < o; });
+    if (it != (*s)->entries.end()) {
+      seg = s->get();
+      first = static_cast<size_t>(it - seg->entries.begin());
+      break;
+    }
+  }
+  if (seg == nullptr || seg->entries[first].base_offset >= upto) return std::vector<uint8_t>{};
   const int64_t start = seg->entries[first].position;
   int64_t end = start;
   for (size_t i = first; i < seg->entries.size(); ++i) {
@@ -448,6 +465,7 @@ Status PartitionLog::flush_locked() {
 
 int PartitionLog::enforce_retention(int64_t now_ms) {
   std::lock_guard lock(mu_);
+  if (!config_.delete_old) return 0;
   int deleted = 0;
   int64_t total = 0;
   for (const auto& s : segments_) total += s->size;
@@ -469,6 +487,200 @@ int PartitionLog::enforce_retention(int64_t now_ms) {
     ++deleted;
   }
   return deleted;
+}
+
+namespace {
+
+// The bytes of each batch of a rolled segment, read without the log's lock (see compact()).
+struct SegmentBatches {
+  std::vector<uint8_t> bytes;
+  std::vector<std::pair<size_t, size_t>> batches;  // [begin, end) in bytes
+};
+
+}  // namespace
+
+Result<PartitionLog::CompactStats> PartitionLog::compact() {
+  struct Plan {
+    Segment* seg;
+    int64_t size;
+    std::vector<Segment::Entry> entries;
+  };
+  std::vector<Plan> plans;
+  std::vector<AbortedTxn> aborted;
+  std::set<int64_t> keep_whole;  // base offsets of the producers' latest batches
+  {
+    std::lock_guard lock(mu_);
+    if (!config_.compact || segments_.size() < 2) return CompactStats{};
+    int64_t lso = log_end_;
+    for (const auto& [pid, first] : open_txns_) lso = std::min(lso, first);
+    for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+      Segment* seg = segments_[i].get();
+      // Next segment's base: everything here lies below it.
+      if (segments_[i + 1]->base_offset > lso) break;
+      plans.push_back({seg, seg->size, seg->entries});
+    }
+    if (plans.empty() || segments_[plans.size()]->base_offset <= cleaned_upto_)
+      return CompactStats{};
+    aborted = aborted_;
+    for (const auto& [pid, st] : producers_) {
+      for (const ProducerBatch& b : st.recent) keep_whole.insert(b.base_offset);
+    }
+  }
+  const int64_t cleanable_end = [&] {
+    std::lock_guard lock(mu_);
+    return segments_[plans.size()]->base_offset;
+  }();
+  const auto is_aborted = [&](const BatchHeader& h) {
+    if (!h.is_transactional() || h.is_control()) return false;
+    return std::any_of(aborted.begin(), aborted.end(), [&](const AbortedTxn& a) {
+      return a.producer_id == h.producer_id && h.base_offset >= a.first_offset &&
+             h.base_offset <= a.last_offset;
+    });
+  };
+
+  // Rolled segments do not change under us: only this thread rewrites or deletes them. One
+  // segment at a time is in memory.
+  const auto load = [&](const Plan& plan) -> Result<SegmentBatches> {
+    SegmentBatches d;
+    d.bytes.resize(static_cast<size_t>(plan.size));
+    if (!pread_exact(plan.seg->log.get(), d.bytes.data(), d.bytes.size(), 0))
+      return io_error("reading", plan.seg->log_path);
+    for (size_t e = 0; e < plan.entries.size(); ++e) {
+      const auto begin = static_cast<size_t>(plan.entries[e].position);
+      const auto end = e + 1 < plan.entries.size()
+                           ? static_cast<size_t>(plan.entries[e + 1].position)
+                           : d.bytes.size();
+      d.batches.emplace_back(begin, end);
+    }
+    return d;
+  };
+
+  // Pass 1: the newest offset of each key.
+  std::unordered_map<std::string, int64_t> newest;
+  for (const Plan& plan : plans) {
+    auto d = load(plan);
+    if (!d) return d.error();
+    for (const auto& [begin, end] : d->batches) {
+      const std::span<const uint8_t> batch(d->bytes.data() + begin, end - begin);
+      auto h = parse_batch_header(batch);
+      if (!h) return h.error();
+      if (h->is_control() || is_aborted(*h)) continue;
+      auto records = batch_records(batch);
+      if (!records) continue;  // compressed: kept whole, and it supersedes nothing
+      for (const RecordView& r : *records) {
+        if (!r.key) continue;
+        newest[std::string(r.key->begin(), r.key->end())] = h->base_offset + r.offset_delta;
+      }
+    }
+  }
+
+  // Pass 2: each segment rewritten without what is superseded, into <name>.cleaned.
+  CompactStats stats;
+  struct Cleaned {
+    size_t plan;
+    fs::path log_tmp;
+    fs::path index_tmp;
+    std::vector<Segment::Entry> entries;
+    int64_t size;
+  };
+  std::vector<Cleaned> cleaned;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    auto loaded = load(plans[i]);
+    if (!loaded) return loaded.error();
+    const SegmentBatches& d = *loaded;
+    std::vector<uint8_t> out;
+    std::vector<Segment::Entry> entries;
+    int64_t removed = 0;
+    for (const auto& [begin, end] : d.batches) {
+      const std::span<const uint8_t> batch(d.bytes.data() + begin, end - begin);
+      auto h = parse_batch_header(batch);
+      if (!h) return h.error();
+      std::vector<uint8_t> rebuilt;
+      std::span<const uint8_t> keep = batch;
+      if (!h->is_control() && keep_whole.count(h->base_offset) == 0) {
+        if (is_aborted(*h)) {
+          removed += h->record_count;
+          continue;
+        }
+        auto records = batch_records(batch);
+        if (records) {
+          std::vector<RecordView> kept;
+          for (const RecordView& r : *records) {
+            const auto it =
+                r.key ? newest.find(std::string(r.key->begin(), r.key->end())) : newest.end();
+            const bool superseded =
+                it != newest.end() && it->second != h->base_offset + r.offset_delta;
+            if (!superseded) kept.push_back(r);
+          }
+          removed += static_cast<int64_t>(records->size() - kept.size());
+          if (kept.empty()) continue;
+          if (kept.size() < records->size()) {
+            rebuilt = rebuild_batch(batch, kept);
+            keep = rebuilt;
+          }
+        }
+      }
+      entries.push_back({h->base_offset, h->last_offset(), static_cast<int64_t>(out.size())});
+      out.insert(out.end(), keep.begin(), keep.end());
+    }
+    stats.bytes_before += plans[i].size;
+    if (removed == 0) {
+      stats.bytes_after += plans[i].size;
+      continue;
+    }
+    stats.records_removed += removed;
+    stats.bytes_after += static_cast<int64_t>(out.size());
+    Cleaned c{i, plans[i].seg->log_path.string() + ".cleaned",
+              plans[i].seg->index_path.string() + ".cleaned", std::move(entries),
+              static_cast<int64_t>(out.size())};
+    std::vector<uint8_t> index_bytes(c.entries.size() * 8);
+    for (size_t e = 0; e < c.entries.size(); ++e) {
+      store_be32(&index_bytes[e * 8],
+                 static_cast<uint32_t>(c.entries[e].base_offset - plans[i].seg->base_offset));
+      store_be32(&index_bytes[e * 8 + 4], static_cast<uint32_t>(c.entries[e].position));
+    }
+    for (const auto& [path, bytes] : {std::pair{&c.log_tmp, &out}, {&c.index_tmp, &index_bytes}}) {
+      File f(::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      if (f.get() < 0) return io_error("creating", *path);
+      if (Status st = write_file(f.get(), bytes->data(), bytes->size(), *path); !st)
+        return st.error();
+      if (::fdatasync(f.get()) != 0) return io_error("syncing", *path);
+    }
+    cleaned.push_back(std::move(c));
+  }
+
+  // The swap, under the lock: each rename is atomic, so a crash leaves every segment either
+  // as it was or cleaned.
+  {
+    std::lock_guard lock(mu_);
+    std::vector<const Segment*> emptied;
+    for (Cleaned& c : cleaned) {
+      Segment* seg = plans[c.plan].seg;
+      std::error_code ec;
+      fs::rename(c.log_tmp, seg->log_path, ec);
+      if (ec)
+        return make_error(ErrorCode::kIo,
+                          fmt::format("renaming '{}': {}", c.log_tmp.string(), ec.message()));
+      fs::rename(c.index_tmp, seg->index_path, ec);  // rebuilt at open anyway
+      seg->log = File(::open(seg->log_path.c_str(), O_RDWR | O_CLOEXEC));
+      if (seg->log.get() < 0) return io_error("opening", seg->log_path);
+      seg->index = File(::open(seg->index_path.c_str(), O_RDWR | O_CLOEXEC));
+      seg->entries = std::move(c.entries);
+      seg->size = c.size;
+      ++stats.segments_rewritten;
+      if (seg->entries.empty() && seg != segments_.front().get()) emptied.push_back(seg);
+    }
+    for (const Segment* seg : emptied) {
+      std::error_code ec;
+      fs::remove(seg->log_path, ec);
+      fs::remove(seg->index_path, ec);
+      std::erase_if(segments_, [&](const std::unique_ptr<Segment>& s) { return s.get() == seg; });
+    }
+    File dirfd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dirfd.get() >= 0) ::fsync(dirfd.get());
+    cleaned_upto_ = cleanable_end;
+  }
+  return stats;
 }
 
 }  // namespace kv::broker

@@ -24,6 +24,10 @@ struct LogConfig {
   // before it is acknowledged, so it survives a crash of the broker process at any setting;
   // this interval bounds what a crash of the machine itself can lose.
   int64_t flush_interval_ms = 1000;
+  // cleanup.policy: "delete" applies the retention limits above; "compact" keeps, of the
+  // records in rolled segments, only the newest one of each key (see compact()).
+  bool delete_old = true;
+  bool compact = false;
 };
 
 // Lifecycle: open() recovers the directory (validating the tail, truncating a torn write) ->
@@ -85,8 +89,27 @@ class PartitionLog {
   void set_config(const LogConfig& config);
 
   // Deletes whole segments beyond the retention limits, never the active one; the log start
-  // moves to the first remaining segment. Returns the number of segments deleted.
+  // moves to the first remaining segment. Returns the number of segments deleted. Does
+  // nothing unless the cleanup policy includes "delete".
   int enforce_retention(int64_t now_ms);
+
+  // Log compaction, as Kafka's cleaner does it, for a cleanup policy with "compact". Rolled
+  // segments wholly below the last stable offset are rewritten keeping, of the keyed records
+  // there, only the newest of each key; records of aborted transactions go too. Offsets never
+  // change: a fetch in a gap gets the next batch. Kept as they are: the active segment,
+  // records without a key, tombstones that are the newest of their key, transaction
+  // markers, compressed batches (not decoded here) and each idempotent producer's latest
+  // batches (the duplicate check needs them after a restart). Runs only when segments rolled
+  // since the last pass. A segment left empty is removed (the first one stays, empty, to keep
+  // the log start). The batches are read and the new files written without the lock; they are
+  // swapped in under it. compact() and enforce_retention() must be called from one thread.
+  struct CompactStats {
+    int segments_rewritten = 0;
+    int64_t records_removed = 0;
+    int64_t bytes_before = 0;
+    int64_t bytes_after = 0;
+  };
+  Result<CompactStats> compact();
 
  private:
   struct Segment;
@@ -107,7 +130,6 @@ class PartitionLog {
   Status recover();
   Status roll(int64_t base_offset);
   Status flush_locked();
-  const Segment* find_segment(int64_t offset) const;
 
   const std::filesystem::path dir_;
   LogConfig config_;  // guarded by mu_
@@ -116,6 +138,7 @@ class PartitionLog {
   int64_t log_start_ = 0;
   int64_t log_end_ = 0;
   int64_t truncated_bytes_ = 0;
+  int64_t cleaned_upto_ = -1;  // compact() has seen the rolled segments up to this offset
   int64_t last_flush_ms_ = 0;
   bool dirty_ = false;
   std::map<int64_t, ProducerState> producers_;  // rebuilt from batch headers at open

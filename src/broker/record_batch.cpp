@@ -118,6 +118,63 @@ std::optional<bool> control_batch_is_commit(std::span<const uint8_t> batch) {
   return type == 1;
 }
 
+Result<std::vector<RecordView>> batch_records(std::span<const uint8_t> batch) {
+  auto h = parse_batch_header(batch);
+  if (!h) return h.error();
+  if ((h->attributes & kCompressionMask) != 0)
+    return make_error(ErrorCode::kInvalidArgument, "the batch is compressed");
+  const std::span<const uint8_t> b = batch.subspan(0, h->total_bytes());
+  std::vector<RecordView> out;
+  out.reserve(static_cast<size_t>(h->record_count));
+  size_t pos = kBatchHeaderBytes;
+  const auto bad = [&](const char* what) {
+    return make_error(ErrorCode::kDecode, fmt::format("record {} of the batch at offset {}: {}",
+                                                      out.size(), h->base_offset, what));
+  };
+  while (pos < b.size()) {
+    RecordView r;
+    r.begin = pos;
+    auto length = get_varint(b, pos);
+    if (!length || *length < 1 || *length > static_cast<int64_t>(b.size() - pos))
+      return bad("bad length");
+    r.end = pos + static_cast<size_t>(*length);
+    const std::span<const uint8_t> rec = b.subspan(0, r.end);
+    ++pos;  // attributes
+    auto ts_delta = get_varint(rec, pos);
+    auto offset_delta = get_varint(rec, pos);
+    auto key_len = get_varint(rec, pos);
+    if (!ts_delta || !offset_delta || !key_len || *offset_delta < 0 ||
+        *offset_delta > h->last_offset_delta || *key_len < -1 ||
+        *key_len > static_cast<int64_t>(rec.size() - pos))
+      return bad("bad fields");
+    r.offset_delta = static_cast<int32_t>(*offset_delta);
+    if (*key_len >= 0) {
+      r.key = rec.subspan(pos, static_cast<size_t>(*key_len));
+      pos += static_cast<size_t>(*key_len);
+    }
+    auto value_len = get_varint(rec, pos);
+    if (!value_len || *value_len < -1 || *value_len > static_cast<int64_t>(rec.size() - pos))
+      return bad("bad value length");
+    if (*value_len >= 0) r.value = rec.subspan(pos, static_cast<size_t>(*value_len));
+    out.push_back(r);
+    pos = r.end;
+  }
+  if (static_cast<int32_t>(out.size()) != h->record_count) return bad("count mismatch");
+  return out;
+}
+
+std::vector<uint8_t> rebuild_batch(std::span<const uint8_t> batch,
+                                   const std::vector<RecordView>& keep) {
+  std::vector<uint8_t> out(batch.begin(), batch.begin() + kBatchHeaderBytes);
+  for (const RecordView& r : keep)
+    out.insert(out.end(), batch.begin() + r.begin, batch.begin() + r.end);
+  uint8_t* p = out.data();
+  store_be32(p + 8, static_cast<uint32_t>(out.size() - kBatchLengthFieldEnd));
+  store_be32(p + 57, static_cast<uint32_t>(keep.size()));
+  store_be32(p + 17, crc32c(std::span<const uint8_t>(out).subspan(21)));
+  return out;
+}
+
 void set_base_offset(std::span<uint8_t> batch, int64_t base_offset) {
   store_be64(batch.data(), static_cast<uint64_t>(base_offset));
 }

@@ -57,6 +57,25 @@ std::vector<uint8_t> make_control_batch(int64_t producer_id, int16_t producer_ep
 // it cannot be read or is of another control type.
 std::optional<bool> control_batch_is_commit(std::span<const uint8_t> batch);
 
+// One record of an uncompressed batch, as compaction sees it: where it lies in the batch, its
+// offset delta, its key and its value (nullopt: null; a null value is a tombstone).
+struct RecordView {
+  size_t begin = 0;  // the record's length varint
+  size_t end = 0;    // one past its last byte
+  int32_t offset_delta = 0;
+  std::optional<std::span<const uint8_t>> key;
+  std::optional<std::span<const uint8_t>> value;
+};
+inline constexpr int16_t kCompressionMask = 0x07;
+// The records of an uncompressed batch; an error if the batch is compressed or a record runs
+// past the batch or its count disagrees with the header.
+Result<std::vector<RecordView>> batch_records(std::span<const uint8_t> batch);
+// A copy of `batch` holding only `keep` (records of it, in order): the header's base offset,
+// last offset delta, timestamps and producer fields stay, so every offset is kept; the record
+// count, length and CRC are rewritten.
+std::vector<uint8_t> rebuild_batch(std::span<const uint8_t> batch,
+                                   const std::vector<RecordView>& keep);
+
 // Big-endian helpers shared by the storage and protocol code.
 inline uint32_t load_be32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |

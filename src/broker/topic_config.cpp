@@ -42,12 +42,31 @@ std::optional<int64_t> parse_int(const std::string& s) {
 
 }  // namespace
 
+std::optional<CleanupPolicy> parse_cleanup_policy(const std::string& value) {
+  CleanupPolicy out{.compact = false, .remove = false};
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(',', start);
+    if (comma == std::string::npos) comma = value.size();
+    const std::string item = value.substr(start, comma - start);
+    if (item == "compact") {
+      out.compact = true;
+    } else if (item == "delete") {
+      out.remove = true;
+    } else {
+      return std::nullopt;
+    }
+    start = comma + 1;
+  }
+  return out;
+}
+
 Status validate_override(const std::string& name, const std::string& value) {
   if (name == kCleanupPolicy) {
-    if (value == "delete") return ok_status();
+    if (parse_cleanup_policy(value)) return ok_status();
     return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("cleanup.policy '{}' is not supported (only 'delete': this "
-                                  "broker does not compact logs)",
+                      fmt::format("invalid value '{}' for cleanup.policy: expected 'delete', "
+                                  "'compact' or 'compact,delete'",
                                   value));
   }
   const Known* k = find_known(name);
@@ -74,6 +93,12 @@ LogConfig apply_overrides(const LogConfig& defaults, const TopicOverrides& overr
     const auto v = parse_int(value);
     if (k != nullptr && v) out.*(k->field) = *v;
   }
+  if (auto it = overrides.find(kCleanupPolicy); it != overrides.end()) {
+    if (auto policy = parse_cleanup_policy(it->second)) {
+      out.compact = policy->compact;
+      out.delete_old = policy->remove;
+    }
+  }
   return out;
 }
 
@@ -81,7 +106,9 @@ std::vector<ConfigEntry> describe_topic_config(const LogConfig& defaults,
                                                const TopicOverrides& overrides) {
   const LogConfig effective = apply_overrides(defaults, overrides);
   std::vector<ConfigEntry> out;
-  out.push_back({kCleanupPolicy, "delete", overrides.count(kCleanupPolicy) == 0});
+  auto policy = overrides.find(kCleanupPolicy);
+  out.push_back({kCleanupPolicy, policy == overrides.end() ? "delete" : policy->second,
+                 policy == overrides.end()});
   for (const Known& k : kKnown) {
     out.push_back({k.name, std::to_string(effective.*(k.field)), overrides.count(k.name) == 0});
   }

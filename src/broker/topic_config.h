@@ -17,9 +17,16 @@ namespace kv::broker {
 using TopicOverrides = std::map<std::string, std::string>;
 
 // Implemented topic configs: retention.ms, retention.bytes, segment.bytes, flush.ms and
-// cleanup.policy (only "delete"). Any other name, or a value out of range, is an error whose
-// message names the config and the reason.
+// cleanup.policy ("delete", "compact" or both, comma-separated as in Kafka). Any other name, or a
+// value out of range, is an error whose message names the config and the reason.
 Status validate_override(const std::string& name, const std::string& value);
+
+struct CleanupPolicy {
+  bool compact;
+  bool remove;  // "delete": retention by time and size
+};
+// nullopt for anything but a comma-separated list of "compact" and "delete".
+std::optional<CleanupPolicy> parse_cleanup_policy(const std::string& value);
 
 // `defaults` with the overrides applied. The overrides must have been validated.
 LogConfig apply_overrides(const LogConfig& defaults, const TopicOverrides& overrides);

@@ -215,4 +215,28 @@ int TopicStore::enforce_retention(int64_t now_ms) {
   return deleted;
 }
 
+PartitionLog::CompactStats TopicStore::compact() {
+  std::vector<std::pair<std::string, std::shared_ptr<PartitionLog>>> logs;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [name, topic] : topics_) {
+      for (size_t p = 0; p < topic.logs.size(); ++p)
+        logs.emplace_back(fmt::format("{}-{}", name, p), topic.logs[p]);
+    }
+  }
+  PartitionLog::CompactStats total;
+  for (const auto& [name, log] : logs) {
+    auto s = log->compact();
+    if (!s) {
+      log_error("broker: compacting {}: {}", name, s.error().message);
+      continue;
+    }
+    total.segments_rewritten += s->segments_rewritten;
+    total.records_removed += s->records_removed;
+    total.bytes_before += s->bytes_before;
+    total.bytes_after += s->bytes_after;
+  }
+  return total;
+}
+
 }  // namespace kv::broker

@@ -49,6 +49,10 @@ class TopicStore {
 
   // Applies retention to every partition; returns the number of segments deleted.
   int enforce_retention(int64_t now_ms);
+  // Compacts every partition of the topics whose cleanup policy includes "compact" (see
+  // PartitionLog::compact; the store's lock is not held while a log is compacted). Call it from
+  // the thread that calls enforce_retention. A partition that fails is logged and skipped.
+  PartitionLog::CompactStats compact();
 
  private:
   struct Topic {

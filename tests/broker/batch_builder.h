@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,52 @@ inline std::vector<uint8_t> make_batch(int records, int64_t ts_ms, size_t value_
   b[52] = static_cast<uint8_t>(epoch);
   store_be32(&b[53], static_cast<uint32_t>(base_sequence));
   store_be32(&b[57], static_cast<uint32_t>(records));
+  b.insert(b.end(), body.begin(), body.end());
+  store_be32(&b[17], crc32c(std::span<const uint8_t>(b).subspan(21)));
+  return b;
+}
+
+struct TestRecord {
+  std::optional<std::string> key;    // nullopt: no key
+  std::optional<std::string> value;  // nullopt: a tombstone
+};
+
+// One batch of these records, offsets deltas 0..n-1; transactional if asked.
+inline std::vector<uint8_t> make_keyed_batch(const std::vector<TestRecord>& records, int64_t ts_ms,
+                                             int64_t producer_id = -1, int16_t epoch = -1,
+                                             int32_t base_sequence = -1,
+                                             bool transactional = false) {
+  std::vector<uint8_t> body;
+  for (size_t i = 0; i < records.size(); ++i) {
+    std::vector<uint8_t> rec;
+    rec.push_back(0);
+    put_varlong(rec, static_cast<int64_t>(i));
+    put_varlong(rec, static_cast<int64_t>(i));
+    for (const auto* field : {&records[i].key, &records[i].value}) {
+      if (!*field) {
+        put_varlong(rec, -1);
+      } else {
+        put_varlong(rec, static_cast<int64_t>((*field)->size()));
+        rec.insert(rec.end(), (*field)->begin(), (*field)->end());
+      }
+    }
+    put_varlong(rec, 0);
+    put_varlong(body, static_cast<int64_t>(rec.size()));
+    body.insert(body.end(), rec.begin(), rec.end());
+  }
+  const auto n = static_cast<int64_t>(records.size());
+  std::vector<uint8_t> b(kBatchHeaderBytes, 0);
+  store_be32(&b[8], static_cast<uint32_t>(kBatchHeaderBytes - kBatchLengthFieldEnd + body.size()));
+  b[16] = 2;
+  b[22] = transactional ? 0x10 : 0;
+  store_be32(&b[23], static_cast<uint32_t>(n - 1));
+  store_be64(&b[27], static_cast<uint64_t>(ts_ms));
+  store_be64(&b[35], static_cast<uint64_t>(ts_ms + n - 1));
+  store_be64(&b[43], static_cast<uint64_t>(producer_id));
+  b[51] = static_cast<uint8_t>(static_cast<uint16_t>(epoch) >> 8);
+  b[52] = static_cast<uint8_t>(epoch);
+  store_be32(&b[53], static_cast<uint32_t>(base_sequence));
+  store_be32(&b[57], static_cast<uint32_t>(n));
   b.insert(b.end(), body.begin(), body.end());
   store_be32(&b[17], crc32c(std::span<const uint8_t>(b).subspan(21)));
   return b;

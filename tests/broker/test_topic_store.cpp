@@ -18,9 +18,14 @@ TEST(TopicConfig, ValidatesNamesAndValues) {
   EXPECT_TRUE(validate_override("retention.ms", "-1").ok());
   EXPECT_TRUE(validate_override("retention.bytes", "1048576").ok());
   EXPECT_TRUE(validate_override("cleanup.policy", "delete").ok());
-  Status compact = validate_override("cleanup.policy", "compact");
-  ASSERT_FALSE(compact.ok());
-  EXPECT_NE(compact.error().message.find("compact"), std::string::npos);
+  EXPECT_TRUE(validate_override("cleanup.policy", "compact").ok());
+  EXPECT_TRUE(validate_override("cleanup.policy", "compact,delete").ok());
+  EXPECT_TRUE(validate_override("cleanup.policy", "delete,compact").ok());
+  for (const char* bad : {"", "compacted", "compact,", "compact;delete"}) {
+    Status s = validate_override("cleanup.policy", bad);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.error().message.find("cleanup.policy"), std::string::npos);
+  }
   Status unknown = validate_override("retention.minutes", "5");
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.error().message.find("retention.minutes"), std::string::npos);
@@ -48,6 +53,24 @@ TEST(TopicConfig, OverridesReplaceDefaultsAndAreDescribed) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+TEST(TopicConfig, CleanupPolicyChoosesCompactionAndRetention) {
+  const LogConfig plain = apply_overrides(LogConfig{}, {});
+  EXPECT_TRUE(plain.delete_old);
+  EXPECT_FALSE(plain.compact);
+  const LogConfig compact = apply_overrides(LogConfig{}, {{"cleanup.policy", "compact"}});
+  EXPECT_FALSE(compact.delete_old);
+  EXPECT_TRUE(compact.compact);
+  const LogConfig both = apply_overrides(LogConfig{}, {{"cleanup.policy", "compact,delete"}});
+  EXPECT_TRUE(both.delete_old);
+  EXPECT_TRUE(both.compact);
+  for (const ConfigEntry& e : describe_topic_config(LogConfig{}, {{"cleanup.policy", "compact"}})) {
+    if (e.name == "cleanup.policy") {
+      EXPECT_EQ(e.value, "compact");
+      EXPECT_FALSE(e.is_default);
+    }
+  }
 }
 
 class TopicStoreTest : public ::testing::Test {
