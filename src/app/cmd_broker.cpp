@@ -169,7 +169,8 @@ void add_broker_command(CLI::App& app, Action& action) {
                   "any setting; this bounds what a power loss can")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, INT64_MAX));
-  cmd->add_option("--retention-check-ms", o->retention_check_ms, "How often retention runs")
+  cmd->add_option("--retention-check-ms", o->retention_check_ms,
+                  "How often retention and compaction (topics with cleanup.policy=compact) run")
       ->capture_default_str()
       ->check(CLI::Range(10, 3600000));
   cmd->callback([o, &action] { action = [o] { return run_broker(*o); }; });

@@ -470,10 +470,12 @@ void DetectStage::Impl::abort_and_rewind(const std::vector<kafka::TopicPartition
 
 Status DetectStage::Impl::prepare_state_topic() {
   const std::string& topic = params_.state_topic;
-  // Only the newest state per camera matters, and none older than the restore window: an
-  // hour of it is kept (a cluster may make the topic compacted as well; docs/tracking.md).
+  // Only the newest state per camera matters, and none older than the restore window: the
+  // topic is compacted by camera, and nothing older than an hour is kept (docs/tracking.md).
   if (Status s = kafka::ensure_topics(params_.kafka, {topic}, params_.topics, 30000,
-                                      {{"retention.ms", "3600000"}, {"segment.bytes", "67108864"}});
+                                      {{"cleanup.policy", "compact,delete"},
+                                       {"retention.ms", "3600000"},
+                                       {"segment.bytes", "16777216"}});
       !s)
     return s;
   auto partitions = producer_->topic_partitions(topic, 30000);

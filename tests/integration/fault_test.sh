@@ -16,7 +16,11 @@ scenario="${FAULT_SCENARIO:?}"
 mode="${FAULT_MODE:-alo}"
 require_file "$MODEL_ONNX"
 require_file "$DATA/vtest.avi"
-start_broker
+if [ "$scenario" = track ]; then
+  start_broker durable --retention-check-ms 500  # compaction of tracker_state runs often
+else
+  start_broker
+fi
 
 EOS_FLAGS=()
 AUDIT_FLAGS=()
@@ -206,6 +210,16 @@ PY
     "$KV" sink --brokers "$BROKERS" --topic detections -o "$WORK/results.jsonl" >"$WORK/sink.log" 2>&1 &
     SINK=$!
     PIDS+=($SINK)
+    # The tracker state topic as the detect stage creates it, compacted, but in 64 KiB segments
+    # (about a dozen states each), so that the broker compacts it during the run and the member
+    # taking over restores from a compacted log.
+    /usr/bin/python3 - "$BROKERS" <<'PY' || fail "could not create tracker_state"
+import sys
+from kafka.admin import KafkaAdminClient, NewTopic
+admin = KafkaAdminClient(bootstrap_servers=sys.argv[1])
+admin.create_topics([NewTopic("tracker_state", 4, 1, topic_configs={
+    "cleanup.policy": "compact,delete", "retention.ms": "3600000", "segment.bytes": "65536"})])
+PY
     declare -A MPORT
     for name in a b; do
       MPORT[$name]=$(free_port)
@@ -250,6 +264,9 @@ PY
     audit_until $((2 * frames)) 180
     grep -q "tracker state of [1-9][0-9]* camera(s) restored" "$WORK/detect-$survivor.log" ||
       fail "the surviving member restored no tracker state"
+    awk '/compaction removed/ {n += $6; p++} END {printf "broker compaction: %d superseded tracker states removed in %d passes\n", n, p}' "$WORK/broker.log"
+    grep -q "compaction removed [1-9][0-9]* superseded record(s)" "$WORK/broker.log" ||
+      fail "the broker never compacted tracker_state"
     wait_results lobby "$frames"
     sleep 1
     kill -TERM "$SINK"
