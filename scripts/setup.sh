@@ -14,6 +14,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libsqlite3-dev           # kvision store
   libyaml-cpp-dev          # kvision ingest --cameras FILE
+  ffmpeg                   # ffprobe checks the clips kvision clip writes (H.264 through OpenCV and libx264)
   # a real RTSP server for the camera tests (tests/integration/rtsp_server.py)
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-ugly gstreamer1.0-libav

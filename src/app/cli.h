@@ -80,5 +80,6 @@ void add_status_command(CLI::App& app, Action& action);
 void add_store_command(CLI::App& app, Action& action);  // store and query
 void add_alert_command(CLI::App& app, Action& action);
 void add_web_command(CLI::App& app, Action& action);
+void add_clip_command(CLI::App& app, Action& action);
 
 }  // namespace kv::app

@@ -384,13 +384,19 @@ Response list_offsets(HandlerContext& ctx, const RequestHeader& h, Reader& in) {
         w.i64(-1);
         w.i64(-1);
       } else {
+        // -2 earliest, -1 latest; a time asks for the first offset at or after it (-1 and
+        // timestamp -1 when there is none).
+        PartitionLog::TimedOffset found;
+        if (timestamp == -2) {
+          found.offset = log->log_start_offset();
+        } else if (timestamp == -1) {
+          found.offset = read_committed ? log->last_stable_offset() : log->log_end_offset();
+        } else {
+          found = log->offset_for_timestamp(timestamp);
+        }
         w.i16(0);
-        w.i64(-1);
-        // -2 earliest, -1 latest; a time asks for the first offset at or after it.
-        w.i64(timestamp == -2 ? log->log_start_offset()
-              : timestamp == -1
-                  ? (read_committed ? log->last_stable_offset() : log->log_end_offset())
-                  : log->offset_for_timestamp(timestamp));
+        w.i64(found.timestamp_ms);
+        w.i64(found.offset);
       }
       if (v >= 4) w.i32(0);
     }

@@ -418,17 +418,18 @@ void PartitionLog::remember_producer(int64_t pid, int16_t epoch, int32_t first_s
   if (st.recent.size() > kProducerWindow) st.recent.pop_front();
 }
 
-int64_t PartitionLog::offset_for_timestamp(int64_t timestamp_ms) const {
+PartitionLog::TimedOffset PartitionLog::offset_for_timestamp(int64_t timestamp_ms) const {
   std::lock_guard lock(mu_);
   for (const auto& seg : segments_) {
     if (seg->max_timestamp_ms < timestamp_ms) continue;
     uint8_t header[kBatchHeaderBytes];
     for (const Segment::Entry& e : seg->entries) {
       if (!pread_exact(seg->log.get(), header, sizeof header, e.position)) break;
-      if (static_cast<int64_t>(load_be64(header + 35)) >= timestamp_ms) return e.base_offset;
+      const auto max_ts = static_cast<int64_t>(load_be64(header + 35));
+      if (max_ts >= timestamp_ms) return {e.base_offset, max_ts};
     }
   }
-  return log_end_;
+  return {};
 }
 
 int64_t PartitionLog::log_start_offset() const {

@@ -73,9 +73,14 @@ class PartitionLog {
   // Producers with a transaction open here, with their epoch.
   std::vector<std::pair<int64_t, int16_t>> open_transactions() const;
 
-  // The base offset of the first batch whose newest timestamp is at or after timestamp_ms (a
-  // batch-level answer: earlier records of that batch come too); the log end if none.
-  int64_t offset_for_timestamp(int64_t timestamp_ms) const;
+  // The base offset of the first batch whose newest timestamp is at or after timestamp_ms,
+  // with that timestamp (a batch-level answer: earlier records of that batch come too);
+  // {-1, -1} if there is none, as Kafka answers ListOffsets.
+  struct TimedOffset {
+    int64_t offset = -1;
+    int64_t timestamp_ms = -1;
+  };
+  TimedOffset offset_for_timestamp(int64_t timestamp_ms) const;
 
   int64_t log_start_offset() const;
   int64_t log_end_offset() const;

@@ -1,7 +1,10 @@
 #include "common/units.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <string>
 
 #include <fmt/format.h>
@@ -75,6 +78,65 @@ Result<int64_t> parse_size(std::string_view text) {
   }
   if (amount * scale > kLargest) return invalid(fmt::format("'{}' is too large", text));
   return static_cast<int64_t>(amount * scale);
+}
+
+Result<int64_t> parse_time_ms(std::string_view text) {
+  const std::string_view t = trim(text);
+  const auto bad = [&] {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("'{}' is not a time: give ISO-8601 in UTC, like "
+                                  "2026-12-03T13:40:00Z, or milliseconds since the epoch",
+                                  text));
+  };
+  if (!t.empty() && t.find_first_not_of("0123456789") == std::string_view::npos) {
+    int64_t ms = 0;
+    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), ms);
+    if (ec != std::errc() || ptr != t.data() + t.size()) return bad();
+    return ms;
+  }
+  // YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|+00:00]
+  const std::string s(t);
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, consumed = 0;
+  char sep = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%c%2d:%2d%n", &year, &month, &day, &sep, &hour, &minute,
+                  &consumed) != 6 ||
+      (sep != 'T' && sep != ' '))
+    return bad();
+  size_t pos = static_cast<size_t>(consumed);
+  double seconds = 0;
+  if (pos < s.size() && s[pos] == ':') {
+    size_t end = pos + 1;
+    while (end < s.size() && (std::isdigit(static_cast<unsigned char>(s[end])) || s[end] == '.'))
+      ++end;
+    if (end == pos + 1) return bad();
+    auto [ptr, ec] = std::from_chars(s.data() + pos + 1, s.data() + end, seconds);
+    if (ec != std::errc() || ptr != s.data() + end || seconds >= 61) return bad();
+    pos = end;
+  }
+  const std::string_view zone = std::string_view(s).substr(pos);
+  if (zone != "Z" && zone != "+00:00" && !zone.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("'{}': give the time in UTC (ending in Z or +00:00)", text));
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59) return bad();
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  const time_t secs = timegm(&tm);
+  if (tm.tm_mday != day) return bad();  // 31 February and the like roll over
+  return static_cast<int64_t>(secs) * 1000 + static_cast<int64_t>(std::llround(seconds * 1000));
+}
+
+std::string format_time_ms(int64_t ms) {
+  const time_t secs = static_cast<time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     static_cast<int>(ms - static_cast<int64_t>(secs) * 1000));
 }
 
 }  // namespace kv

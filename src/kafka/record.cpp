@@ -25,6 +25,10 @@ std::string_view Message::key() const {
              : std::string_view(static_cast<const char*>(raw_->key), raw_->key_len);
 }
 
+int64_t Message::timestamp_ms() const {
+  return rd_kafka_message_timestamp(raw_.get(), nullptr);
+}
+
 std::span<const uint8_t> Message::value() const {
   return {static_cast<const uint8_t*>(raw_->payload), raw_->len};
 }

@@ -34,6 +34,9 @@ class Message {
   int32_t partition() const;
   int64_t offset() const;
   std::string_view key() const;
+  // The record's timestamp (CreateTime: for frames, their capture time), ms since the epoch;
+  // -1 if it has none.
+  int64_t timestamp_ms() const;
   std::span<const uint8_t> value() const;
   std::string_view value_text() const;  // the value as bytes of text (JSON records)
   size_t size() const;                  // the value's size
