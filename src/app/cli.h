@@ -81,5 +81,7 @@ void add_store_command(CLI::App& app, Action& action);  // store and query
 void add_alert_command(CLI::App& app, Action& action);
 void add_web_command(CLI::App& app, Action& action);
 void add_clip_command(CLI::App& app, Action& action);
+void add_diff_command(CLI::App& app, Action& action);
+void add_replay_command(CLI::App& app, Action& action);
 
 }  // namespace kv::app

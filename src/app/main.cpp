@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   kv::app::add_bench_command(app, action);
   kv::app::add_audit_command(app, action);
   kv::app::add_clip_command(app, action);
+  kv::app::add_diff_command(app, action);
+  kv::app::add_replay_command(app, action);
   kv::app::add_status_command(app, action);
   kv::app::add_store_command(app, action);
   kv::app::add_alert_command(app, action);

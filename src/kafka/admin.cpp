@@ -298,6 +298,31 @@ Result<std::map<std::pair<std::string, int32_t>, int64_t>> Admin::committed_offs
   return out;
 }
 
+Status Admin::commit_offsets(const std::string& group_id,
+                             const std::map<std::pair<std::string, int32_t>, int64_t>& offsets) {
+  if (offsets.empty()) return ok_status();
+  auto conf = make_conf(config_, {{"group.id", group_id}, {"enable.auto.commit", "false"}});
+  if (!conf) return conf.error();
+  auto rk = new_handle(RD_KAFKA_CONSUMER, *conf, "offset committer");
+  if (!rk) return rk.error();
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& [tp, offset] : offsets)
+    rd_kafka_topic_partition_list_add(list.get(), tp.first.c_str(), tp.second)->offset = offset;
+  const rd_kafka_resp_err_t e = rd_kafka_commit(rk->get(), list.get(), 0);
+  std::string failed;
+  for (int i = 0; i < list->cnt; ++i) {
+    if (list->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+      failed = rd_kafka_err2str(list->elems[i].err);
+  }
+  rd_kafka_consumer_close(rk->get());
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR || !failed.empty()) {
+    return make_error(ErrorCode::kKafka,
+                      fmt::format("committing offsets for group {}: {}", group_id,
+                                  e != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_err2str(e) : failed));
+  }
+  return ok_status();
+}
+
 Status check_cluster(const KafkaConfig& config, int timeout_ms) {
   auto admin = Admin::create(config);
   if (!admin) return admin.error();

@@ -76,6 +76,11 @@ class Admin {
   using Partitions = std::vector<std::pair<std::string, int32_t>>;
   Result<std::map<std::pair<std::string, int32_t>, int64_t>> committed_offsets(
       const std::string& group_id, const Partitions& partitions, int timeout_ms);
+  // Commits these offsets for the group, as a member outside any generation may (the group
+  // must have no active members, or Kafka refuses). Used to start a new group at chosen
+  // offsets (kvision replay).
+  Status commit_offsets(const std::string& group_id,
+                        const std::map<std::pair<std::string, int32_t>, int64_t>& offsets);
 
  private:
   Admin() = default;

@@ -43,8 +43,9 @@ struct WorkItem {
   bool completed = false;  // handed to the in-order release (worker thread only)
 };
 
-// What became of an input record: a result, a dead letter, or a record of its skipping.
-enum class Outcome { kResult, kDeadLetter, kSkipped };
+// What became of an input record: a result, a dead letter, a record of its skipping, or
+// nothing (a replay passes records outside its window).
+enum class Outcome { kResult, kDeadLetter, kSkipped, kPassed };
 
 // The outputs of one input record still waiting for their acknowledgements.
 struct PendingOutputs {
@@ -123,6 +124,11 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   void process(detect::Detector& detector, const std::shared_ptr<WorkItem>& work);
   // Hands back records taken but not started, of `parts` (all if empty).
   void abandon_held(const std::vector<kafka::TopicPartition>& parts);
+  // Replay: whether the record is in the window (noting a partition that is done), passing
+  // one that is not, and whether every assigned partition is done with nothing in flight.
+  bool in_replay(const kafka::Message& m);
+  void pass(const std::shared_ptr<WorkItem>& work);
+  bool replay_finished() const;
   // Notes gaps and duplicates in the camera's sequence numbers (poll thread).
   void check_sequence(const kafka::Message& m);
   void reject(const std::shared_ptr<WorkItem>& work, const std::string& stage,
@@ -182,6 +188,7 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   std::atomic<uint64_t> txn_epoch_{0};
   int64_t txn_started_us_ = 0;                     // poll thread only
   std::set<kafka::TopicPartition> assigned_;       // poll thread only
+  std::set<int32_t> replay_done_;                  // poll thread only
   std::map<kafka::TopicPartition, int64_t> sent_;  // offsets committed so far (poll thread)
   std::optional<Error> fatal_;                     // the producer was fenced
 };
@@ -205,6 +212,7 @@ Status DetectStage::Impl::run(std::stop_token stop) {
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
   for (const std::string& topic : {params_.processed_topic, params_.detections_topic}) {
+    if (topic.empty()) continue;
     if (Status s = producer_->connect(topic, 30000); !s) return s;
   }
   if (trackers_) {
@@ -246,6 +254,11 @@ Status DetectStage::Impl::run(std::stop_token stop) {
 
   Status result;
   while (!stop.stop_requested() && !failed_.load() && !fatal_) {
+    if (params_.replay.enabled && replay_finished()) {
+      log_info("detect: replay finished on {} partition(s), {} frame(s) processed",
+               assigned_.size(), stats.processed.load());
+      break;
+    }
     if (eos && mono_now_us() - txn_started_us_ >= int64_t{params_.transaction_interval_ms} * 1000) {
       if (Status s = commit_transaction(); !s) {
         result = s;
@@ -276,6 +289,10 @@ Status DetectStage::Impl::run(std::stop_token stop) {
     if (!tracker_.begin(tp, msg->offset())) continue;
     const uint64_t epoch = txn_epoch_.load();
     release_.enter(tp, msg->offset(), epoch);
+    if (params_.replay.enabled && !in_replay(*msg)) {
+      pass(std::make_shared<WorkItem>(WorkItem{std::move(*msg), mono_now_us(), epoch}));
+      continue;
+    }
     check_sequence(*msg);
     held_.push_back(WorkItem{std::move(*msg), mono_now_us(), epoch});
   }
@@ -315,6 +332,34 @@ void DetectStage::Impl::abandon_held(const std::vector<kafka::TopicPartition>& p
     tracker_.abandon(tp, offset);
     release_.abandon(tp, offset);
   }
+}
+
+bool DetectStage::Impl::in_replay(const kafka::Message& m) {
+  const DetectStageParams::Replay& r = params_.replay;
+  const int64_t ts = m.timestamp_ms();
+  auto end = r.ends.find(m.partition());
+  if (end == r.ends.end() || m.offset() + 1 >= end->second || ts > r.to_ms)
+    replay_done_.insert(m.partition());
+  if (end == r.ends.end() || m.offset() >= end->second) return false;  // newer than the replay
+  if (ts < r.from_ms || ts > r.to_ms) return false;
+  return r.camera.empty() || m.key() == r.camera;
+}
+
+void DetectStage::Impl::pass(const std::shared_ptr<WorkItem>& work) {
+  stats.passed.fetch_add(1);
+  const kafka::TopicPartition tp{std::string(work->msg.topic()), work->msg.partition()};
+  const int64_t offset = work->msg.offset();
+  complete(work, std::string(work->msg.key()), Outcome::kPassed, [this, tp, offset](int64_t) {
+    if (!params_.exactly_once) finish(tp, offset);  // else committed with the transaction
+    return ok_status();
+  });
+}
+
+bool DetectStage::Impl::replay_finished() const {
+  if (assigned_.empty() || !held_.empty() || tracker_.in_flight() > 0) return false;
+  return std::all_of(assigned_.begin(), assigned_.end(), [this](const kafka::TopicPartition& tp) {
+    return replay_done_.count(tp.partition) != 0 || params_.replay.ends.count(tp.partition) == 0;
+  });
 }
 
 void DetectStage::Impl::check_sequence(const kafka::Message& m) {
@@ -381,7 +426,7 @@ void DetectStage::Impl::complete(const std::shared_ptr<WorkItem>& work, const st
     int64_t skipped_before = 0;
     if (outcome == Outcome::kResult) {
       skipped_before = std::exchange(unpublished, 0);
-    } else {
+    } else if (outcome != Outcome::kPassed) {
       ++unpublished;
     }
     if (Status s = (*outputs)(skipped_before); !s) {
@@ -585,6 +630,8 @@ kafka::Producer::DeliveryFn DetectStage::Impl::on_output(std::shared_ptr<Pending
         stats.skipped.fetch_add(1);
         metrics::count_skipped("detect", "stale");
         break;
+      case Outcome::kPassed:
+        break;
     }
     if (!params_.exactly_once) finish(tp, offset);  // else committed with the transaction
   };
@@ -693,7 +740,9 @@ void DetectStage::Impl::process(detect::Detector& detector, const std::shared_pt
         }
         const std::string& json = *encoded;
         const kafka::TopicPartition tp{rec->source.topic, msg.partition()};
-        auto pending = std::make_shared<PendingOutputs>(trackers_ ? 3 : 2);
+        const bool with_image = !params_.processed_topic.empty();
+        auto pending =
+            std::make_shared<PendingOutputs>(1 + (trackers_ ? 1 : 0) + (with_image ? 1 : 0));
         kafka::OutRecord processed;
         processed.topic = params_.processed_topic;
         processed.key = rec->frame.camera;
@@ -714,6 +763,7 @@ void DetectStage::Impl::process(detect::Detector& detector, const std::shared_pt
         Stopwatch produce_time;
         for (const kafka::OutRecord* out : {&processed, &detections, &state_record}) {
           if (out == &state_record && !trackers_) break;
+          if (out == &processed && !with_image) continue;
           if (Status s = producer_->produce(
                   *out,
                   on_output(pending, tp, msg.offset(), Outcome::kResult, rec->frame.capture_us));

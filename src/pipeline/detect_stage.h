@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <stop_token>
 #include <string>
@@ -20,7 +21,7 @@ struct DetectStageParams {
   kafka::KafkaConfig kafka;
   std::string group = "kvision-detect";
   std::string input_topic = "raw_video_frames";
-  std::string processed_topic = "processed_images";
+  std::string processed_topic = "processed_images";  // empty: results go to detections only
   std::string detections_topic = "detections";
   detect::DetectorParams detector;
   // Multi-object tracking per camera (docs/tracking.md): track IDs in the results, and each
@@ -43,6 +44,18 @@ struct DetectStageParams {
   std::string transactional_id;        // empty: "<group>-<host>-<pid>"
   int transaction_interval_ms = 250;   // how often a transaction is committed
   int transaction_timeout_ms = 10000;  // the broker aborts a transaction open longer
+  // Replay of stored frames (kvision replay, src/vlog/replay.h): only frames of `camera`
+  // (every camera if empty) whose record timestamps lie in [from_ms, to_ms] are processed;
+  // the others pass, their offsets committed, with no output. run() returns, after committing,
+  // once every assigned partition is done: it reached its end in `ends` (the log end when the
+  // replay started; a partition missing there has nothing to do) or a record past to_ms.
+  struct Replay {
+    bool enabled = false;
+    int64_t from_ms = 0;
+    int64_t to_ms = 0;
+    std::string camera;
+    std::map<int32_t, int64_t> ends;
+  } replay;
 };
 
 // Counters of one stage instance; read from any thread.
@@ -59,6 +72,7 @@ struct DetectStats {
   std::atomic<int64_t> transactions_committed{0};
   std::atomic<int64_t> transactions_aborted{0};
   std::atomic<int64_t> tracks_restored{0};  // cameras whose tracker state was read back
+  std::atomic<int64_t> passed{0};           // replay: records outside its window
 };
 
 // A member of the detector consumer group: consumes frames, runs the detector on `threads`

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Kafka as the video log (docs/video-log.md): `kvision clip` rebuilds a camera's frames of a time
-# range as H.264 MP4, checked with ffprobe (codec, frame count, duration), with another camera
-# interleaved in the same topic; empty, too old and malformed ranges get clear errors.
+# Kafka as the video log (docs/video-log.md), on vtest.avi:
+# - `kvision clip` rebuilds a camera's frames of a time range as H.264 MP4, checked with ffprobe
+#   (codec, frame count, duration), with another camera interleaved in the same topic; empty,
+#   too old and malformed ranges get clear errors;
+# - `kvision replay` detects one camera's stored frames again (stopped with Ctrl-C and resumed:
+#   every frame once) while the live group's offsets stay as they were;
+# - `kvision diff` compares a FastestDet replay with the live YOLOX-Nano results.
 source "$(dirname "$0")/lib.sh"
 require_file "$DATA/vtest.avi"
+require_file "$MODEL_ONNX"
+require_file "$SHARED/models/fastestdet/FastestDet.onnx"
 command -v ffprobe >/dev/null || fail "ffprobe is missing: run scripts/setup.sh (Debian package ffmpeg)"
 start_broker
 
@@ -66,4 +72,85 @@ expect_error "older than what the topic keeps" --camera lobby --from 1000 --to 2
 expect_error "holds nothing that recent" --camera lobby --from $((t1 + 60000)) --to $((t1 + 70000))
 expect_error "is not a time" --camera lobby --from yesterday --to "$t1"
 expect_error "is before --from" --camera lobby --from "$t1" --to "$t0"
+
+# 4. The live detectors (YOLOX-Nano) process every frame; their group's offsets are noted.
+"$KV" detect --brokers "$BROKERS" --model "$MODEL" --threads 2 --infer-threads 1 \
+  >"$WORK/detect-live.log" 2>&1 &
+LIVE=$!
+PIDS+=($LIVE)
+wait_records detections 230 120
+kill -INT "$LIVE"
+wait "$LIVE" || fail "the live detector did not stop cleanly"
+live_offsets() {
+  /usr/bin/python3 - "$BROKERS" <<'PY'
+import sys
+from kafka.admin import KafkaAdminClient
+admin = KafkaAdminClient(bootstrap_servers=sys.argv[1])
+offsets = admin.list_consumer_group_offsets("kvision-detect")
+print(" ".join(f"{tp.partition}:{om.offset}" for tp, om in sorted(offsets.items())))
+PY
+}
+before="$(live_offsets)"
+echo "live group offsets: $before"
+
+# 5. A replay of camera yard with YOLOX-Nano on one thread, stopped with Ctrl-C after 2 s and
+#    run again: it resumes from its own group's offsets, and every frame is detected once.
+replay() {  # TOPIC MODEL LOG
+  "$KV" replay --brokers "$BROKERS" --from "$t0" --to "$t1" --camera yard --model "$2" \
+    --to-topic "$1" --threads 1 --infer-threads 1 >"$3.out" 2>"$3.log"
+}
+"$KV" replay --brokers "$BROKERS" --from "$t0" --to "$t1" --camera yard --model "$MODEL" \
+  --to-topic replay.resume --threads 1 --infer-threads 1 >"$WORK/replay-1.out" 2>"$WORK/replay-1.log" &
+R=$!
+sleep 2
+kill -INT "$R"
+wait "$R" || fail "the interrupted replay failed: $(tail -3 "$WORK/replay-1.log")"
+cat "$WORK/replay-1.out"
+grep -q "finished=no" "$WORK/replay-1.out" || fail "the replay finished before it was stopped"
+grep -q "run the same command again to resume" "$WORK/replay-1.log" || fail "no resume hint"
+replay replay.resume "$MODEL" "$WORK/replay-2" || fail "the resumed replay failed"
+cat "$WORK/replay-2.out"
+grep -q "resumed=yes finished=yes" "$WORK/replay-2.out" || fail "the replay did not resume and finish"
+grep -q "replay: .* record(s) read" "$WORK/replay-1.log" || fail "the replay showed no progress"
+kcat -b "$BROKERS" -C -t replay.resume -o beginning -e -q -f '%k %s\n' >"$WORK/replay.txt"
+seqs=$(grep -o '"seq":[0-9]*' "$WORK/replay.txt" | sort | uniq | wc -l)
+total=$(wc -l <"$WORK/replay.txt")
+others=$(grep -vc '^yard ' "$WORK/replay.txt" || true)
+echo "replay.resume: $total results, $seqs distinct frames, $others of other cameras"
+[ "$seqs" -eq 200 ] || fail "the replay detected $seqs distinct frames of yard, not 200"
+[ "$total" -eq 200 ] || fail "the replay wrote $total results for 200 frames"
+[ "$others" -eq 0 ] || fail "the replay detected frames of other cameras"
+after="$(live_offsets)"
+[ "$before" = "$after" ] || fail "the live group's offsets moved: $before -> $after"
+echo "ok: the live group's offsets are unchanged ($after)"
+
+# 6. The use case: FastestDet replayed against the live YOLOX-Nano results, compared.
+FD="$SHARED/models/fastestdet"
+printf '{"family": "fastestdet", "weights": "%s", "labels": "%s", "input": [352, 352]}\n' \
+  "$FD/FastestDet.onnx" "$FD/coco.names" >"$WORK/fastestdet.json"
+replay replay.fastestdet "$WORK/fastestdet.json" "$WORK/replay-fd" || fail "FastestDet replay"
+"$KV" diff --brokers "$BROKERS" --a detections --b replay.fastestdet --camera yard --top 3 \
+  >"$WORK/diff.txt" 2>&1 || fail "diff: $(cat "$WORK/diff.txt")"
+cat "$WORK/diff.txt"
+"$KV" diff --brokers "$BROKERS" --a detections --b replay.fastestdet --camera yard --json \
+  >"$WORK/diff.json" || fail "diff --json"
+/usr/bin/python3 - "$WORK/diff.json" <<'PY' || fail "the diff's JSON is not what was replayed"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["frames"]["compared"] == 200, d["frames"]
+assert d["frames"]["only_a"] == 0 and d["frames"]["only_b"] == 0, d["frames"]
+assert d["a"]["model"] != d["b"]["model"], (d["a"], d["b"])
+o = d["objects"]
+assert o["a"] > 0 and o["b"] > 0 and o["matched"] > 0, o
+assert o["matched"] + o["lost"] + o["relabelled"] == o["a"], o
+assert o["matched"] + o["added"] + o["relabelled"] == o["b"], o
+assert "person" in d["classes"], d["classes"].keys()
+assert len(d["most_changed"]) == 10 or d["frames"]["changed"] < 10
+print("diff JSON: %d frames, %d changed; A %d objects, B %d" %
+      (d["frames"]["compared"], d["frames"]["changed"], o["a"], o["b"]))
+PY
+# The same topic against itself: nothing changes.
+"$KV" diff --brokers "$BROKERS" --a detections --b detections --json >"$WORK/same.json"
+/usr/bin/python3 -c "import json,sys; d=json.load(open('$WORK/same.json')); o=d['objects']; sys.exit(0 if d['frames']['changed']==0 and o['added']==0 and o['lost']==0 and o['matched']==o['a'] else 1)" ||
+  fail "a topic compared with itself shows changes"
 echo "PASS"
