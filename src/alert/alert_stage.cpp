@@ -19,11 +19,12 @@ void count_alert(const Alert& a) {
 }  // namespace
 
 AlertStage::AlertStage(Engine& engine, kafka::Producer& producer, std::string alerts_topic,
-                       Webhook* webhook)
+                       Webhook* webhook, const Clips* clips)
     : engine_(engine),
       producer_(producer),
       alerts_topic_(std::move(alerts_topic)),
-      webhook_(webhook) {}
+      webhook_(webhook),
+      clips_(clips) {}
 
 Status AlertStage::take(const kafka::Message& m) {
   auto rec = pipeline::detection_record(m);
@@ -46,6 +47,15 @@ Status AlertStage::take(const kafka::Message& m) {
     if (!s) return s;
     ++unflushed_;
     if (webhook_ != nullptr) webhook_->post(body);
+    if (auto clip = alert_clip(a); clip && clips_ != nullptr && clips_->scheduler != nullptr) {
+      vlog::ClipParams p;
+      p.kafka = clips_->kafka;
+      p.topic = clips_->frames_topic;
+      p.camera = clip->camera;
+      p.range = {clip->from_ms, clip->to_ms};
+      p.output = clips_->dir / clip->file;
+      clips_->scheduler->schedule(std::move(p));
+    }
   }
   return ok_status();
 }

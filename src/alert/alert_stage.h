@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "kafka/producer.h"
 #include "metrics/stage_metrics.h"
 #include "pipeline/subscriber.h"
+#include "vlog/clip_scheduler.h"
 
 namespace kv::alert {
 
@@ -21,8 +23,18 @@ namespace kv::alert {
 // tracks rely on. Thread-safety: one thread (the loop's).
 class AlertStage final : public pipeline::Subscriber {
  public:
-  // `webhook` may be null.
-  AlertStage(Engine& engine, kafka::Producer& producer, std::string alerts_topic, Webhook* webhook);
+  // Where the clips of rules with clip_before/clip_after go: read from `frames_topic` by
+  // `scheduler` once their range has passed, written into `dir` under the name the alert
+  // record gives.
+  struct Clips {
+    vlog::ClipScheduler* scheduler = nullptr;
+    kafka::KafkaConfig kafka;
+    std::string frames_topic;
+    std::filesystem::path dir;
+  };
+  // `webhook` may be null; so may `clips` (no clips are written).
+  AlertStage(Engine& engine, kafka::Producer& producer, std::string alerts_topic, Webhook* webhook,
+             const Clips* clips = nullptr);
 
   Status take(const kafka::Message& record) override;
   // Waits until the brokers acknowledged the alerts fired since the last flush.
@@ -33,6 +45,7 @@ class AlertStage final : public pipeline::Subscriber {
   kafka::Producer& producer_;
   const std::string alerts_topic_;
   Webhook* webhook_;
+  const Clips* clips_;
   int64_t unflushed_ = 0;  // alerts produced since the last flush
   // Alerts the brokers refused, counted by delivery callbacks (which may outlive the stage).
   std::shared_ptr<std::atomic<int64_t>> failed_ = std::make_shared<std::atomic<int64_t>>(0);

@@ -1,6 +1,7 @@
 #include "alert/engine.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <tuple>
 
@@ -51,6 +52,20 @@ double tenths(float v) {
 
 }  // namespace
 
+std::optional<AlertClip> alert_clip(const Alert& a) {
+  if (a.rule == nullptr || !a.rule->wants_clip()) return std::nullopt;
+  AlertClip c;
+  c.camera = a.frame.camera;
+  c.from_ms = (a.frame.capture_us - a.rule->clip_before_us) / 1000;
+  c.to_ms = (a.frame.capture_us + a.rule->clip_after_us) / 1000;
+  for (const char ch : a.id) {
+    const bool plain = std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_';
+    c.file += plain ? ch : '_';
+  }
+  c.file += ".mp4";
+  return c;
+}
+
 std::string alert_json(const Alert& a) {
   nlohmann::json dets = nlohmann::json::array();
   for (const wire::DetectedObject& d : a.detections) {
@@ -76,6 +91,11 @@ std::string alert_json(const Alert& a) {
         {"offset", a.source.offset}}},
       {"detections", std::move(dets)},
   };
+  if (auto clip = alert_clip(a)) {
+    j["clip"] = {{"file", clip->file},
+                 {"from", format_wall_time(clip->from_ms * 1000)},
+                 {"to", format_wall_time(clip->to_ms * 1000)}};
+  }
   return json_line(j);
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,7 +22,18 @@ struct Alert {
   std::vector<wire::DetectedObject> detections;  // the objects that triggered it
 };
 
-// The alert's JSON: rule, condition, camera, time, frame reference and detections.
+// The clip a rule asks for around an alert (clip_before/clip_after): its file name (from the
+// alert's id: letters, digits, '.', '_' and '-' only) and its range of capture times.
+struct AlertClip {
+  std::string file;
+  std::string camera;
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+};
+std::optional<AlertClip> alert_clip(const Alert& alert);
+
+// The alert's JSON: rule, condition, camera, time, frame reference, detections, and the clip
+// it will have (file, from, to) when its rule asks for one.
 std::string alert_json(const Alert& alert);
 
 struct EngineStats {

@@ -172,7 +172,8 @@ Status parse_when(std::string_view text, Rule& rule) {
   return ok_status();
 }
 
-constexpr const char* kKeys = "labels, min_score, cameras, units, zone, when, cooldown";
+constexpr const char* kKeys =
+    "labels, min_score, cameras, units, zone, when, cooldown, clip_before, clip_after";
 
 Status set_key(Rule& rule, const std::string& key, std::string_view value) {
   if (key == "labels") {
@@ -204,6 +205,12 @@ Status set_key(Rule& rule, const std::string& key, std::string_view value) {
     auto us = parse_duration(value);
     if (!us) return us.error();
     rule.cooldown_us = *us;
+  } else if (key == "clip_before" || key == "clip_after") {
+    auto us = parse_duration(value);
+    if (!us) return us.error();
+    if (*us > int64_t{600} * 1'000'000)
+      return invalid(fmt::format("{} {} is more than 10 minutes", key, value));
+    (key == "clip_before" ? rule.clip_before_us : rule.clip_after_us) = *us;
   } else {
     return invalid(fmt::format("unknown key '{}' (expected {})", key, kKeys));
   }

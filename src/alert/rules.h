@@ -10,6 +10,9 @@
 //                                   of its box (where it stands) lies inside
 //   when      = present for 3 frames
 //   cooldown  = 60s                 per camera: no second alert from this rule sooner
+//   clip_before = 10s               a clip of the camera from 10 s before the alert ...
+//   clip_after  = 5s                ... to 5 s after it, written when that has passed
+//                                   (kvision alert --clips-dir; docs/video-log.md)
 //
 // Conditions (`when`):
 //   present [for N frames | for S s]        at least one object, for N frames / S seconds running
@@ -61,6 +64,9 @@ struct Rule {
   int64_t window_us = 0;  // kDistinct: K = min_count objects per window
   Direction direction = Direction::kAny;
   int64_t cooldown_us = 0;
+  int64_t clip_before_us = 0;  // a clip around each alert when either is set
+  int64_t clip_after_us = 0;
+  bool wants_clip() const { return clip_before_us > 0 || clip_after_us > 0; }
   std::string when;  // the condition as written, for the alert
 };
 

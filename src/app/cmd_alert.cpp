@@ -1,5 +1,7 @@
 // kvision alert: wiring for alert::AlertStage (rules, producer, consumer, webhook).
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,6 +19,7 @@
 #include "kafka/topics.h"
 #include "metrics/stage_metrics.h"
 #include "pipeline/subscriber.h"
+#include "vlog/clip_scheduler.h"
 #include "wire/topics.h"
 
 namespace kv::app {
@@ -34,6 +37,8 @@ struct AlertOptions {
   bool check = false;
   std::string metrics;
   kafka::TopicSettings topics;
+  std::string clips_dir = "alert-clips";
+  std::string frames_topic = std::string(wire::kRawFramesTopic);
 };
 
 std::string describe(const alert::Rule& r) {
@@ -76,13 +81,32 @@ int run_alert(const AlertOptions& o) {
   std::stop_source stop;
   SignalBridge bridge(stop);
 
+  // Clips around alerts, for the rules that ask for them.
+  const bool clips_wanted = std::any_of(rules->begin(), rules->end(),
+                                        [](const alert::Rule& r) { return r.wants_clip(); });
+  std::unique_ptr<vlog::ClipScheduler> scheduler;
+  alert::AlertStage::Clips clips{nullptr, *config, o.frames_topic, o.clips_dir};
+  if (clips_wanted) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.clips_dir, ec);
+    if (ec) {
+      return report_error(
+          "alert", make_error(ErrorCode::kIo, fmt::format("cannot create --clips-dir '{}': {}",
+                                                          o.clips_dir, ec.message())));
+    }
+    scheduler = std::make_unique<vlog::ClipScheduler>();
+    clips.scheduler = scheduler.get();
+    log_info("alert: clips around alerts go to {}", o.clips_dir);
+  }
+
   alert::Engine engine(std::move(*rules));
-  alert::AlertStage stage(engine, **producer, o.alerts_topic, webhook.get());
+  alert::AlertStage stage(engine, **producer, o.alerts_topic, webhook.get(), &clips);
   auto run = pipeline::run_subscriber(**consumer, stage, {.stage = "alert"}, stop.get_token());
   const alert::EngineStats& s = engine.stats();
   log_info("alert: {} frames, {} alerts fired, {} held back by cooldowns, {} stale, {} bad",
            s.frames, s.fired, s.suppressed, s.stale, run ? run->bad_records : 0);
-  webhook.reset();  // drains what is queued
+  webhook.reset();    // drains what is queued
+  scheduler.reset();  // writes the clips still waiting
   if (!run) return report_error("alert", run.error());
   return kExitOk;
 }
@@ -98,7 +122,7 @@ void add_alert_command(CLI::App& app, Action& action) {
   add_kafka_options(cmd, o->kafka);
   add_metrics_option(cmd, o->metrics);
   add_topic_options(cmd, o->topics);
-  cmd->add_option("--rules", o->rules, "Rule file (see docs/alerts.md)")->required();
+  cmd->add_option("--rules", o->rules, "Rule file (see docs/subscribers.md)")->required();
   cmd->add_flag("--check", o->check, "Only check the rule file and exit (0: valid, 2: not)");
   cmd->add_option("--topic", o->topic, "detections, or processed_images")->capture_default_str();
   cmd->add_option("--alerts-topic", o->alerts_topic, "Where alerts go")->capture_default_str();
@@ -111,6 +135,12 @@ void add_alert_command(CLI::App& app, Action& action) {
                   "First retry delay; doubles each retry, up to 30 s")
       ->capture_default_str()
       ->check(CLI::Range(1, 60000));
+  cmd->add_option("--clips-dir", o->clips_dir,
+                  "Where the clips of rules with clip_before/clip_after go (H.264 MP4, named in "
+                  "the alert's \"clip\"; kvision web --clips-dir serves them)")
+      ->capture_default_str();
+  cmd->add_option("--frames-topic", o->frames_topic, "Where the clips' frames are read from")
+      ->capture_default_str();
   cmd->callback([o, &action] { action = [o] { return run_alert(*o); }; });
 }
 

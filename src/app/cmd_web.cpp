@@ -27,6 +27,7 @@ struct WebOptions {
   std::string topic = std::string(wire::kProcessedTopic);
   std::string alerts_topic = std::string(wire::kAlertsTopic);
   std::string db;
+  std::string clips_dir;
   int tail = 5;
   double status_interval_s = 2;
   std::string metrics;
@@ -49,7 +50,7 @@ int run_web(const WebOptions& o) {
   if (!status_reader) return report_error("web", status_reader.error());
 
   web::LiveState state;
-  web::WebApp app(state, db.get());
+  web::WebApp app(state, db.get(), o.clips_dir);
   auto server = http::Server::start(
       o.listen, [&app](const http::Request& r, http::Responder& out) { app.handle(r, out); });
   if (!server) return report_error("web", server.error());
@@ -97,6 +98,8 @@ void add_web_command(CLI::App& app, Action& action) {
   cmd->add_option("--topic", o->topic, "Frames with their detections")->capture_default_str();
   cmd->add_option("--alerts-topic", o->alerts_topic, "Alerts to list")->capture_default_str();
   cmd->add_option("--db", o->db, "Database written by kvision store, for /api/query");
+  cmd->add_option("--clips-dir", o->clips_dir,
+                  "Directory of alert clips (kvision alert --clips-dir), played in the alert list");
   cmd->add_option("--status-interval", o->status_interval_s, "Seconds between health checks")
       ->capture_default_str()
       ->check(CLI::Range(0.5, 600.0));

@@ -1,7 +1,11 @@
 #include "web/web_app.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <map>
 
 #include <fmt/format.h>
@@ -82,6 +86,7 @@ void WebApp::handle(const http::Request& req, http::Responder& out) {
   // /api/cameras/NAME/history, /api/cameras/NAME/latest.jpg, /api/cameras/NAME/frames/SEQ.jpg:
   // split before decoding, so that a camera name may hold an encoded '/'.
   const std::vector<std::string>& seg = req.segments;
+  if (seg.size() == 2 && seg[0] == "clips") return clip(seg[1], out);
   if (seg.size() >= 4 && seg[0] == "api" && seg[1] == "cameras") {
     const std::string& camera = seg[2];
     if (seg.size() == 4 && seg[3] == "history") {
@@ -104,6 +109,27 @@ void WebApp::handle(const http::Request& req, http::Responder& out) {
   not_found(out,
             "try /, /api/cameras, /api/cameras/NAME/history, /api/alerts, /api/status, "
             "/api/events, /api/query, /api/tracks");
+}
+
+void WebApp::clip(const std::string& name, http::Responder& out) {
+  if (clips_dir_.empty()) {
+    return (void)not_found(out,
+                           "no clips here: start kvision web with --clips-dir, the "
+                           "directory kvision alert writes them to");
+  }
+  // The names kvision alert gives: letters, digits, '-', '_' and one ".mp4". Nothing else, so
+  // no path leads out of the directory.
+  const bool plain =
+      name.size() > 4 && name.ends_with(".mp4") &&
+      std::all_of(name.begin(), name.end() - 4, [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+      });
+  if (!plain) return (void)out.send(400, "application/json", error_json("not a clip name"));
+  std::ifstream in(clips_dir_ / name, std::ios::binary);
+  if (!in)
+    return (void)not_found(out, "no such clip (yet: it is written once its time has passed)");
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  out.send(200, "video/mp4", body, "Cache-Control: max-age=3600\r\n");
 }
 
 void WebApp::send_asset(http::Responder& out, const char* name, const char* type) {

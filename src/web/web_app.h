@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -18,8 +19,9 @@ namespace kv::web {
 // Thread-safety: handle() from the HTTP server's threads.
 class WebApp {
  public:
-  // `db` may be null (no /api/query).
-  WebApp(LiveState& state, store::DetectionStore* db) : state_(state), db_(db) {}
+  // `db` may be null (no /api/query); `clips_dir` may be empty (no /clips/).
+  WebApp(LiveState& state, store::DetectionStore* db, std::filesystem::path clips_dir = {})
+      : state_(state), db_(db), clips_dir_(std::move(clips_dir)) {}
 
   void handle(const http::Request& req, http::Responder& out);
   // Ends the event streams (before the server stops).
@@ -31,11 +33,14 @@ class WebApp {
   void stream(const http::Request& req, http::Responder& out);
   // /api/query (detections), or /api/tracks (per-track summaries) with `tracks`.
   void query(const http::Request& req, http::Responder& out, bool tracks = false);
+  // /clips/NAME.mp4: an alert's clip from clips_dir_ (a plain file name only).
+  void clip(const std::string& name, http::Responder& out);
 
   std::atomic<bool> stopping_{false};
   LiveState& state_;
   store::DetectionStore* db_;
   std::mutex db_mutex_;
+  const std::filesystem::path clips_dir_;
 };
 
 // The groups' health as JSON for the page: lag, members and verdict per group.

@@ -64,6 +64,31 @@ TEST(Engine, PresentForNFramesInAZone) {
   EXPECT_EQ(j["detections"].size(), 1u);
 }
 
+TEST(Engine, ARuleWithAClipNamesItInTheAlert) {
+  Engine plain(rules_from("[p]\nlabels = person\nwhen = present\n"));
+  auto none = plain.process(frame(0, {{50, 80}}));
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_FALSE(alert_clip(none[0]).has_value());
+  EXPECT_FALSE(nlohmann::json::parse(alert_json(none[0])).contains("clip"));
+
+  Engine e(
+      rules_from("[door watch]\nlabels = person\nwhen = present\nclip_before = 10s\n"
+                 "clip_after = 2.5s\n"));
+  auto alerts = e.process(frame(7, {{50, 80}}));  // captured at 1.7 s
+  ASSERT_EQ(alerts.size(), 1u);
+  auto clip = alert_clip(alerts[0]);
+  ASSERT_TRUE(clip.has_value());
+  EXPECT_EQ(clip->camera, "cam");
+  EXPECT_EQ(clip->from_ms, 1700 - 10000);
+  EXPECT_EQ(clip->to_ms, 1700 + 2500);
+  // The id "door watch/cam/1/7" made a plain file name: no '/' or space leads anywhere.
+  EXPECT_EQ(clip->file, "door_watch_cam_1_7.mp4");
+  const nlohmann::json j = nlohmann::json::parse(alert_json(alerts[0]));
+  EXPECT_EQ(j["clip"]["file"], "door_watch_cam_1_7.mp4");
+  EXPECT_TRUE(j["clip"]["from"].is_string());
+  EXPECT_TRUE(j["clip"]["to"].is_string());
+}
+
 TEST(Engine, CooldownEndsAndScoreAndLabelFilter) {
   Engine e(
       rules_from("[p]\nlabels = person\nmin_score = 0.5\nwhen = present for 2 frames\n"

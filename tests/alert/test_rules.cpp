@@ -75,7 +75,7 @@ TEST(Rules, PerTrackConditions) {
 TEST(Rules, MistakesNameTheLineAndTheReason) {
   EXPECT_EQ(error_of("[a]\nlabels = person\nlables = car\nwhen = present\n"),
             "r.conf:3: unknown key 'lables' (expected labels, min_score, cameras, units, zone, "
-            "when, cooldown)");
+            "when, cooldown, clip_before, clip_after)");
   EXPECT_EQ(error_of("[a]\nlabels = person\nwhen = present for three frames\n"),
             "r.conf:3: 'three' is not a number of frames from 1 to 1000000");
   EXPECT_EQ(error_of("[a]\nlabels = person\nwhen = sometimes\n"),
@@ -113,6 +113,24 @@ TEST(Rules, MistakesNameTheLineAndTheReason) {
             "r.conf:4: min_score 'nan' is not a number from 0 to 1");
   EXPECT_EQ(error_of("[a]\nlabels = p\nwhen = present\ncooldown = 99999999999h\n"),
             "r.conf:4: '99999999999h' is too long");
+}
+
+TEST(Rules, ClipAroundAlerts) {
+  auto r = parse_rules(
+      "[a]\nlabels = person\nwhen = present\nclip_before = 10s\nclip_after = 500ms\n", "r.conf");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*r)[0].clip_before_us, 10'000'000);
+  EXPECT_EQ((*r)[0].clip_after_us, 500'000);
+  EXPECT_TRUE((*r)[0].wants_clip());
+  auto none = parse_rules("[a]\nlabels = person\nwhen = present\n", "r.conf");
+  EXPECT_FALSE((*none)[0].wants_clip());
+  auto long_clip =
+      parse_rules("[a]\nlabels = person\nwhen = present\nclip_after = 11m\n", "r.conf");
+  ASSERT_FALSE(long_clip);
+  EXPECT_NE(long_clip.error().message.find("r.conf:4"), std::string::npos)
+      << long_clip.error().message;
+  EXPECT_NE(long_clip.error().message.find("more than 10 minutes"), std::string::npos);
+  EXPECT_FALSE(parse_rules("[a]\nlabels = person\nwhen = present\nclip_before = soon\n", "r"));
 }
 
 TEST(Rules, Durations) {

@@ -21,7 +21,9 @@ try {
   // A frame image may be gone by the time it is asked for (only the newest are kept): the page
   // then waits for the next; anything else missing is a fault.
   page.on("response", (r) => {
-    if (r.status() >= 400 && !/\/api\/cameras\/[^/]+\/frames\//.test(r.url())) problems.push(`${r.status()} ${r.url()}`);
+    // A clip is asked for until it is written (404 until then).
+    if (r.status() >= 400 && !/\/api\/cameras\/[^/]+\/frames\//.test(r.url()) &&
+        !(r.status() === 404 && /\/clips\//.test(r.url()))) problems.push(`${r.status()} ${r.url()}`);
   });
   page.on("request", (r) => { if (!r.url().startsWith(url)) external.push(r.url()); });
   await page.goto(url);
@@ -83,6 +85,21 @@ try {
   if (lobbyHealth !== null) fail(`lobby, run by its own ingest without --cameras, has a health: ${lobbyHealth}`);
   await page.locator('#alerts li[data-rule]').first().waitFor({ timeout: 30000 });
   const alerts = await page.locator("#alerts li[data-rule]").count();
+  // The alert's clip: written once 2 s after the alert have passed, then loaded and played.
+  const video = '#alerts li[data-rule="lower-person"] video.clip';
+  await page.locator(video).first().waitFor({ timeout: 30000 });
+  await page.waitForFunction((sel) => document.querySelector(sel).readyState >= 2, video,
+                             { timeout: 45000 });
+  const clip = await page.evaluate(async (sel) => {
+    const v = document.querySelector(sel);
+    const duration = v.duration;
+    await v.play();
+    await new Promise((r) => setTimeout(r, 1200));
+    return { file: v.dataset.clip, duration, played: v.currentTime, width: v.videoWidth,
+             error: v.error ? v.error.message : null };
+  }, video);
+  if (clip.error || !(clip.duration > 0) || clip.played <= 0.5 || clip.width !== 768)
+    fail(`the alert's clip did not play: ${JSON.stringify(clip)}`);
   await page.screenshot({ path: `${shots}/web-live.png` });
 
   await card.click();
@@ -99,7 +116,7 @@ try {
   if (external.length) fail(`requests outside kvision: ${external}`);
   if (problems.length) fail(`page errors: ${problems}`);
   console.log(JSON.stringify({ cameras, boxPixels, personCounts: [...counts], frames: [seqs[0], seqs[seqs.length - 1]],
-                               tracked, health: health.replace(/\s+/g, " "), yard: yardState, alerts, historyRows: rows }));
+                               tracked, health: health.replace(/\s+/g, " "), yard: yardState, alerts, clip, historyRows: rows }));
 } finally {
   await browser.close();
 }

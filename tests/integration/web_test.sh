@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kvision web in real headless Chromium (Debian's, driven by playwright-core): vtest.avi runs
 # as two live cameras (10 fps each) through ingest, detect and alert; the page must show the camera with boxes
-# drawn, a person count that changes, the groups' health, a third camera that is DOWN, and the alert; the large view shows
+# drawn, a person count that changes, the groups' health, a third camera that is DOWN, and the alert with its clip (played
+# in the page, checked against ffprobe); the large view shows
 # the history. Screenshots are kept in build/artifacts. Also checks /api/query against
 # kvision query on the same database.
 source "$(dirname "$0")/lib.sh"
@@ -15,16 +16,16 @@ ARTIFACTS="${KV_ARTIFACT_DIR:-$SRC/build/artifacts}"
 mkdir -p "$ARTIFACTS"
 
 start_broker
-printf '[lower-person]\nlabels = person\nunits = normalised\nzone = 0,0.6 1,0.6 1,1 0,1\nwhen = present for 3 frames\ncooldown = 1h\n' >"$WORK/rules.conf"
+printf '[lower-person]\nlabels = person\nunits = normalised\nzone = 0,0.6 1,0.6 1,1 0,1\nwhen = present for 3 frames\ncooldown = 1h\nclip_before = 2s\nclip_after = 2s\n' >"$WORK/rules.conf"
 "$KV" detect --brokers "$BROKERS" --model "$MODEL" >"$WORK/detect.log" 2>&1 &
 PIDS+=($!)
-"$KV" alert --brokers "$BROKERS" --rules "$WORK/rules.conf" >"$WORK/alert.log" 2>&1 &
+"$KV" alert --brokers "$BROKERS" --rules "$WORK/rules.conf" --clips-dir "$WORK/clips" >"$WORK/alert.log" 2>&1 &
 PIDS+=($!)
 "$KV" store --brokers "$BROKERS" --db "$WORK/db.sqlite" >"$WORK/store.log" 2>&1 &
 PIDS+=($!)
 WEB_PORT="$(free_port)"
 METRICS_PORT="$(free_port)"
-"$KV" web --brokers "$BROKERS" --listen "127.0.0.1:$WEB_PORT" --db "$WORK/db.sqlite" \
+"$KV" web --brokers "$BROKERS" --listen "127.0.0.1:$WEB_PORT" --db "$WORK/db.sqlite" --clips-dir "$WORK/clips" \
   --metrics "127.0.0.1:$METRICS_PORT" >"$WORK/web.log" 2>&1 &
 WEB_PID=$!
 PIDS+=($WEB_PID)
@@ -42,6 +43,25 @@ PIDS+=($!)
 node "$SRC/tests/integration/web_check.mjs" "http://127.0.0.1:$WEB_PORT" "$ARTIFACTS" >"$WORK/check.out" 2>"$WORK/check.log" ||
   fail "browser check: $(cat "$WORK/check.log")"
 echo "browser: $(cat "$WORK/check.out")"
+# The alert's clip that Chromium played is the file kvision alert wrote: same length by ffprobe.
+/usr/bin/python3 - "$WORK/check.out" "$WORK/clips" <<'PY' || fail "the clip played is not the clip written"
+import json, subprocess, sys
+check = json.loads(open(sys.argv[1]).read())
+clip = check["clip"]
+probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                        "stream=codec_name,duration", "-of", "json", f"{sys.argv[2]}/{clip['file']}"],
+                       capture_output=True, text=True, check=True)
+stream = json.loads(probe.stdout)["streams"][0]
+assert stream["codec_name"] == "h264", stream
+assert abs(float(stream["duration"]) - clip["duration"]) < 0.05, (stream, clip)
+assert clip["duration"] >= 2.0, clip  # 2 s before the alert (or the stream's start) to 2 s after
+assert clip["played"] > 0.5, clip
+print(f"alert clip {clip['file']}: {clip['duration']:.2f} s in Chromium and ffprobe, played to {clip['played']:.2f} s")
+PY
+code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WEB_PORT/clips/..%2Fdb.sqlite")"
+[ "$code" = 400 ] || fail "a clip path out of the directory gave $code"
+code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WEB_PORT/clips/nothing.mp4")"
+[ "$code" = 404 ] || fail "a missing clip gave $code"
 echo "screenshots: $ARTIFACTS/web-live.png $ARTIFACTS/web-camera.png"
 
 # The HTTP query endpoint answers what kvision query answers on the same database.

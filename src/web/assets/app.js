@@ -185,8 +185,29 @@ function showAlert(alert, fresh) {
                 el("div", {}, el("span", { class: "rule" }, alert.rule), ` · ${alert.camera}`),
                 el("div", { class: "when" }, `${alert.time.slice(11)} · frame ${alert.frame.seq} · ${objects}`));
   li.addEventListener("click", () => openLarge(alert.camera));
+  if (alert.clip) {
+    // The clip is written once its time has passed (kvision alert --clips-dir): asked for
+    // until it is there, then played in place.
+    const video = el("video", { class: "clip", controls: true, muted: true, preload: "metadata",
+                                "data-clip": alert.clip.file,
+                                title: `${alert.clip.from.slice(11)} – ${alert.clip.to.slice(11)}` });
+    video.addEventListener("click", (e) => e.stopPropagation());
+    li.append(video);
+    loadClip(video, `/clips/${encodeURIComponent(alert.clip.file)}`, 0);
+  }
   list.prepend(li);
   while (list.children.length > 50) list.lastChild.remove();
+}
+function loadClip(video, url, tries) {
+  fetch(url, { method: "HEAD" }).then((r) => {
+    if (r.ok) {
+      video.src = url;
+    } else if (r.status === 404 && tries < 120) {
+      setTimeout(() => loadClip(video, url, tries + 1), 2000);
+    } else {
+      video.dataset.error = `${r.status}`;
+    }
+  }).catch(() => setTimeout(() => loadClip(video, url, tries + 1), 2000));
 }
 function showStatus(status) {
   const groups = (status.groups || []).map((g) =>
