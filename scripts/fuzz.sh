@@ -13,9 +13,9 @@ if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux
 fi
 cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_CXX_COMPILER=clang++ -DKV_FUZZ=ON -DKV_BUILD_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$root/build-fuzz" -j "${KV_JOBS:-2}" --target fuzz_frame_headers fuzz_detection_record fuzz_jpeg fuzz_broker_request
+cmake --build "$root/build-fuzz" -j "${KV_JOBS:-2}" --target fuzz_frame_headers fuzz_detection_record fuzz_jpeg fuzz_broker_request fuzz_http_request
 cd "$root/build-fuzz"
-for t in frame_headers detection_record jpeg broker_request; do
+for t in frame_headers detection_record jpeg broker_request http_request; do
   mkdir -p "corpus/$t"
   echo "fuzz: $t for ${seconds}s"
   # In CI the run is reproducible (fixed seed and run count), so a red build always means a bug

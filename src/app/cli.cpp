@@ -118,16 +118,22 @@ int available_cores() {
 
 namespace kv::app {
 
-void add_metrics_option(CLI::App* cmd, std::string& address) {
-  cmd->add_option("--metrics", address,
+void add_metrics_option(CLI::App* cmd, MetricsOptions& o) {
+  cmd->add_option("--metrics", o.address,
                   "Serve Prometheus metrics at http://ADDR/metrics, with /healthz and /readyz "
                   "(ADDR: HOST:PORT, :PORT or PORT; loopback unless a host is given)");
+  cmd->add_option("--metrics-tls-cert", o.tls_cert,
+                  "PEM certificate chain: serve the metrics over HTTPS (with --metrics-tls-key)");
+  cmd->add_option("--metrics-tls-key", o.tls_key, "PEM private key of --metrics-tls-cert");
 }
 
-Result<std::unique_ptr<metrics::HttpServer>> start_metrics(const std::string& address,
+Result<std::unique_ptr<metrics::HttpServer>> start_metrics(const MetricsOptions& o,
                                                            metrics::ReadinessFn ready) {
-  if (address.empty()) return std::unique_ptr<metrics::HttpServer>();
-  return metrics::HttpServer::start(address, metrics::global(), std::move(ready));
+  if (o.address.empty()) return std::unique_ptr<metrics::HttpServer>();
+  http::ServerOptions server;
+  server.tls_cert = o.tls_cert;
+  server.tls_key = o.tls_key;
+  return metrics::HttpServer::start(o.address, metrics::global(), std::move(ready), server);
 }
 
 }  // namespace kv::app

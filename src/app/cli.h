@@ -62,10 +62,16 @@ class SignalBridge {
 // Number of CPU cores this process may use.
 int available_cores();
 
-// --metrics ADDR: serve Prometheus /metrics, /healthz and /readyz.
-void add_metrics_option(CLI::App* cmd, std::string& address);
+// --metrics ADDR: serve Prometheus /metrics, /healthz and /readyz; over HTTPS with
+// --metrics-tls-cert and --metrics-tls-key.
+struct MetricsOptions {
+  std::string address;
+  std::string tls_cert;
+  std::string tls_key;
+};
+void add_metrics_option(CLI::App* cmd, MetricsOptions& options);
 // Starts the endpoint when an address was given (nullptr otherwise).
-Result<std::unique_ptr<metrics::HttpServer>> start_metrics(const std::string& address,
+Result<std::unique_ptr<metrics::HttpServer>> start_metrics(const MetricsOptions& options,
                                                            metrics::ReadinessFn ready);
 
 void add_broker_command(CLI::App& app, Action& action);

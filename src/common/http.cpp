@@ -12,6 +12,9 @@
 #include <cstring>
 #include <exception>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <fmt/format.h>
 
 #include "common/log.h"
@@ -25,12 +28,28 @@ const char* reason(int status) {
       return "OK";
     case 204:
       return "No Content";
+    case 303:
+      return "See Other";
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
     case 503:
       return "Service Unavailable";
     default:
@@ -127,42 +146,144 @@ bool parse_request(const std::string& head, Request& out) {
   return true;
 }
 
-bool Responder::send_all(const std::string& data) {
-  size_t sent = 0;
-  while (sent < data.size()) {
-    const ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    sent += static_cast<size_t>(n);
+// One client connection, plain or TLS.
+class Connection {
+ public:
+  Connection(int fd, SSL* ssl) : fd_(fd), ssl_(ssl) {}
+  ~Connection() {
+    if (ssl_ != nullptr) {
+      SSL_shutdown(ssl_);
+      SSL_free(ssl_);
+    }
   }
-  return true;
-}
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  ssize_t recv(char* buf, size_t n) {
+    if (ssl_ == nullptr) return ::recv(fd_, buf, n, 0);
+    const int r = SSL_read(ssl_, buf, static_cast<int>(n));
+    return r > 0 ? r : -1;
+  }
+  bool send_all(const std::string& data) {
+    size_t sent = 0;
+    while (sent < data.size()) {
+      const ssize_t n =
+          ssl_ == nullptr
+              ? ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL)
+              : SSL_write(ssl_, data.data() + sent, static_cast<int>(data.size() - sent));
+      if (n <= 0) return false;
+      sent += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+  SSL* ssl_;
+};
 
 bool Responder::send(int status, const std::string& type, const std::string& body,
                      const std::string& extra_headers) {
-  return send_all(fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}"
-                              "Connection: close\r\n\r\n",
-                              status, reason(status), type, body.size(), extra_headers) +
-                  (head_only_ ? std::string() : body));
+  return conn_.send_all(fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}"
+                                    "{}Connection: close\r\n\r\n",
+                                    status, reason(status), type, body.size(), kSecurityHeaders,
+                                    extra_headers) +
+                        (head_only_ ? std::string() : body));
 }
 
 bool Responder::start_stream(const std::string& type) {
-  return send_all(fmt::format(
-      "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n"
-      "X-Accel-Buffering: no\r\n\r\n",
-      type));
+  return conn_.send_all(
+      fmt::format("HTTP/1.1 200 OK\r\nContent-Type: {}\r\nCache-Control: no-cache\r\n{}Connection: "
+                  "close\r\nX-Accel-Buffering: no\r\n\r\n",
+                  type, kSecurityHeaders));
 }
 
 bool Responder::write(const std::string& chunk) {
-  return !head_only_ && send_all(chunk);  // a HEAD request gets the headers, then it is over
+  return !head_only_ && conn_.send_all(chunk);  // a HEAD request gets the headers, then it is over
 }
 
+std::optional<std::string> cookie_value(const std::string& header, const std::string& name) {
+  size_t start = 0;
+  while (start < header.size()) {
+    size_t end = header.find(';', start);
+    if (end == std::string::npos) end = header.size();
+    std::string part = header.substr(start, end - start);
+    const size_t first = part.find_first_not_of(' ');
+    part = first == std::string::npos ? "" : part.substr(first);
+    if (part.size() > name.size() && part.compare(0, name.size(), name) == 0 &&
+        part[name.size()] == '=')
+      return part.substr(name.size() + 1);
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+std::map<std::string, std::string> form_fields(const std::string& body) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start <= body.size()) {
+    size_t amp = body.find('&', start);
+    if (amp == std::string::npos) amp = body.size();
+    const std::string pair = body.substr(start, amp - start);
+    const size_t eq = pair.find('=');
+    if (!pair.empty() && eq != std::string::npos)
+      out[url_decode(pair.substr(0, eq))] = url_decode(pair.substr(eq + 1));
+    start = amp + 1;
+  }
+  return out;
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0;
+}
+
+namespace {
+
+std::string tls_error() {
+  const unsigned long e = ERR_get_error();
+  if (e == 0) return "unknown TLS error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+Result<std::shared_ptr<void>> make_tls(const ServerOptions& o) {
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "TLS needs both a certificate (--tls-cert) and its key (--tls-key)");
+  }
+  if (o.tls_cert.empty()) return std::shared_ptr<void>();
+  std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  if (!ctx) return make_error(ErrorCode::kInternal, "TLS: " + tls_error());
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), o.tls_cert.c_str()) != 1) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("cannot use --tls-cert '{}': {}", o.tls_cert, tls_error()));
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), o.tls_key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("cannot use --tls-key '{}': {}", o.tls_key, tls_error()));
+  }
+  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("--tls-key '{}' is not the key of --tls-cert '{}'", o.tls_key, o.tls_cert));
+  }
+  return std::shared_ptr<void>(ctx, ctx.get());
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Server>> Server::start(const std::string& address, Handler handler,
-                                              int max_connections) {
+                                              const ServerOptions& options) {
   auto parsed = parse_listen_address(address);
   if (!parsed) return parsed.error();
   std::unique_ptr<Server> s(new Server());
   s->handler_ = std::move(handler);
-  s->max_connections_ = max_connections;
+  s->options_ = options;
+  auto tls = make_tls(options);
+  if (!tls) return tls.error();
+  s->tls_ = std::move(*tls);
   s->host_ = parsed->first;
   sockaddr_in in{};
   in.sin_family = AF_INET;
@@ -208,18 +329,26 @@ void Server::accept_loop() {
   while (!stop_.load()) {
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 200) <= 0) continue;
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    sockaddr_in from{};
+    socklen_t from_len = sizeof from;
+    const int fd =
+        ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&from), &from_len, SOCK_CLOEXEC);
     if (fd < 0) continue;
+    char ip[INET_ADDRSTRLEN] = "?";
+    ::inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
     std::lock_guard lock(mutex_);
-    if (active_ >= max_connections_) {
-      Responder(fd, false).send(503, "text/plain", "too many connections\n");
+    if (active_ >= options_.max_connections) {
+      if (!tls_) {
+        Connection conn(fd, nullptr);
+        Responder(conn, false).send(503, "text/plain", "too many connections\n");
+      }
       ::close(fd);
       continue;
     }
     ++active_;
     open_.insert(fd);
-    std::thread([this, fd] {
-      serve(fd);
+    std::thread([this, fd, peer = std::string(ip)] {
+      serve(fd, peer);
       std::lock_guard done(mutex_);
       open_.erase(fd);
       ::close(fd);
@@ -229,27 +358,73 @@ void Server::accept_loop() {
   }
 }
 
-void Server::serve(int fd) {
+void Server::serve(int fd, const std::string& peer) {
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  std::string head;
+  SSL* ssl = nullptr;
+  if (tls_) {
+    ssl = SSL_new(static_cast<SSL_CTX*>(tls_.get()));
+    if (ssl == nullptr) return;
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) != 1) {  // a plain-HTTP client, a bad handshake or a timeout
+      log_debug("http: TLS handshake with {} failed: {}", peer, tls_error());
+      SSL_free(ssl);
+      return;
+    }
+  }
+  Connection conn(fd, ssl);
+  std::string data;
   char buf[4096];
-  while (head.find("\r\n\r\n") == std::string::npos) {
-    if (head.size() > 16384) return;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  size_t head_end = std::string::npos;
+  while ((head_end = data.find("\r\n\r\n")) == std::string::npos) {
+    if (data.size() > options_.max_header_bytes) {
+      Responder(conn, false).send(431, "text/plain", "request head too large\n");
+      return;
+    }
+    const ssize_t n = conn.recv(buf, sizeof buf);
     if (n <= 0) return;
-    head.append(buf, static_cast<size_t>(n));
+    data.append(buf, static_cast<size_t>(n));
+  }
+  if (head_end > options_.max_header_bytes) {
+    Responder(conn, false).send(431, "text/plain", "request head too large\n");
+    return;
   }
   Request req;
-  const bool parsed = parse_request(head, req);
-  Responder out(fd, parsed && req.method == "HEAD");
+  const bool parsed = parse_request(data.substr(0, head_end + 2), req);
+  Responder out(conn, parsed && req.method == "HEAD");
   if (!parsed) {
     out.send(400, "text/plain", "bad request\n");
     return;
   }
-  if (req.method != "GET" && req.method != "HEAD") {
-    out.send(405, "text/plain", "only GET and HEAD\n");
+  req.peer = peer;
+  req.tls = ssl != nullptr;
+  if (req.method == "POST") {
+    auto cl = req.headers.find("content-length");
+    if (cl == req.headers.end()) {
+      out.send(411, "text/plain", "a POST needs a Content-Length\n");
+      return;
+    }
+    size_t length = 0;
+    auto [ptr, ec] =
+        std::from_chars(cl->second.data(), cl->second.data() + cl->second.size(), length);
+    if (ec != std::errc() || ptr != cl->second.data() + cl->second.size()) {
+      out.send(400, "text/plain", "bad Content-Length\n");
+      return;
+    }
+    if (length > options_.max_body_bytes) {
+      out.send(413, "text/plain", "request body too large\n");
+      return;
+    }
+    req.body = data.substr(head_end + 4);
+    while (req.body.size() < length) {
+      const ssize_t n = conn.recv(buf, sizeof buf);
+      if (n <= 0) return;
+      req.body.append(buf, static_cast<size_t>(n));
+    }
+    req.body.resize(length);
+  } else if (req.method != "GET" && req.method != "HEAD") {
+    out.send(405, "text/plain", "only GET, HEAD and POST\n");
     return;
   }
   try {

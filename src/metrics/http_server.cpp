@@ -7,17 +7,20 @@
 namespace kv::metrics {
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& address,
-                                                      Registry& registry, ReadinessFn ready) {
+                                                      Registry& registry, ReadinessFn ready,
+                                                      const http::ServerOptions& options) {
   std::unique_ptr<HttpServer> s(new HttpServer(registry, std::move(ready)));
   auto server = http::Server::start(
       address,
-      [raw = s.get()](const http::Request& r, http::Responder& out) { raw->answer(r, out); });
+      [raw = s.get()](const http::Request& r, http::Responder& out) { raw->answer(r, out); },
+      options);
   if (!server) {
     return make_error(server.error().code,
                       fmt::format("metrics endpoint: {}", server.error().message));
   }
   s->server_ = std::move(*server);
-  log_info("metrics: http://{}:{}/metrics (also /healthz, /readyz)", s->host(), s->port());
+  log_info("metrics: {}://{}:{}/metrics (also /healthz, /readyz)",
+           s->server_->tls() ? "https" : "http", s->host(), s->port());
   return s;
 }
 

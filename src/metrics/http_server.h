@@ -19,8 +19,10 @@ using ReadinessFn = std::function<std::string()>;
 class HttpServer {
  public:
   // `address` is HOST:PORT, :PORT or PORT; the host defaults to 127.0.0.1 (loopback only).
+  // `options` may ask for HTTPS (tls_cert and tls_key).
   static Result<std::unique_ptr<HttpServer>> start(const std::string& address, Registry& registry,
-                                                   ReadinessFn ready);
+                                                   ReadinessFn ready,
+                                                   const http::ServerOptions& options = {});
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 

@@ -64,7 +64,8 @@ TEST(Http, ServesGetHeadAndStreamsUntilStopped) {
   const std::string head = http_exchange(port, "HEAD /x HTTP/1.1\r\n\r\n");
   EXPECT_NE(head.find("Content-Length: 7\r\n"), std::string::npos);
   EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");  // no body
-  EXPECT_EQ(http_exchange(port, "POST /x HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 405");
+  EXPECT_EQ(http_exchange(port, "PUT /x HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 405");
+  EXPECT_EQ(http_exchange(port, "POST /x HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 411");
   EXPECT_EQ(http_exchange(port, "garbage\r\n\r\n").substr(0, 12), "HTTP/1.1 400");
   EXPECT_EQ(http_exchange(port, "GET /throw HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 500");
   // HEAD on a stream: the headers, then the end.
@@ -79,6 +80,68 @@ TEST(Http, ServesGetHeadAndStreamsUntilStopped) {
   EXPECT_NE(got.find("text/event-stream"), std::string::npos);
   EXPECT_NE(got.find("data: x\n\ndata: x\n\n"), std::string::npos);
   EXPECT_FALSE(http::Server::start("127.0.0.1:99999", nullptr).ok());
+}
+
+TEST(Http, LimitsAnswerWithTheirStatusAndEveryResponseHasSecurityHeaders) {
+  std::string body_seen;
+  http::ServerOptions options;
+  options.max_connections = 2;
+  options.max_header_bytes = 1024;
+  options.max_body_bytes = 100;
+  std::atomic<bool> hold{true};
+  auto server = http::Server::start(
+      "127.0.0.1:0",
+      [&](const http::Request& r, http::Responder& out) {
+        if (r.path == "/hold") {
+          while (hold.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        body_seen = r.body;
+        out.send(200, "text/plain", "ok from " + r.peer);
+      },
+      options);
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  const int port = (*server)->port();
+  const std::string ok = http_exchange(port, "GET / HTTP/1.1\r\n\r\n");
+  EXPECT_NE(ok.find("ok from 127.0.0.1"), std::string::npos);
+  for (const char* h : {"X-Content-Type-Options: nosniff", "X-Frame-Options: DENY",
+                        "frame-ancestors 'none'", "script-src 'self'", "Referrer-Policy"}) {
+    EXPECT_NE(ok.find(h), std::string::npos) << h;
+  }
+  // A head over the limit: 431, however it arrives.
+  const std::string big(2000, 'a');
+  EXPECT_EQ(http_exchange(port, "GET / HTTP/1.1\r\nX-Big: " + big + "\r\n\r\n").substr(0, 12),
+            "HTTP/1.1 431");
+  EXPECT_EQ(http_exchange(port, "GET / HTTP/1.1\r\nX-Big: " + big).substr(0, 12), "HTTP/1.1 431");
+  // Bodies: read to their Content-Length; over the limit 413; a bad length 400.
+  EXPECT_EQ(
+      http_exchange(port, "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello+extra").substr(0, 12),
+      "HTTP/1.1 200");
+  EXPECT_EQ(body_seen, "hello");
+  EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n").substr(0, 12),
+            "HTTP/1.1 413");
+  EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n").substr(0, 12),
+            "HTTP/1.1 400");
+  // Connections over the limit: 503 while two are held.
+  std::thread a([&] { http_exchange(port, "GET /hold HTTP/1.1\r\n\r\n"); });
+  std::thread b([&] { http_exchange(port, "GET /hold HTTP/1.1\r\n\r\n"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(http_exchange(port, "GET / HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 503");
+  hold = false;
+  a.join();
+  b.join();
+  EXPECT_EQ(http_exchange(port, "GET / HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 200");
+  // TLS needs both halves, and files that exist.
+  http::ServerOptions half;
+  half.tls_cert = "cert.pem";
+  EXPECT_FALSE(http::Server::start("127.0.0.1:0", nullptr, half).ok());
+  half.tls_key = "/nonexistent/key.pem";
+  auto missing = http::Server::start("127.0.0.1:0", nullptr, half);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("--tls-cert"), std::string::npos);
+  EXPECT_TRUE(http::is_loopback("127.0.0.1"));
+  EXPECT_TRUE(http::is_loopback("localhost"));
+  EXPECT_FALSE(http::is_loopback("0.0.0.0"));
+  EXPECT_FALSE(http::is_loopback("192.168.1.5"));
 }
 
 wire::DetectionRecord frame(const std::string& camera, int64_t seq, int persons) {
