@@ -92,8 +92,8 @@ Result<Query> query_from_params(const std::map<std::string, std::string>& params
       q.zone_normalised = value.empty() || value == "1" || value == "true";
     } else if (name == "limit") {
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), q.limit);
-      if (ec != std::errc() || p != value.data() + value.size() || q.limit < 1)
-        return bad(name, value, "a whole number >= 1");
+      if (ec != std::errc() || p != value.data() + value.size() || q.limit < 1 || q.limit > 100000)
+        return bad(name, value, "a whole number from 1 to 100000");
     } else {
       return make_error(ErrorCode::kInvalidArgument,
                         fmt::format("unknown parameter '{}' (camera, label, track, from, to, "

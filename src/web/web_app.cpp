@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "store/query_text.h"
 #include "web/assets.h"
 #include "wire/camera_health.h"
@@ -70,13 +71,37 @@ std::optional<std::string> checked_alert(std::string_view text) {
 void WebApp::handle(const http::Request& req, http::Responder& out) {
   const std::string& p = req.path;
   const std::string json = "application/json";
-  if (p == "/" || p == "/index.html")
-    return send_asset(out, "index.html", "text/html; charset=utf-8");
-  if (p == "/app.js") return send_asset(out, "app.js", "text/javascript; charset=utf-8");
+  // Open to anyone: the login page and what it needs, and the health check.
+  if (p == "/login") {
+    if (req.method == "POST") return login(req, out);
+    if (auth_ == nullptr) return (void)out.send(303, "text/plain", "", "Location: /\r\n");
+    return login_page(out, 200, "");
+  }
+  if (p == "/logout" && req.method == "POST") return logout(req, out);
   if (p == "/app.css") return send_asset(out, "app.css", "text/css; charset=utf-8");
   if (p == "/favicon.svg" || p == "/favicon.ico")
     return send_asset(out, "favicon.svg", "image/svg+xml");
   if (p == "/healthz") return (void)out.send(200, "text/plain", "ok\n");
+  if (req.method == "POST") return (void)out.send(405, json, error_json("GET only here"));
+  // Everything else needs a session when there are users.
+  std::optional<std::string> user;
+  if (auth_ != nullptr) {
+    auto token = session_token(req);
+    if (token) user = auth_->sessions.user_of(*token);
+    if (!user) {
+      if (p == "/" || p == "/index.html")
+        return (void)out.send(303, "text/plain", "", "Location: /login\r\n");
+      return (void)out.send(401, json, error_json("log in first (/login)"));
+    }
+  }
+  if (p == "/" || p == "/index.html")
+    return send_asset(out, "index.html", "text/html; charset=utf-8");
+  if (p == "/app.js") return send_asset(out, "app.js", "text/javascript; charset=utf-8");
+  if (p == "/api/me") {
+    return (void)out.send(200, json,
+                          json_line({{"auth", auth_ != nullptr},
+                                     {"user", user ? nlohmann::json(*user) : nlohmann::json()}}));
+  }
   if (p == "/api/cameras") return (void)out.send(200, json, state_.cameras_json());
   if (p == "/api/alerts") return (void)out.send(200, json, state_.alerts_json());
   if (p == "/api/status") return (void)out.send(200, json, state_.status_json());
@@ -132,6 +157,80 @@ void WebApp::clip(const std::string& name, http::Responder& out) {
   out.send(200, "video/mp4", body, "Cache-Control: max-age=3600\r\n");
 }
 
+namespace {
+
+constexpr const char* kSessionCookie = "kv_session";
+
+// A name for the log: as typed if it is a plain name, else a placeholder (no log injection).
+std::string loggable(const std::string& name) {
+  const bool plain =
+      !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' ||
+               c == '@' || c == '-';
+      });
+  return plain ? "'" + name + "'" : "(not a user name)";
+}
+
+}  // namespace
+
+std::optional<std::string> WebApp::session_token(const http::Request& req) const {
+  auto cookie = req.headers.find("cookie");
+  if (cookie == req.headers.end()) return std::nullopt;
+  return http::cookie_value(cookie->second, kSessionCookie);
+}
+
+void WebApp::login_page(http::Responder& out, int status, const std::string& message,
+                        const std::string& extra_headers) {
+  std::string page(*web::asset("login.html"));
+  if (!message.empty()) {
+    const std::string marker = "<!--message-->";
+    page.replace(page.find(marker), marker.size(), "<p class=\"error\">" + message + "</p>");
+  }
+  out.send(status, "text/html; charset=utf-8", page, "Cache-Control: no-store\r\n" + extra_headers);
+}
+
+void WebApp::login(const http::Request& req, http::Responder& out) {
+  if (auth_ == nullptr) return (void)out.send(303, "text/plain", "", "Location: /\r\n");
+  const auto fields = http::form_fields(req.body);
+  const auto user_it = fields.find("user");
+  const auto pass_it = fields.find("password");
+  const std::string user = user_it == fields.end() ? "" : user_it->second;
+  const std::string password = pass_it == fields.end() ? "" : pass_it->second;
+  if (const int64_t wait = auth_->limiter.wait_seconds(req.peer, user); wait > 0) {
+    log_warn("web: login for user {} from {} refused: too many failed logins (next in {} s)",
+             loggable(user), req.peer, wait);
+    return login_page(out, 429, fmt::format("Too many failed logins: try again in {} s.", wait),
+                      fmt::format("Retry-After: {}\r\n", wait));
+  }
+  if (!auth_->users.verify(user, password)) {
+    const int failures = auth_->limiter.failed(req.peer, user);
+    log_warn("web: failed login for user {} from {} ({} failure(s) from there in the window)",
+             loggable(user), req.peer, failures);
+    return login_page(out, 401, "Wrong user name or password.");
+  }
+  const std::string token = auth_->sessions.create(user);
+  log_info("web: user {} logged in from {}", loggable(user), req.peer);
+  out.send(
+      303, "text/plain", "",
+      fmt::format("Location: /\r\nSet-Cookie: {}={}; Path=/; Max-Age={}; HttpOnly; "
+                  "SameSite=Strict{}\r\n",
+                  kSessionCookie, token, auth_->sessions.ttl().count(), req.tls ? "; Secure" : ""));
+}
+
+void WebApp::logout(const http::Request& req, http::Responder& out) {
+  if (auth_ != nullptr) {
+    if (auto token = session_token(req)) {
+      if (auto user = auth_->sessions.user_of(*token))
+        log_info("web: user {} logged out from {}", loggable(*user), req.peer);
+      auth_->sessions.end(*token);
+    }
+  }
+  out.send(303, "text/plain", "",
+           fmt::format("Location: /login\r\nSet-Cookie: {}=; Path=/; Max-Age=0; HttpOnly; "
+                       "SameSite=Strict{}\r\n",
+                       kSessionCookie, req.tls ? "; Secure" : ""));
+}
+
 void WebApp::send_asset(http::Responder& out, const char* name, const char* type) {
   auto data = web::asset(name);
   out.send(200, type, std::string(*data), "Cache-Control: no-cache\r\n");
@@ -153,7 +252,10 @@ void WebApp::stream(const http::Request& req, http::Responder& out) {
       last = std::min(seen, last);
   }
   int64_t quiet_us = mono_now_us();
+  // The stream ends when its session does (a logout, or its expiry).
+  const std::optional<std::string> token = auth_ != nullptr ? session_token(req) : std::nullopt;
   while (!stopping_.load()) {
+    if (auth_ != nullptr && (!token || !auth_->sessions.user_of(*token))) return;
     std::string chunk;
     for (const web::Event& e : state_.events_after(last, 1000)) {
       chunk += fmt::format("id: {}\nevent: {}\ndata: {}\n\n", e.id, e.type, e.json);

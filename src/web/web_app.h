@@ -12,6 +12,7 @@
 #include "common/http.h"
 #include "kafka/cluster_status.h"
 #include "store/detection_store.h"
+#include "web/auth.h"
 #include "web/live_state.h"
 
 namespace kv::web {
@@ -19,9 +20,11 @@ namespace kv::web {
 // Thread-safety: handle() from the HTTP server's threads.
 class WebApp {
  public:
-  // `db` may be null (no /api/query); `clips_dir` may be empty (no /clips/).
-  WebApp(LiveState& state, store::DetectionStore* db, std::filesystem::path clips_dir = {})
-      : state_(state), db_(db), clips_dir_(std::move(clips_dir)) {}
+  // `db` may be null (no /api/query); `clips_dir` may be empty (no /clips/); `auth` may be
+  // null: no login (kvision web refuses that unless it listens on loopback or is told so).
+  WebApp(LiveState& state, store::DetectionStore* db, std::filesystem::path clips_dir = {},
+         Auth* auth = nullptr)
+      : state_(state), db_(db), clips_dir_(std::move(clips_dir)), auth_(auth) {}
 
   void handle(const http::Request& req, http::Responder& out);
   // Ends the event streams (before the server stops).
@@ -31,6 +34,13 @@ class WebApp {
   void send_asset(http::Responder& out, const char* name, const char* type);
   bool not_found(http::Responder& out, const std::string& why);
   void stream(const http::Request& req, http::Responder& out);
+  // The login page (with one of a few fixed messages), the login form's POST, the logout.
+  void login_page(http::Responder& out, int status, const std::string& message,
+                  const std::string& extra_headers = "");
+  void login(const http::Request& req, http::Responder& out);
+  void logout(const http::Request& req, http::Responder& out);
+  // The session's token from the request's cookie, if it names a live session.
+  std::optional<std::string> session_token(const http::Request& req) const;
   // /api/query (detections), or /api/tracks (per-track summaries) with `tracks`.
   void query(const http::Request& req, http::Responder& out, bool tracks = false);
   // /clips/NAME.mp4: an alert's clip from clips_dir_ (a plain file name only).
@@ -41,6 +51,7 @@ class WebApp {
   store::DetectionStore* db_;
   std::mutex db_mutex_;
   const std::filesystem::path clips_dir_;
+  Auth* auth_;
 };
 
 // The groups' health as JSON for the page: lag, members and verdict per group.

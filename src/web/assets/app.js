@@ -238,7 +238,11 @@ function connect() {
   on("frame", showFrame);
   on("alert", (a) => showAlert(a, true));
   on("status", showStatus);
-  events.onerror = () => { $("conn").dataset.state = "down"; $("conn").textContent = "reconnecting…"; };
+  events.onerror = () => {
+    $("conn").dataset.state = "down"; $("conn").textContent = "reconnecting…";
+    // Logged out (here or elsewhere) or the session expired: back to the login page.
+    fetch("/api/me").then((r) => { if (r.status === 401) { events.close(); location.assign("/login"); } });
+  };
   events.onopen = () => {
     $("conn").dataset.state = "live"; $("conn").textContent = "live";
     if (!waiting || waiting.loading) return;
@@ -250,4 +254,10 @@ function connect() {
     ]).finally(() => { const later = waiting; waiting = null; later.forEach((show) => show()); });
   };
 }
+// With users configured (kvision web --users), who is logged in, and a way out.
+fetch("/api/me").then((r) => r.json()).then((me) => {
+  if (!me.auth) return;
+  $("logout").hidden = false;
+  $("logout").querySelector("button").title = `logged in as ${me.user}`;
+});
 connect();
