@@ -1,6 +1,7 @@
 #include "alert/webhook.h"
 
 #include <netdb.h>
+#include <sodium.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -71,7 +72,23 @@ Result<HttpUrl> parse_http_url(const std::string& url) {
   return out;
 }
 
-Result<int> http_post(const HttpUrl& url, const std::string& body, int timeout_ms) {
+std::string webhook_signature(const std::string& secret, int64_t timestamp_s,
+                              const std::string& body) {
+  const std::string message = fmt::format("{}.{}", timestamp_s, body);
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret.data()),
+                              secret.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
+  crypto_auth_hmacsha256_final(&state, mac);
+  char hex[2 * sizeof mac + 1];
+  sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+  return std::string("sha256=") + hex;
+}
+
+Result<int> http_post(const HttpUrl& url, const std::string& body, int timeout_ms,
+                      const std::string& extra_headers) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -102,8 +119,8 @@ Result<int> http_post(const HttpUrl& url, const std::string& body, int timeout_m
   }
   const std::string request = fmt::format(
       "POST {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\nContent-Length: "
-      "{}\r\nUser-Agent: kvision-alert\r\nConnection: close\r\n\r\n{}",
-      url.path, url.host, url.port, body.size(), body);
+      "{}\r\nUser-Agent: kvision-alert\r\n{}Connection: close\r\n\r\n{}",
+      url.path, url.host, url.port, body.size(), extra_headers, body);
   for (size_t sent = 0; sent < request.size();) {
     const ssize_t n = ::send(sock.fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) return make_error(ErrorCode::kIo, fmt::format("sending: {}", std::strerror(errno)));
@@ -128,11 +145,14 @@ Result<int> http_post(const HttpUrl& url, const std::string& body, int timeout_m
 }
 
 Result<std::unique_ptr<Webhook>> Webhook::create(const std::string& url, int retries,
-                                                 int backoff_ms) {
+                                                 int backoff_ms, std::string secret) {
   auto parsed = parse_http_url(url);
   if (!parsed) return parsed.error();
+  if (!secret.empty() && sodium_init() < 0)
+    return make_error(ErrorCode::kInternal, "libsodium did not start");
   std::unique_ptr<Webhook> w(new Webhook());
   w->url_ = *parsed;
+  w->secret_ = std::move(secret);
   w->retries_ = retries;
   w->backoff_ms_ = std::max(1, backoff_ms);
   w->thread_ = std::thread([raw = w.get()] { raw->run(); });
@@ -191,7 +211,13 @@ bool Webhook::deliver(const std::string& body) {
       if (draining_ && mono_now_us() > drain_deadline_us_) return false;  // out of time at exit
       ++stats_.attempts;
     }
-    auto status = http_post(url_, body, 5000);
+    std::string headers;
+    if (!secret_.empty()) {
+      const int64_t now_s = wall_now_us() / 1'000'000;
+      headers = fmt::format("X-Kvision-Timestamp: {}\r\nX-Kvision-Signature: {}\r\n", now_s,
+                            webhook_signature(secret_, now_s, body));
+    }
+    auto status = http_post(url_, body, 5000, headers);
     std::string why;
     if (status && *status >= 200 && *status < 300) {
       count_webhook("ok");

@@ -23,8 +23,16 @@ struct HttpUrl {
 // http://HOST[:PORT][/PATH]; https is refused with a clear message (put a TLS proxy in front).
 Result<HttpUrl> parse_http_url(const std::string& url);
 
-// One POST of a JSON body; returns the HTTP status (or an error for no answer at all).
-Result<int> http_post(const HttpUrl& url, const std::string& body, int timeout_ms);
+// One POST of a JSON body, with extra header lines ("Name: value\r\n" each); returns the HTTP
+// status (or an error for no answer at all).
+Result<int> http_post(const HttpUrl& url, const std::string& body, int timeout_ms,
+                      const std::string& extra_headers = "");
+
+// The signature a receiver checks: "sha256=" and the hex HMAC-SHA256, keyed by the shared
+// secret, of "<timestamp>.<body>" (sent as X-Kvision-Timestamp and X-Kvision-Signature; the
+// timestamp, in seconds since the epoch, lets a receiver refuse old replays).
+std::string webhook_signature(const std::string& secret, int64_t timestamp_s,
+                              const std::string& body);
 
 struct WebhookStats {
   int64_t delivered = 0;
@@ -37,8 +45,9 @@ struct WebhookStats {
 class Webhook {
  public:
   // retries: attempts after the first; backoff starts at backoff_ms and doubles (to 30 s).
+  // With a `secret`, every POST is signed (webhook_signature).
   static Result<std::unique_ptr<Webhook>> create(const std::string& url, int retries,
-                                                 int backoff_ms);
+                                                 int backoff_ms, std::string secret = "");
   ~Webhook();
   Webhook(const Webhook&) = delete;
   Webhook& operator=(const Webhook&) = delete;
@@ -54,6 +63,7 @@ class Webhook {
   bool deliver(const std::string& body);  // false: given up (or stopping)
 
   HttpUrl url_;
+  std::string secret_;
   int retries_ = 0;
   int backoff_ms_ = 500;
   mutable std::mutex mutex_;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,8 +35,9 @@ struct AlertOptions {
   std::string webhook;
   int webhook_retries = 5;
   int webhook_backoff_ms = 500;
+  std::string webhook_secret_file;
   bool check = false;
-  std::string metrics;
+  MetricsOptions metrics;
   kafka::TopicSettings topics;
   std::string clips_dir = "alert-clips";
   std::string frames_topic = std::string(wire::kRawFramesTopic);
@@ -58,7 +60,18 @@ int run_alert(const AlertOptions& o) {
   }
   std::unique_ptr<alert::Webhook> webhook;
   if (!o.webhook.empty()) {
-    auto w = alert::Webhook::create(o.webhook, o.webhook_retries, o.webhook_backoff_ms);
+    std::string secret;
+    if (!o.webhook_secret_file.empty()) {
+      std::ifstream in(o.webhook_secret_file);
+      if (!in || !std::getline(in, secret) || secret.empty()) {
+        return report_error("alert", make_error(ErrorCode::kInvalidArgument,
+                                                fmt::format("--webhook-secret-file '{}': cannot "
+                                                            "read a secret from its first line",
+                                                            o.webhook_secret_file)));
+      }
+    }
+    auto w = alert::Webhook::create(o.webhook, o.webhook_retries, o.webhook_backoff_ms,
+                                    std::move(secret));
     if (!w) return report_error("alert", w.error());
     webhook = std::move(*w);
   }
@@ -135,6 +148,9 @@ void add_alert_command(CLI::App& app, Action& action) {
                   "First retry delay; doubles each retry, up to 30 s")
       ->capture_default_str()
       ->check(CLI::Range(1, 60000));
+  cmd->add_option("--webhook-secret-file", o->webhook_secret_file,
+                  "Sign each POST with the secret on this file's first line: X-Kvision-Signature "
+                  "is sha256=HMAC-SHA256(secret, X-Kvision-Timestamp + \".\" + body), in hex");
   cmd->add_option("--clips-dir", o->clips_dir,
                   "Where the clips of rules with clip_before/clip_after go (H.264 MP4, named in "
                   "the alert's \"clip\"; kvision web --clips-dir serves them)")

@@ -19,7 +19,7 @@ struct BrokerOptions {
   kafka::BrokerParams params;
   std::vector<std::string> topics;
   std::string engine = "durable";
-  std::string metrics;
+  MetricsOptions metrics;
   std::string host = "127.0.0.1";
   std::string advertised_host;
   std::string data_dir = "kvision-data";

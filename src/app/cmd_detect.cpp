@@ -11,7 +11,7 @@ namespace {
 
 struct DetectOptions {
   KafkaOptions kafka;
-  std::string metrics;
+  MetricsOptions metrics;
   pipeline::DetectStageParams params;
   kafka::TopicSettings topics;
   int threads = 0;

@@ -15,7 +15,7 @@ namespace {
 
 struct IngestOptions {
   KafkaOptions kafka;
-  std::string metrics;
+  MetricsOptions metrics;
   pipeline::IngestParams params;
   kafka::TopicSettings topics;
   bool no_progress = false;

@@ -33,7 +33,7 @@ struct RunOptions {
   int drain_timeout_s = 60;
   bool exactly_once = false;
   bool track = true;
-  std::string metrics;
+  MetricsOptions metrics;
 };
 
 // Collected from the sink thread.

@@ -10,7 +10,7 @@ namespace {
 
 struct SinkOptions {
   KafkaOptions kafka;
-  std::string metrics;
+  MetricsOptions metrics;
   pipeline::SinkParams params;
   std::string format = "jsonl";
 };

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/units.h"
 #include "kafka/consumer.h"
+#include "media/frame_source.h"
 #include "metrics/stage_metrics.h"
 #include "pipeline/subscriber.h"
 #include "store/detection_store.h"
@@ -34,7 +35,7 @@ struct StoreOptions {
   std::string keep_size = "0";
   int batch = 100;
   int batch_ms = 200;
-  std::string metrics;
+  MetricsOptions metrics;
 };
 
 int run_store(const StoreOptions& o) {
@@ -75,7 +76,7 @@ int run_store(const StoreOptions& o) {
   auto server = start_metrics(o.metrics, [] { return std::string(); });
   if (!server) return report_error("store", server.error());
   metrics::build_info("store", "");
-  log_info("store: group '{}' on {} -> {}", o.group, topic, o.db);
+  log_info("store: group '{}' on {} -> {}", o.group, topic, media::redact_uri(o.db));
   std::stop_source stop;
   SignalBridge bridge(stop);
 

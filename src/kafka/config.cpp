@@ -15,13 +15,19 @@ Result<Property> parse_property(const std::string& text) {
   return Property{text.substr(0, eq), text.substr(eq + 1)};
 }
 
+bool is_secret_property(const std::string& key) {
+  return key.find("password") != std::string::npos || key.find("secret") != std::string::npos ||
+         key == "sasl.oauthbearer.config" || key == "ssl.key.pem" || key == "sasl.jaas.config";
+}
+
 Result<rd_kafka_conf_t*> make_conf(const KafkaConfig& config, const Properties& defaults) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];
   auto set = [&](const std::string& k, const std::string& v) -> Status {
     if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        fmt::format("librdkafka property {}={}: {}", k, v, err));
+      return make_error(
+          ErrorCode::kInvalidArgument,
+          fmt::format("librdkafka property {}={}: {}", k, is_secret_property(k) ? "***" : v, err));
     }
     return ok_status();
   };

@@ -17,6 +17,10 @@ struct KafkaConfig {
   Properties overrides;                    // -X key=value, applied last
 };
 
+// Whether a librdkafka property holds a secret (passwords, keys, OAuth settings): its value
+// is never printed.
+bool is_secret_property(const std::string& key);
+
 // Parses "key=value" as given to -X.
 Result<Property> parse_property(const std::string& text);
 

@@ -202,7 +202,7 @@ Result<std::unique_ptr<DetectionStore>> open_postgres(const std::string& url) {
   PGconn* conn = PQconnectdb(url.c_str());
   const std::string where =
       conn == nullptr
-          ? url
+          ? std::string("the --db URL")  // never the URL itself: it may hold a password
           : fmt::format("{}:{}/{}", PQhost(conn) ? PQhost(conn) : "?",
                         PQport(conn) ? PQport(conn) : "?", PQdb(conn) ? PQdb(conn) : "?");
   auto s = std::make_unique<PostgresStore>(conn, where);

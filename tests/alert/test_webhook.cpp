@@ -9,7 +9,10 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 namespace kv::alert {
 namespace {
@@ -66,6 +69,22 @@ class Receiver {
   int port_ = 0;
   std::thread thread_;
 };
+
+TEST(Webhook, SignatureIsHmacSha256OfTimestampDotBody) {
+  const std::string secret = "s3cret";
+  const std::string body = R"({"rule":"door"})";
+  // The same MAC from another library (OpenSSL), over "<timestamp>.<body>".
+  const std::string message = "1796300000." + body;
+  unsigned char mac[32];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &len);
+  std::string hex = "sha256=";
+  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", mac[i]);
+  EXPECT_EQ(webhook_signature(secret, 1796300000, body), hex);
+  EXPECT_NE(webhook_signature(secret, 1796300001, body), hex) << "the timestamp is signed";
+  EXPECT_NE(webhook_signature("other", 1796300000, body), hex);
+}
 
 TEST(Webhook, ParsesUrls) {
   auto u = parse_http_url("http://example.org:8080/hooks/kv");

@@ -46,13 +46,16 @@ set -e
 
 start_broker
 HOOK_PORT="$(free_port)"
-/usr/bin/python3 "$SRC/tests/integration/webhook_receiver.py" "$HOOK_PORT" "$WORK/hook.jsonl" 1 &
+# The receiver checks every POST's signature (HMAC-SHA256 with the shared secret).
+printf 'hook-secret-%s\n' "$RANDOM$RANDOM" >"$WORK/hook.secret"
+/usr/bin/python3 "$SRC/tests/integration/webhook_receiver.py" "$HOOK_PORT" "$WORK/hook.jsonl" 1 \
+  "$(head -1 "$WORK/hook.secret")" &
 PIDS+=($!)
 "$KV" detect --brokers "$BROKERS" --model "$MODEL" >"$WORK/detect.log" 2>&1 &
 PIDS+=($!)
 METRICS_PORT="$(free_port)"
 "$KV" alert --brokers "$BROKERS" --rules "$WORK/rules.conf" --webhook "http://127.0.0.1:$HOOK_PORT/hook" \
-  --webhook-backoff-ms 200 --metrics "127.0.0.1:$METRICS_PORT" >"$WORK/alert.log" 2>&1 &
+  --webhook-secret-file "$WORK/hook.secret" --webhook-backoff-ms 200 --metrics "127.0.0.1:$METRICS_PORT" >"$WORK/alert.log" 2>&1 &
 ALERT_PID=$!
 PIDS+=($ALERT_PID)
 "$KV" ingest --brokers "$BROKERS" --source "$DATA/vtest.avi" --camera lobby --max-frames $FRAMES \
@@ -122,6 +125,8 @@ assert first["frame"]["seq"] >= 2, first  # three frames running, at the earlies
 assert sorted(h["id"] for h in hooks) == sorted(a["id"] for a in alerts), "webhook != topic"
 PY
 grep -q "attempt 1 failed (HTTP 500)" "$WORK/alert.log" || fail "the webhook's 500 was not retried"
+[ ! -e "$WORK/hook.jsonl.rejected" ] || fail "the receiver refused $(wc -l <"$WORK/hook.jsonl.rejected") badly signed POST(s)"
+! grep -q "$(head -1 "$WORK/hook.secret")" "$WORK/alert.log" || fail "the webhook secret is in the log"
 grep -q "held back by cooldowns" "$WORK/alert.log" || fail "no summary"
 cat "$WORK/summary.txt"
 grep "alert: $FRAMES frames" "$WORK/alert.log" || fail "alert did not see $FRAMES frames"

@@ -91,3 +91,8 @@ awk '$1 == "alerts" && $3 > 0 {found = 1} END {exit !found}' "$WORK/status.out" 
   fail "alert published nothing through SASL_SSL"
 curl -sf "http://127.0.0.1:$WEB_PORT/api/cameras" | grep -q '"lobby"' || fail "web shows no camera through SASL_SSL"
 echo "through SASL_SSL: 30 frames ingested, detected, sunk, stored, alerted on and shown; audit $(grep TOTAL "$WORK/audit.out"); status $(grep '^VERDICT' "$WORK/status.out")"
+# The password given with -X is in no log and no output of any command.
+if grep -l -e "kv-secret" -e "not-the-password" "$WORK"/*.log "$WORK"/*.out 2>/dev/null; then
+  fail "a password given with -X was printed"
+fi
+echo "ok: the SASL password is in none of the $(ls "$WORK"/*.log "$WORK"/*.out | wc -l) logs and outputs"
