@@ -12,4 +12,4 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=
 ctest --output-on-failure -L unit
 ctest --output-on-failure -R '^(MockCluster|KafkaConfig|BrokerClientsTest|TransactionsTest)\.'
 ctest --output-on-failure -R \
-  '^integration\.(pipeline_two_detectors|audit|bad_input|cameras|fault_kill_eos|fault_poison_alo|fault_storm_eos|alert)$'
+  '^integration\.(pipeline_two_detectors|audit|bad_input|cameras|fault_kill_eos|fault_poison_alo|fault_storm_eos|alert|web_auth)$'

@@ -13,6 +13,7 @@ packages=(
   librdkafka-dev           # the Kafka client, and its mock cluster for the embedded broker
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libsqlite3-dev           # kvision store
+  libsodium-dev libssl-dev # kvision web: Argon2id password hashes, session tokens, HMAC; HTTPS
   libyaml-cpp-dev          # kvision ingest --cameras FILE
   ffmpeg                   # ffprobe checks the clips kvision clip writes (H.264 through OpenCV and libx264)
   # a real RTSP server for the camera tests (tests/integration/rtsp_server.py)
