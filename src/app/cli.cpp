@@ -118,6 +118,31 @@ int available_cores() {
 
 namespace kv::app {
 
+void add_worker_options(CLI::App* cmd, WorkerOptions& o) {
+  cmd->add_option("--threads,-t", o.threads,
+                  "Worker threads, each with its own model instance (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--infer-threads", o.infer_threads,
+                  "Threads inside each inference (0: cores / threads)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--inter-op-threads", o.inter_threads,
+                  "ONNX Runtime: more than 1 runs independent graph nodes at once on that many "
+                  "threads (kvision bench measures whether it helps a model)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+}
+
+int apply_worker_options(const WorkerOptions& o) {
+  const int cores = available_cores();
+  const int threads = o.threads > 0 ? o.threads : cores;
+  detect::set_inference_threads(o.infer_threads > 0 ? o.infer_threads
+                                                    : std::max(1, cores / threads));
+  detect::set_inter_op_threads(o.inter_threads);
+  return threads;
+}
+
 void add_metrics_option(CLI::App* cmd, MetricsOptions& o) {
   cmd->add_option("--metrics", o.address,
                   "Serve Prometheus metrics at http://ADDR/metrics, with /healthz and /readyz "

@@ -62,6 +62,16 @@ class SignalBridge {
 // Number of CPU cores this process may use.
 int available_cores();
 
+// --threads and --infer-threads of the commands that run detectors (detect, replay).
+struct WorkerOptions {
+  int threads = 0;        // worker threads, each with its own model; 0: one per core
+  int infer_threads = 0;  // threads inside each inference; 0: cores / threads
+  int inter_threads = 1;  // ONNX Runtime inter-op threads; > 1: parallel graph execution
+};
+void add_worker_options(CLI::App* cmd, WorkerOptions& options);
+// The worker count to use; sets the inference threads of the detectors made afterwards.
+int apply_worker_options(const WorkerOptions& options);
+
 // --metrics ADDR: serve Prometheus /metrics, /healthz and /readyz; over HTTPS with
 // --metrics-tls-cert and --metrics-tls-key.
 struct MetricsOptions {

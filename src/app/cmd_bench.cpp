@@ -42,21 +42,34 @@ struct BenchOptions {
 
 struct Layout {
   int workers = 1;        // detector instances (threads), each with its own model
-  int infer_threads = 1;  // engine threads per inference
+  int infer_threads = 1;  // engine threads per inference (intra-op)
+  int inter_threads = 1;  // ONNX Runtime: > 1 runs independent graph nodes at once
   std::string text() const {
-    return fmt::format("{} worker{} x {} inference thread{}", workers, workers > 1 ? "s" : "",
-                       infer_threads, infer_threads > 1 ? "s" : "");
+    return fmt::format("{} worker{} x {} inference thread{}{}", workers, workers > 1 ? "s" : "",
+                       infer_threads, infer_threads > 1 ? "s" : "",
+                       inter_threads > 1 ? fmt::format(" + {} inter-op", inter_threads) : "");
   }
+  std::string key() const { return fmt::format("{}x{}x{}", workers, infer_threads, inter_threads); }
 };
 
-// Every layout that uses at most `cores` threads in all.
-std::vector<Layout> layouts(int cores) {
+// Every layout that uses at most `cores` threads in all; with `inter_op` (ONNX Runtime), also
+// one worker with parallel graph execution on 2 inter-op threads and each intra-op count.
+std::vector<Layout> layouts(int cores, bool inter_op) {
   std::vector<Layout> out;
   for (int w = 1; w <= cores; ++w) {
-    for (int t = 1; w * t <= cores; ++t) out.push_back({w, t});
+    for (int t = 1; w * t <= cores; ++t) out.push_back({w, t, 1});
+  }
+  if (inter_op && cores >= 2) {
+    for (int t = 1; t <= cores; ++t) out.push_back({1, t, 2});
   }
   return out;
 }
+
+// Detectors made while it lives use the layout's inter-op setting.
+struct InterOpScope {
+  explicit InterOpScope(int threads) { detect::set_inter_op_threads(threads); }
+  ~InterOpScope() { detect::set_inter_op_threads(1); }
+};
 
 Result<std::vector<cv::Mat>> load_frames(const std::string& source, int n) {
   auto src = media::FrameSource::open(source);
@@ -83,6 +96,7 @@ struct BareResult {
 Result<BareResult> bare_rate(const BenchOptions& o, const std::vector<cv::Mat>& frames,
                              Layout layout) {
   detect::set_inference_threads(layout.infer_threads);
+  const InterOpScope inter_op(layout.inter_threads);
   std::vector<std::unique_ptr<detect::Detector>> dets;
   for (int i = 0; i < layout.workers; ++i) {
     auto d = detect::make_detector(o.detector);
@@ -199,7 +213,10 @@ Result<PipelineResult> pipeline_rate(const BenchOptions& o, Layout layout, int f
     received.push_back(receive_us);
   };
   std::stop_source stop;
-  auto p = LocalPipeline::start(lp, stop.get_token());
+  auto p = [&] {
+    const InterOpScope inter_op(layout.inter_threads);  // the detectors are made at start
+    return LocalPipeline::start(lp, stop.get_token());
+  }();
   if (!p) return p.error();
   pipeline::IngestParams ip;
   ip.source = o.source;
@@ -347,10 +364,11 @@ int run_bench(const BenchOptions& o) {
   BareResult best_bare;
   Layout best_bare_layout;
   double single_frame_ms = 0;
-  for (const Layout& l : layouts(cores)) {
+  const bool inter_op = engine == "onnxruntime";
+  for (const Layout& l : layouts(cores, inter_op)) {
     auto r = bare_rate(o, *frames, l);
     if (!r) return report_error("bench", r.error());
-    std::printf("  %-36s %7.1f fps  %6.1f ms/frame\n", l.text().c_str(), r->fps, r->ms_per_frame);
+    std::printf("  %-46s %7.1f fps  %6.1f ms/frame\n", l.text().c_str(), r->fps, r->ms_per_frame);
     if (l.workers == 1 && (single_frame_ms == 0 || r->ms_per_frame < single_frame_ms))
       single_frame_ms = r->ms_per_frame;
     if (r->fps > best_bare.fps) {
@@ -377,16 +395,15 @@ int run_bench(const BenchOptions& o) {
   auto dflt = pipeline_rate(o, {0, 0}, o.frames, Feed::kBacklog);
   if (!dflt) return report_error("bench", dflt.error());
   const Layout default_layout{dflt->threads, dflt->infer_threads};
-  std::printf("  %-36s %7.1f fps  (default layout)\n", default_layout.text().c_str(), dflt->fps);
+  std::printf("  %-46s %7.1f fps  (default layout)\n", default_layout.text().c_str(), dflt->fps);
   std::vector<std::pair<Layout, double>> measured = {{default_layout, dflt->fps}};
   PipelineResult best = *dflt;
   Layout best_layout = default_layout;
-  for (const Layout& l : layouts(cores)) {
-    if (l.workers == default_layout.workers && l.infer_threads == default_layout.infer_threads)
-      continue;
+  for (const Layout& l : layouts(cores, inter_op)) {
+    if (l.key() == default_layout.key()) continue;
     auto r = pipeline_rate(o, l, o.frames, Feed::kBacklog);
     if (!r) return report_error("bench", r.error());
-    std::printf("  %-36s %7.1f fps\n", l.text().c_str(), r->fps);
+    std::printf("  %-46s %7.1f fps\n", l.text().c_str(), r->fps);
     std::fflush(stdout);
     measured.emplace_back(l, r->fps);
     if (r->fps > best.fps) {
@@ -403,7 +420,7 @@ int run_bench(const BenchOptions& o) {
     auto r = pipeline_rate(cv, {0, 0}, o.frames, Feed::kBacklog);
     if (!r) return report_error("bench", r.error());
     opencv_fps = r->fps;
-    std::printf("  %-36s %7.1f fps  (OpenCV DNN, its default layout)\n",
+    std::printf("  %-46s %7.1f fps  (OpenCV DNN, its default layout)\n",
                 Layout{r->threads, r->infer_threads}.text().c_str(), r->fps);
   }
   auto live = pipeline_rate(o, {0, 0}, o.frames, Feed::kLive);
@@ -429,7 +446,7 @@ int run_bench(const BenchOptions& o) {
     const double fps = backlog_fps * alongside;
     auto r = pipeline_rate(o, l, o.latency_frames, Feed::kPaced, 0.8 * fps);
     if (!r) return report_error("bench", r.error());
-    std::printf("  %-36s %5.1f fps: p50 %6.1f ms, p99 %6.1f ms\n", l.text().c_str(), 0.8 * fps,
+    std::printf("  %-46s %5.1f fps: p50 %6.1f ms, p99 %6.1f ms\n", l.text().c_str(), 0.8 * fps,
                 r->p50_ms, r->p99_ms);
     std::fflush(stdout);
     if (r->p99_ms < lowest.p99_ms) {
@@ -472,9 +489,10 @@ int run_bench(const BenchOptions& o) {
   std::printf(
       "BENCH engine=%s bare_fps=%.2f plain_fps=%.2f pipeline_fps=%.2f best_pipeline_fps=%.2f "
       "opencv_pipeline_fps=%.2f live_fps=%.2f p99_ms=%.1f single_frame_ms=%.1f "
-      "metrics_cost=%.3f\n",
+      "metrics_cost=%.3f best_bare_layout=%s best_pipeline_layout=%s default_layout=%s\n",
       engine.c_str(), best_bare.fps, *plain, dflt->fps, best.fps, opencv_fps, live->fps,
-      paced->p99_ms, single_frame_ms, metrics_cost);
+      paced->p99_ms, single_frame_ms, metrics_cost, best_bare_layout.key().c_str(),
+      best_layout.key().c_str(), default_layout.key().c_str());
   return kExitOk;
 }
 

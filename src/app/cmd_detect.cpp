@@ -14,8 +14,7 @@ struct DetectOptions {
   MetricsOptions metrics;
   pipeline::DetectStageParams params;
   kafka::TopicSettings topics;
-  int threads = 0;
-  int infer_threads = 0;
+  WorkerOptions workers;
 };
 
 int run_detect_command(DetectOptions& o) {
@@ -32,10 +31,7 @@ int run_detect_command(DetectOptions& o) {
           o.topics);
       !s)
     return report_error("detect", s.error());
-  const int cores = available_cores();
-  o.params.threads = o.threads > 0 ? o.threads : cores;
-  detect::set_inference_threads(o.infer_threads > 0 ? o.infer_threads
-                                                    : std::max(1, cores / o.params.threads));
+  o.params.threads = apply_worker_options(o.workers);
   auto stage = pipeline::DetectStage::create(o.params);
   if (!stage) return report_error("detect", stage.error());
   pipeline::DetectStage* raw = stage->get();
@@ -71,14 +67,7 @@ void add_detect_command(CLI::App& app, Action& action) {
   cmd->add_option("--group,-g", p.group,
                   "Consumer group; detectors in one group share the partitions")
       ->capture_default_str();
-  cmd->add_option("--threads,-t", o->threads,
-                  "Worker threads, each with its own model instance (0: one per core)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--infer-threads", o->infer_threads,
-                  "Threads inside each inference (0: cores / threads)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_worker_options(cmd, o->workers);
   cmd->add_option("--input-topic", p.input_topic, "Topic to consume")->capture_default_str();
   cmd->add_option("--delay-ms", p.delay_ms,
                   "Add this many ms to every frame, to test lag and slow-model handling")

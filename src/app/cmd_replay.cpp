@@ -22,8 +22,7 @@ struct ReplayOptions {
   std::string to;
   std::string camera;
   std::string to_topic;
-  int threads = 0;
-  int infer_threads = 0;
+  WorkerOptions workers;
 };
 
 int run_replay_command(ReplayOptions& o) {
@@ -62,10 +61,7 @@ int run_replay_command(ReplayOptions& o) {
           *config, {o.to_topic, p.input_topic + std::string(wire::kDeadLetterSuffix)}, o.topics);
       !s)
     return report_error("replay", s.error());
-  const int cores = available_cores();
-  p.threads = o.threads > 0 ? o.threads : cores;
-  detect::set_inference_threads(o.infer_threads > 0 ? o.infer_threads
-                                                    : std::max(1, cores / p.threads));
+  p.threads = apply_worker_options(o.workers);
   vlog::ReplayParams rp;
   rp.stage = p;
   rp.range = {*from, *to};
@@ -134,14 +130,7 @@ void add_replay_command(CLI::App& app, Action& action) {
                   "The replay's consumer group (default: kvision-replay-<to-topic>); the same "
                   "group resumes where it stopped");
   cmd->add_option("--input-topic", o->params.input_topic, "Frames topic")->capture_default_str();
-  cmd->add_option("--threads,-t", o->threads,
-                  "Worker threads, each with its own model instance (0: one per core)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--infer-threads", o->infer_threads,
-                  "Threads inside each inference (0: cores / threads)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_worker_options(cmd, o->workers);
   cmd->add_flag("!--no-track", o->params.track, "Do not track objects");
   cmd->callback([o, &action] { action = [o] { return run_replay_command(*o); }; });
 }

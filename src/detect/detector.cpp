@@ -11,6 +11,7 @@ namespace kv::detect {
 
 namespace {
 std::atomic<int> g_inference_threads{0};
+std::atomic<int> g_inter_op_threads{1};
 }  // namespace
 
 void set_inference_threads(int threads) {
@@ -20,6 +21,14 @@ void set_inference_threads(int threads) {
 
 int inference_threads() {
   return g_inference_threads.load();
+}
+
+void set_inter_op_threads(int threads) {
+  g_inter_op_threads = std::max(1, threads);
+}
+
+int inter_op_threads() {
+  return g_inter_op_threads.load();
 }
 
 std::string Detector::label(int class_id) const {

@@ -72,4 +72,9 @@ namespace kv::detect {
 // default of detectors made afterwards for ONNX Runtime; <= 0: the engine's default.
 void set_inference_threads(int threads);
 int inference_threads();
+// ONNX Runtime's inter-op threads for detectors made afterwards: 1 (the default) runs the
+// graph's nodes one after another (ORT_SEQUENTIAL); more runs independent nodes at once
+// (ORT_PARALLEL) on that many threads. OpenCV DNN has no such setting.
+void set_inter_op_threads(int threads);
+int inter_op_threads();
 }  // namespace kv::detect

@@ -40,8 +40,9 @@ class InferenceEngine {
 };
 
 struct EngineOptions {
-  int threads = 0;     // intra-op threads per inference; <= 0: the engine's default
-  float score = 0.3f;  // Darknet: OpenCV's importer drops class scores below it
+  int threads = 0;        // intra-op threads per inference; <= 0: the engine's default
+  float score = 0.3f;     // Darknet: OpenCV's importer drops class scores below it
+  int inter_threads = 1;  // ONNX Runtime: > 1 runs independent nodes at once (ORT_PARALLEL)
 };
 
 Result<std::unique_ptr<InferenceEngine>> make_opencv_engine(const ModelSpec& spec,

@@ -234,7 +234,7 @@ Result<std::unique_ptr<Detector>> make_model_detector(const DetectorParams& para
   if (!requested) return requested.error();
   auto kind = choose_engine(*requested, *spec);
   if (!kind) return kind.error();
-  const EngineOptions options{inference_threads(), params.score_threshold};
+  const EngineOptions options{inference_threads(), params.score_threshold, inter_op_threads()};
   auto engine = *kind == EngineKind::kOnnxRuntime ? make_onnxruntime_engine(*spec, options)
                                                   : make_opencv_engine(*spec, options);
   if (!engine) return engine.error();

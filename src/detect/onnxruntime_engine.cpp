@@ -40,8 +40,8 @@ Ort::Env& env() {
 
 class OnnxRuntimeEngine final : public InferenceEngine {
  public:
-  OnnxRuntimeEngine(Ort::Session session, int threads)
-      : session_(std::move(session)), threads_(threads) {
+  OnnxRuntimeEngine(Ort::Session session, int threads, int inter_threads)
+      : session_(std::move(session)), threads_(threads), inter_threads_(inter_threads) {
     Ort::AllocatorWithDefaultOptions alloc;
     input_name_ = session_.GetInputNameAllocated(0, alloc).get();
     for (size_t i = 0; i < session_.GetOutputCount(); ++i)
@@ -50,8 +50,10 @@ class OnnxRuntimeEngine final : public InferenceEngine {
   }
 
   std::string describe() const override {
-    return fmt::format("onnxruntime {}, {} thread(s)", onnxruntime_version(),
-                       threads_ > 0 ? std::to_string(threads_) : "default");
+    return fmt::format(
+        "onnxruntime {}, {} thread(s){}", onnxruntime_version(),
+        threads_ > 0 ? std::to_string(threads_) : "default",
+        inter_threads_ > 1 ? fmt::format(", {} inter-op (parallel nodes)", inter_threads_) : "");
   }
 
   Status run(const cv::Mat& blob, std::vector<cv::Mat>& outputs) override {
@@ -84,6 +86,7 @@ class OnnxRuntimeEngine final : public InferenceEngine {
   Ort::Session session_;
   const Ort::MemoryInfo cpu_ = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
   int threads_;
+  int inter_threads_;
   std::string input_name_;
   std::vector<std::string> output_names_;
   std::vector<const char*> output_ptrs_;
@@ -106,8 +109,9 @@ Result<std::unique_ptr<InferenceEngine>> make_onnxruntime_engine(const ModelSpec
   try {
     Ort::SessionOptions so;
     if (options.threads > 0) so.SetIntraOpNumThreads(options.threads);
-    so.SetInterOpNumThreads(1);
-    so.SetExecutionMode(ExecutionMode::ORT_SEQUENTIAL);
+    so.SetInterOpNumThreads(std::max(1, options.inter_threads));
+    so.SetExecutionMode(options.inter_threads > 1 ? ExecutionMode::ORT_PARALLEL
+                                                  : ExecutionMode::ORT_SEQUENTIAL);
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
     // Workers share the cores: a thread that waits sleeps rather than spins.
     so.AddConfigEntry("session.intra_op.allow_spinning", "0");
@@ -129,8 +133,8 @@ Result<std::unique_ptr<InferenceEngine>> make_onnxruntime_engine(const ModelSpec
                                     spec.weights, dims[3], dims[2], spec.input_width,
                                     spec.input_height, family_name(spec.family)));
     }
-    return std::unique_ptr<InferenceEngine>(
-        std::make_unique<OnnxRuntimeEngine>(std::move(session), options.threads));
+    return std::unique_ptr<InferenceEngine>(std::make_unique<OnnxRuntimeEngine>(
+        std::move(session), options.threads, std::max(1, options.inter_threads)));
   } catch (const Ort::Exception& e) {
     return make_error(ErrorCode::kModel, fmt::format("cannot load model '{}' in ONNX Runtime: {}",
                                                      spec.weights, e.what()));

@@ -12,13 +12,19 @@ python3 - "$line" <<'PY' || fail "bad BENCH figures: $line"
 import sys
 fields = dict(kv.split("=") for kv in sys.argv[1].split()[1:])
 want = {"engine", "bare_fps", "plain_fps", "pipeline_fps", "best_pipeline_fps", "opencv_pipeline_fps", "live_fps",
-        "p99_ms", "single_frame_ms", "metrics_cost"}
+        "p99_ms", "single_frame_ms", "metrics_cost", "best_bare_layout", "best_pipeline_layout", "default_layout"}
 assert set(fields) == want, fields
-assert fields.pop("engine") in ("onnxruntime", "opencv"), fields
+engine = fields.pop("engine")
+assert engine in ("onnxruntime", "opencv"), fields
+# Layouts are WORKERSxINTRAxINTER; ONNX Runtime's search includes parallel graph execution.
+layouts = [fields.pop(k) for k in ("best_bare_layout", "best_pipeline_layout", "default_layout")]
+assert all(len(l.split("x")) == 3 and all(p.isdigit() for p in l.split("x")) for l in layouts), layouts
 assert all(float(v) > 0 for k, v in fields.items() if k != "metrics_cost"), fields
 assert -1 < float(fields["metrics_cost"]) < 1, fields
 assert float(fields["best_pipeline_fps"]) >= float(fields["pipeline_fps"])
 PY
+grep -q "onnxruntime" "$WORK/bench.out" && { grep -q "1 worker x 1 inference thread + 2 inter-op" "$WORK/bench.out" ||
+  fail "the ONNX Runtime layouts lack inter-op settings"; }
 for layout in "1 worker x 1 inference thread" "Plain pipeline" "Latency at 80%" "Metrics (default layout"; do
   grep -q "$layout" "$WORK/bench.out" || fail "the report lacks '$layout'"
 done

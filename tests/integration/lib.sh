@@ -36,6 +36,14 @@ fi
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; for f in "$WORK"/*.log; do echo "--- $f"; tail -n 20 "$f"; done; exit 1; }
+# require_chromium: Debian's Chromium and playwright-core for the browser checks (exports
+# CHROMIUM and KV_NODE_MODULES), or a skip saying what is missing
+require_chromium() {
+  CHROMIUM="${CHROMIUM:-$(command -v chromium || true)}"
+  [ -x "$CHROMIUM" ] || skip "no chromium (scripts/setup.sh installs it)"
+  export CHROMIUM KV_NODE_MODULES="$SRC/tests/clients/node_modules"
+  [ -f "$KV_NODE_MODULES/playwright-core/package.json" ] || skip "no playwright-core (scripts/setup.sh)"
+}
 require_file() { [ -f "$1" ] || skip "missing $1 (run scripts/fetch_samples.sh, or set KV_DATA_DIR / KV_SHARED_DIR)"; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -10,10 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 require_file "$MODEL_ONNX"
 require_file "$DATA/vtest.avi"
-CHROMIUM="${CHROMIUM:-$(command -v chromium || true)}"
-[ -x "$CHROMIUM" ] || skip "no chromium (scripts/setup.sh installs it)"
-export CHROMIUM KV_NODE_MODULES="$SRC/tests/clients/node_modules"
-[ -f "$KV_NODE_MODULES/playwright-core/package.json" ] || skip "no playwright-core (scripts/setup.sh)"
+require_chromium
 start_broker
 
 # 1. No users beyond loopback: refused, with how to add one.

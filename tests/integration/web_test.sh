@@ -8,10 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 require_file "$MODEL_ONNX"
 require_file "$DATA/vtest.avi"
-CHROMIUM="${CHROMIUM:-$(command -v chromium || true)}"
-[ -x "$CHROMIUM" ] || skip "no chromium (scripts/setup.sh installs it)"
-export CHROMIUM KV_NODE_MODULES="$SRC/tests/clients/node_modules"
-[ -f "$KV_NODE_MODULES/playwright-core/package.json" ] || skip "no playwright-core (scripts/setup.sh)"
+require_chromium
 ARTIFACTS="${KV_ARTIFACT_DIR:-$SRC/build/artifacts}"
 mkdir -p "$ARTIFACTS"
 
