@@ -1,16 +1,13 @@
 // kvision clip: a camera's frames of a time range, read back from raw_video_frames, as an
 // H.264 MP4 at the source's timing.
 
-#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "app/cli.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "common/stop.h"
 #include "common/units.h"
 #include "vlog/clip.h"
 #include "wire/topics.h"
@@ -34,30 +31,18 @@ int run_clip(const ClipOptions& o) {
   p.camera = o.camera;
   p.output = o.output;
   p.fps = o.fps;
-  auto from = parse_time_ms(o.from);
-  if (!from) return report_error("clip", from.error());
-  auto to = parse_time_ms(o.to);
-  if (!to) return report_error("clip", to.error());
-  p.range = {*from, *to};
-  if (p.range.to_ms < p.range.from_ms) {
-    return report_error("clip", make_error(ErrorCode::kInvalidArgument,
-                                           "--to " + o.to + " is before --from " + o.from));
-  }
+  auto range = vlog::parse_time_range(o.from, o.to);
+  if (!range) return report_error("clip", range.error());
+  p.range = *range;
   auto config = reach_kafka(o.kafka);
   if (!config) return report_error("clip", config.error());
   p.kafka = *config;
-  install_stop_handlers();
-  std::atomic<bool> stop{false};
-  std::jthread watch([&stop](std::stop_token st) {
-    while (!st.stop_requested() && !stop_requested())
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    stop = true;
-  });
-  p.stop = &stop;
+  std::stop_source stop;
+  SignalBridge bridge(stop);
+  p.stop = stop.get_token();
   p.on_progress = [](int64_t n) { log_info("clip: {} frames read", n); };
   const Stopwatch clock;
   auto stats = vlog::make_clip(p);
-  watch.request_stop();
   if (!stats) return report_error("clip", stats.error());
   std::printf(
       "CLIP camera=%s frames=%lld written=%lld fps=%.2f duration_s=%.2f size=%dx%d "

@@ -32,17 +32,10 @@ int run_diff(const DiffCliOptions& o) {
   source.topic_a = o.a;
   source.topic_b = o.b;
   source.camera = o.camera;
-  source.range = {0, wall_now_us() / 1000 + 24LL * 3600 * 1000};
-  if (!o.from.empty()) {
-    auto t = parse_time_ms(o.from);
-    if (!t) return report_error("diff", t.error());
-    source.range.from_ms = *t;
-  }
-  if (!o.to.empty()) {
-    auto t = parse_time_ms(o.to);
-    if (!t) return report_error("diff", t.error());
-    source.range.to_ms = *t;
-  }
+  // Without --to: everything up to now (and a day of clock skew).
+  auto range = vlog::parse_time_range(o.from, o.to, 0, wall_now_us() / 1000 + 24LL * 3600 * 1000);
+  if (!range) return report_error("diff", range.error());
+  source.range = *range;
   auto config = reach_kafka(o.kafka);
   if (!config) return report_error("diff", config.error());
   source.kafka = *config;

@@ -26,14 +26,8 @@ struct ReplayOptions {
 };
 
 int run_replay_command(ReplayOptions& o) {
-  auto from = parse_time_ms(o.from);
-  if (!from) return report_error("replay", from.error());
-  auto to = parse_time_ms(o.to);
-  if (!to) return report_error("replay", to.error());
-  if (*to < *from) {
-    return report_error("replay", make_error(ErrorCode::kInvalidArgument,
-                                             "--to " + o.to + " is before --from " + o.from));
-  }
+  auto range = vlog::parse_time_range(o.from, o.to);
+  if (!range) return report_error("replay", range.error());
   pipeline::DetectStageParams& p = o.params;
   for (std::string_view live :
        {wire::kProcessedTopic, wire::kDetectionsTopic, wire::kRawFramesTopic}) {
@@ -64,7 +58,7 @@ int run_replay_command(ReplayOptions& o) {
   p.threads = apply_worker_options(o.workers);
   vlog::ReplayParams rp;
   rp.stage = p;
-  rp.range = {*from, *to};
+  rp.range = *range;
   rp.camera = o.camera;
   int64_t last_report_us = 0;
   const Stopwatch clock;
@@ -87,8 +81,8 @@ int run_replay_command(ReplayOptions& o) {
   std::printf(
       "REPLAY group=%s to_topic=%s from=%s to=%s camera=%s records=%lld processed=%lld "
       "passed=%lld dead_lettered=%lld resumed=%s finished=%s seconds=%.1f\n",
-      p.group.c_str(), o.to_topic.c_str(), format_time_ms(*from).c_str(),
-      format_time_ms(*to).c_str(), o.camera.empty() ? "*" : o.camera.c_str(),
+      p.group.c_str(), o.to_topic.c_str(), format_time_ms(range->from_ms).c_str(),
+      format_time_ms(range->to_ms).c_str(), o.camera.empty() ? "*" : o.camera.c_str(),
       static_cast<long long>(r->plan.records), static_cast<long long>(r->processed),
       static_cast<long long>(r->passed), static_cast<long long>(r->dead_lettered),
       r->plan.resumed ? "yes" : "no", r->finished ? "yes" : "no", clock.elapsed_ms() / 1000.0);

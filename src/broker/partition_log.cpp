@@ -507,6 +507,7 @@ Result<PartitionLog::CompactStats> PartitionLog::compact() {
     std::vector<Segment::Entry> entries;
   };
   std::vector<Plan> plans;
+  int64_t cleanable_end = 0;  // the first segment not compacted begins here
   std::vector<AbortedTxn> aborted;
   std::set<int64_t> keep_whole;  // base offsets of the producers' latest batches
   {
@@ -520,17 +521,14 @@ Result<PartitionLog::CompactStats> PartitionLog::compact() {
       if (segments_[i + 1]->base_offset > lso) break;
       plans.push_back({seg, seg->size, seg->entries});
     }
-    if (plans.empty() || segments_[plans.size()]->base_offset <= cleaned_upto_)
-      return CompactStats{};
+    if (plans.empty()) return CompactStats{};
+    cleanable_end = segments_[plans.size()]->base_offset;
+    if (cleanable_end <= cleaned_upto_) return CompactStats{};
     aborted = aborted_;
     for (const auto& [pid, st] : producers_) {
       for (const ProducerBatch& b : st.recent) keep_whole.insert(b.base_offset);
     }
   }
-  const int64_t cleanable_end = [&] {
-    std::lock_guard lock(mu_);
-    return segments_[plans.size()]->base_offset;
-  }();
   const auto is_aborted = [&](const BatchHeader& h) {
     if (!h.is_transactional() || h.is_control()) return false;
     return std::any_of(aborted.begin(), aborted.end(), [&](const AbortedTxn& a) {

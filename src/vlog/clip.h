@@ -2,10 +2,10 @@
 // source's timing.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -59,7 +59,7 @@ struct ClipParams {
   std::filesystem::path output;
   double fps = 0;  // 0: the source's
   std::function<void(int64_t frames_read)> on_progress;
-  const std::atomic<bool>* stop = nullptr;
+  std::stop_token stop;  // ends the reading early: the clip holds the frames read so far
 };
 
 struct ClipStats {

@@ -7,10 +7,8 @@
 
 namespace kv::vlog {
 
-ClipScheduler::ClipScheduler(int64_t settle_ms, std::function<void(const Outcome&)> on_written)
-    : settle_ms_(settle_ms),
-      on_written_(std::move(on_written)),
-      thread_([this](std::stop_token stop) { loop(stop); }) {}
+ClipScheduler::ClipScheduler(int64_t settle_ms)
+    : settle_ms_(settle_ms), thread_([this](std::stop_token stop) { loop(stop); }) {}
 
 ClipScheduler::~ClipScheduler() {
   thread_.request_stop();
@@ -24,16 +22,6 @@ void ClipScheduler::schedule(ClipParams params) {
     pending_.push_back(std::move(params));
   }
   cv_.notify_all();
-}
-
-int64_t ClipScheduler::written() const {
-  std::lock_guard lock(mu_);
-  return written_;
-}
-
-int64_t ClipScheduler::failed() const {
-  std::lock_guard lock(mu_);
-  return failed_;
 }
 
 void ClipScheduler::loop(std::stop_token stop) {
@@ -65,18 +53,13 @@ void ClipScheduler::loop(std::stop_token stop) {
 }
 
 void ClipScheduler::write(const ClipParams& params) {
-  Outcome out{params.output, make_clip(params)};
-  {
-    std::lock_guard lock(mu_);
-    ++(out.stats ? written_ : failed_);
-  }
-  if (out.stats) {
-    log_info("clip: wrote {} ({} frames, {:.1f} s)", params.output.string(), out.stats->frames_read,
-             out.stats->duration_s);
+  auto stats = make_clip(params);
+  if (stats) {
+    log_info("clip: wrote {} ({} frames, {:.1f} s)", params.output.string(), stats->frames_read,
+             stats->duration_s);
   } else {
-    log_error("clip: {}: {}", params.output.string(), out.stats.error().message);
+    log_error("clip: {}: {}", params.output.string(), stats.error().message);
   }
-  if (on_written_) on_written_(out);
 }
 
 }  // namespace kv::vlog

@@ -3,7 +3,6 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -17,33 +16,24 @@ namespace kv::vlog {
 // thread; clips are written one at a time on the scheduler's thread.
 class ClipScheduler {
  public:
-  struct Outcome {
-    std::filesystem::path output;
-    Result<ClipStats> stats;
-  };
   // `settle_ms`: how long after a clip's end to wait for its last frames to reach the topic.
-  explicit ClipScheduler(int64_t settle_ms = 2000,
-                         std::function<void(const Outcome&)> on_written = {});
+  explicit ClipScheduler(int64_t settle_ms = 2000);
   ~ClipScheduler();
   ClipScheduler(const ClipScheduler&) = delete;
   ClipScheduler& operator=(const ClipScheduler&) = delete;
 
-  // Writes the clip once the wall clock passes its range's end plus settle_ms.
+  // Writes the clip once the wall clock passes its range's end plus settle_ms; the outcome is
+  // logged.
   void schedule(ClipParams params);
-  int64_t written() const;
-  int64_t failed() const;
 
  private:
   void loop(std::stop_token stop);
   void write(const ClipParams& params);
 
   const int64_t settle_ms_;
-  std::function<void(const Outcome&)> on_written_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable_any cv_;
   std::vector<ClipParams> pending_;  // guarded by mu_
-  int64_t written_ = 0;              // guarded by mu_
-  int64_t failed_ = 0;               // guarded by mu_
   std::jthread thread_;              // last: starts after the rest is built
 };
 

@@ -1,6 +1,5 @@
 #include "vlog/time_range.h"
 
-#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -11,10 +10,30 @@
 
 namespace kv::vlog {
 
+Result<TimeRange> parse_time_range(const std::string& from, const std::string& to,
+                                   int64_t from_default, int64_t to_default) {
+  TimeRange r{from_default, to_default};
+  if (!from.empty()) {
+    auto t = parse_time_ms(from);
+    if (!t) return t.error();
+    r.from_ms = *t;
+  }
+  if (!to.empty()) {
+    auto t = parse_time_ms(to);
+    if (!t) return t.error();
+    r.to_ms = *t;
+  }
+  if (r.to_ms < r.from_ms) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("--to {} is before --from {}", to, from));
+  }
+  return r;
+}
+
 Result<RangeScan> read_time_range(const kafka::KafkaConfig& config, const std::string& topic,
                                   const std::string& camera, const TimeRange& range,
                                   const std::function<void(const kafka::Message&)>& fn,
-                                  const std::atomic<bool>* stop, int idle_timeout_ms) {
+                                  std::stop_token stop, int idle_timeout_ms) {
   if (range.to_ms < range.from_ms) {
     return make_error(ErrorCode::kInvalidArgument,
                       fmt::format("the range ends ({}) before it starts ({})",
@@ -39,7 +58,7 @@ Result<RangeScan> read_time_range(const kafka::KafkaConfig& config, const std::s
   }
   int64_t last_record_us = mono_now_us();
   while (!open.empty()) {
-    if (stop != nullptr && stop->load()) break;
+    if (stop.stop_requested()) break;
     auto msg = (*reader)->poll(200);
     if (!msg) return msg.error();
     for (const kafka::TopicPartition& tp : (*reader)->ends()) open.erase(tp.partition);
@@ -55,7 +74,6 @@ Result<RangeScan> read_time_range(const kafka::KafkaConfig& config, const std::s
     ++scan.records_read;
     scan.bytes_read += static_cast<int64_t>(msg->size());
     const int64_t ts = msg->timestamp_ms();
-    scan.newest_ms = std::max(scan.newest_ms, ts);
     scan.oldest_ms = scan.oldest_ms < 0 ? ts : std::min(scan.oldest_ms, ts);
     if (ts > range.to_ms + kLateSlackMs) {
       open.erase(msg->partition());

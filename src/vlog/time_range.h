@@ -3,9 +3,9 @@
 // records are past the range.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <stop_token>
 #include <string>
 
 #include "common/result.h"
@@ -26,8 +26,12 @@ struct RangeScan {
   int64_t records_matched = 0;
   int partitions_read = 0;
   int64_t oldest_ms = -1;  // the oldest timestamp read (-1: none)
-  int64_t newest_ms = -1;  // the newest timestamp read
 };
+
+// --from/--to as given (parse_time_ms forms); an empty one is `from_default`/`to_default`.
+// Errors: a time that does not parse, or an end before the start.
+Result<TimeRange> parse_time_range(const std::string& from, const std::string& to,
+                                   int64_t from_default = 0, int64_t to_default = 0);
 
 // Records of another camera sharing a partition may be a little out of time order (each
 // camera's clock and queue); a partition is finished once a record is this much past to_ms.
@@ -40,8 +44,7 @@ inline constexpr int64_t kLateSlackMs = 5000;
 Result<RangeScan> read_time_range(const kafka::KafkaConfig& config, const std::string& topic,
                                   const std::string& camera, const TimeRange& range,
                                   const std::function<void(const kafka::Message&)>& fn,
-                                  const std::atomic<bool>* stop = nullptr,
-                                  int idle_timeout_ms = 30000);
+                                  std::stop_token stop = {}, int idle_timeout_ms = 30000);
 
 // The error for a range with no frames, saying why: before the oldest record still kept
 // (retention), after the newest, or a camera with no frames in it.

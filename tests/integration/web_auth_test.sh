@@ -104,7 +104,10 @@ done
 [ "$(login ana "$PASSWORD")" = 429 ] || fail "the attempt after 5 failures was not rate-limited"
 grep -q "failed login for user 'mallory' from 127.0.0.1" "$WORK/web.log" || fail "failed logins are not logged"
 grep -q "secretword" "$WORK/web.log" && fail "a tried password is in the log"
-[ "$(login "$(printf 'x\nINFO fake line')" pw)" = 429 ] || true
+# A user name with a newline (refused now, and logged): its second line must not become a log line.
+[ "$(login "$(printf 'x\nINFO fake line')" pw)" = 429 ] || fail "a login while locked out was not refused"
+grep -q "login for user (not a user name) from 127.0.0.1 refused" "$WORK/web.log" ||
+  fail "the odd user name was not logged as a placeholder"
 grep -q "fake line" "$WORK/web.log" && fail "a user name injected a log line"
 echo "ok: 5 wrong passwords gave 401, then even the right one 429; the log names the user, never the password"
 
