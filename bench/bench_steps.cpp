@@ -2,7 +2,10 @@
 //   build/bench/bench_steps
 // JPEG decode (full and scaled for a 416 model), letterbox + blob preparation, YOLOX output
 // decoding + NMS on a real model output, and encoding/decoding a detection record.
+#include <cstdio>  // jpeglib.h needs FILE
+
 #include <benchmark/benchmark.h>
+#include <jpeglib.h>
 
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
@@ -43,14 +46,45 @@ void BM_JpegDecodeScaledFor416(benchmark::State& state) {
 }
 BENCHMARK(BM_JpegDecodeScaledFor416)->Unit(benchmark::kMicrosecond);
 
+// libjpeg's own scales, arg/8, called directly: only the powers of two have SIMD IDCTs, which
+// is why decode_jpeg_at_least uses no others.
+void BM_JpegDecodeAtScale(benchmark::State& state) {
+  if (vtest_frame().empty()) return state.SkipWithError("no vtest.avi");
+  auto bytes = kv::media::encode_jpeg(vtest_frame(), 80);
+  cv::Mat out;
+  for (auto _ : state) {
+    jpeg_decompress_struct cinfo{};
+    jpeg_error_mgr err{};
+    cinfo.err = jpeg_std_error(&err);
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, bytes->data(), static_cast<unsigned long>(bytes->size()));
+    jpeg_read_header(&cinfo, TRUE);
+    cinfo.out_color_space = JCS_EXT_BGR;
+    cinfo.scale_num = static_cast<unsigned>(state.range(0));
+    cinfo.scale_denom = 8;
+    jpeg_start_decompress(&cinfo);
+    out.create(static_cast<int>(cinfo.output_height), static_cast<int>(cinfo.output_width),
+               CV_8UC3);
+    while (cinfo.output_scanline < cinfo.output_height) {
+      JSAMPROW row = out.ptr<uint8_t>(static_cast<int>(cinfo.output_scanline));
+      jpeg_read_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    benchmark::DoNotOptimize(out.data);
+  }
+  state.SetLabel(std::to_string(out.cols) + "x" + std::to_string(out.rows));
+}
+BENCHMARK(BM_JpegDecodeAtScale)->DenseRange(1, 8)->Unit(benchmark::kMicrosecond);
+
 void BM_JpegEncodeQ80(benchmark::State& state) {
   if (vtest_frame().empty()) return state.SkipWithError("no vtest.avi");
   for (auto _ : state) benchmark::DoNotOptimize(kv::media::encode_jpeg(vtest_frame(), 80));
 }
 BENCHMARK(BM_JpegEncodeQ80)->Unit(benchmark::kMicrosecond);
 
-// Letterbox to 416x416 and the NCHW float blob, from the full frame (arg 0) or from the
-// 480x360 scaled decode the detectors get (arg 1).
+// Letterbox to 416x416 and the NCHW float blob, from the full frame (arg 0) or from a
+// 480x360 one (arg 1).
 void BM_LetterboxAndBlob(benchmark::State& state) {
   if (vtest_frame().empty()) return state.SkipWithError("no vtest.avi");
   cv::Mat src = vtest_frame();

@@ -92,17 +92,46 @@ struct BareResult {
   double ms_per_frame = 0;  // latency of one detect() call
 };
 
-// Decoded frames straight into `layout.workers` detectors, each in its own thread.
-Result<BareResult> bare_rate(const BenchOptions& o, const std::vector<cv::Mat>& frames,
-                             Layout layout) {
+// What bare inference runs on: decoded frames, or the same frames as JPEG bytes that each
+// worker decodes first, at the scale the pipeline's detectors decode them (the part of the
+// pipeline's per-frame work that no transport can take away).
+struct BareInput {
+  const std::vector<cv::Mat>* frames = nullptr;
+  const std::vector<std::vector<uint8_t>>* jpegs = nullptr;
+  size_t size() const { return jpegs != nullptr ? jpegs->size() : frames->size(); }
+};
+
+Result<std::vector<std::vector<uint8_t>>> encode_frames(const std::vector<cv::Mat>& frames,
+                                                        int quality) {
+  std::vector<std::vector<uint8_t>> out;
+  for (const cv::Mat& f : frames) {
+    auto bytes = media::encode_jpeg(f, quality);
+    if (!bytes) return bytes.error();
+    out.push_back(std::move(*bytes));
+  }
+  return out;
+}
+
+// Frames straight into `layout.workers` detectors, each in its own thread.
+Result<BareResult> bare_rate(const BenchOptions& o, BareInput input, Layout layout) {
   detect::set_inference_threads(layout.infer_threads);
   const InterOpScope inter_op(layout.inter_threads);
   std::vector<std::unique_ptr<detect::Detector>> dets;
   for (int i = 0; i < layout.workers; ++i) {
     auto d = detect::make_detector(o.detector);
     if (!d) return d.error();
-    (void)(*d)->detect(frames.front(), nullptr);  // warm-up
     dets.push_back(std::move(*d));
+  }
+  // One frame through a detector, as bare inference or as the pipeline's decode + inference.
+  auto run_one = [&input](detect::Detector& det, size_t k) -> Status {
+    if (input.jpegs == nullptr) return Status(det.detect((*input.frames)[k], nullptr));
+    auto image = media::decode_jpeg_at_least(
+        (*input.jpegs)[k], [&det](cv::Size frame) { return det.source_size_for(frame); }, nullptr);
+    if (!image) return image.error();
+    return Status(det.detect(*image, nullptr));
+  };
+  for (auto& d : dets) {
+    if (Status s = run_one(*d, 0); !s) return s.error();  // warm-up
   }
   std::atomic<int64_t> done{0};
   std::atomic<bool> stop{false};
@@ -112,7 +141,7 @@ Result<BareResult> bare_rate(const BenchOptions& o, const std::vector<cv::Mat>& 
     threads.emplace_back([&, i] {
       size_t k = static_cast<size_t>(i);
       while (!stop.load()) {
-        (void)dets[static_cast<size_t>(i)]->detect(frames[k++ % frames.size()], nullptr);
+        (void)run_one(*dets[static_cast<size_t>(i)], k++ % input.size());
         done.fetch_add(1);
       }
     });
@@ -366,7 +395,7 @@ int run_bench(const BenchOptions& o) {
   double single_frame_ms = 0;
   const bool inter_op = engine == "onnxruntime";
   for (const Layout& l : layouts(cores, inter_op)) {
-    auto r = bare_rate(o, *frames, l);
+    auto r = bare_rate(o, {&*frames, nullptr}, l);
     if (!r) return report_error("bench", r.error());
     std::printf("  %-46s %7.1f fps  %6.1f ms/frame\n", l.text().c_str(), r->fps, r->ms_per_frame);
     if (l.workers == 1 && (single_frame_ms == 0 || r->ms_per_frame < single_frame_ms))
@@ -377,8 +406,17 @@ int run_bench(const BenchOptions& o) {
     }
     std::fflush(stdout);
   }
-  std::printf("  best: %s, %.1f fps; one frame alone takes %.1f ms at best\n\n",
+  std::printf("  best: %s, %.1f fps; one frame alone takes %.1f ms at best\n",
               best_bare_layout.text().c_str(), best_bare.fps, single_frame_ms);
+  auto jpegs = encode_frames(*frames, o.jpeg_quality);
+  if (!jpegs) return report_error("bench", jpegs.error());
+  auto decoding = bare_rate(o, {nullptr, &*jpegs}, best_bare_layout);
+  if (!decoding) return report_error("bench", decoding.error());
+  std::printf(
+      "  the same layout decoding each frame from JPEG (quality %d) first, as the pipeline's\n"
+      "  detectors do: %.1f fps (%.2f of bare)\n\n",
+      o.jpeg_quality, decoding->fps, best_bare.fps > 0 ? decoding->fps / best_bare.fps : 0);
+  std::fflush(stdout);
 
   auto plain = plain_rate(o, cores);
   if (!plain) return report_error("bench", plain.error());
@@ -476,6 +514,8 @@ int run_bench(const BenchOptions& o) {
               vs_bare);
   std::printf("  kvision pipeline (best layout) / best bare inference      %.2f\n",
               best_bare.fps > 0 ? best.fps / best_bare.fps : 0);
+  std::printf("  kvision pipeline (default layout) / bare with JPEG decoding %.2f\n",
+              decoding->fps > 0 ? dflt->fps / decoding->fps : 0);
   std::printf("  kvision pipeline (default layout) / plain pipeline        %.2f  [>= 1.5]\n",
               vs_plain);
   if (engine != "opencv") {
@@ -489,10 +529,11 @@ int run_bench(const BenchOptions& o) {
   std::printf(
       "BENCH engine=%s bare_fps=%.2f plain_fps=%.2f pipeline_fps=%.2f best_pipeline_fps=%.2f "
       "opencv_pipeline_fps=%.2f live_fps=%.2f p99_ms=%.1f single_frame_ms=%.1f "
-      "metrics_cost=%.3f best_bare_layout=%s best_pipeline_layout=%s default_layout=%s\n",
+      "metrics_cost=%.3f best_bare_layout=%s best_pipeline_layout=%s default_layout=%s "
+      "bare_decode_fps=%.2f\n",
       engine.c_str(), best_bare.fps, *plain, dflt->fps, best.fps, opencv_fps, live->fps,
       paced->p99_ms, single_frame_ms, metrics_cost, best_bare_layout.key().c_str(),
-      best_layout.key().c_str(), default_layout.key().c_str());
+      best_layout.key().c_str(), default_layout.key().c_str(), decoding->fps);
   return kExitOk;
 }
 

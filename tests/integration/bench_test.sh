@@ -12,7 +12,8 @@ python3 - "$line" <<'PY' || fail "bad BENCH figures: $line"
 import sys
 fields = dict(kv.split("=") for kv in sys.argv[1].split()[1:])
 want = {"engine", "bare_fps", "plain_fps", "pipeline_fps", "best_pipeline_fps", "opencv_pipeline_fps", "live_fps",
-        "p99_ms", "single_frame_ms", "metrics_cost", "best_bare_layout", "best_pipeline_layout", "default_layout"}
+        "p99_ms", "single_frame_ms", "metrics_cost", "best_bare_layout", "best_pipeline_layout", "default_layout",
+        "bare_decode_fps"}
 assert set(fields) == want, fields
 engine = fields.pop("engine")
 assert engine in ("onnxruntime", "opencv"), fields
@@ -25,7 +26,7 @@ assert float(fields["best_pipeline_fps"]) >= float(fields["pipeline_fps"])
 PY
 grep -q "onnxruntime" "$WORK/bench.out" && { grep -q "1 worker x 1 inference thread + 2 inter-op" "$WORK/bench.out" ||
   fail "the ONNX Runtime layouts lack inter-op settings"; }
-for layout in "1 worker x 1 inference thread" "Plain pipeline" "Latency at 80%" "Metrics (default layout"; do
+for layout in "1 worker x 1 inference thread" "decoding each frame from JPEG" "Plain pipeline" "Latency at 80%" "Metrics (default layout"; do
   grep -q "$layout" "$WORK/bench.out" || fail "the report lacks '$layout'"
 done
 echo "PASS"
