@@ -1,6 +1,11 @@
 #include "broker/crc32c.h"
 
 #include <array>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 
 namespace kv::broker {
 namespace {
@@ -20,9 +25,26 @@ constexpr std::array<std::array<uint32_t, 256>, 8> make_tables() {
 }
 constexpr auto kTables = make_tables();
 
+#if defined(__x86_64__)
+// SSE 4.2's crc32 instruction computes exactly CRC-32C, 8 bytes at a time.
+__attribute__((target("sse4.2"))) uint32_t crc32c_sse42(const uint8_t* p, size_t n, uint32_t crc) {
+  uint64_t c = ~crc;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, sizeof word);
+    c = _mm_crc32_u64(c, word);
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  for (; n > 0; ++p, --n) c32 = _mm_crc32_u8(c32, *p);
+  return ~c32;
+}
+
+const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+#endif
+
 }  // namespace
 
-uint32_t crc32c(std::span<const uint8_t> bytes, uint32_t crc) {
+uint32_t crc32c_portable(std::span<const uint8_t> bytes, uint32_t crc) {
   crc = ~crc;
   const uint8_t* p = bytes.data();
   size_t n = bytes.size();
@@ -38,6 +60,13 @@ uint32_t crc32c(std::span<const uint8_t> bytes, uint32_t crc) {
   }
   while (n-- > 0) crc = kTables[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
   return ~crc;
+}
+
+uint32_t crc32c(std::span<const uint8_t> bytes, uint32_t crc) {
+#if defined(__x86_64__)
+  if (kHaveSse42) return crc32c_sse42(bytes.data(), bytes.size(), crc);
+#endif
+  return crc32c_portable(bytes, crc);
 }
 
 }  // namespace kv::broker

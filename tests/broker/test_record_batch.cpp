@@ -27,6 +27,23 @@ TEST(Crc32c, IncrementalEqualsWhole) {
   EXPECT_EQ(whole, part);
 }
 
+TEST(Crc32c, HardwareAndPortableAgree) {
+  std::vector<uint8_t> data(70001);
+  uint32_t x = 12345;
+  for (uint8_t& b : data) b = static_cast<uint8_t>((x = x * 1103515245u + 12345u) >> 16);
+  const std::string_view digits = "123456789";
+  EXPECT_EQ(crc32c_portable({reinterpret_cast<const uint8_t*>(digits.data()), digits.size()}),
+            0xE3069283u);
+  // Every length up to 40 (the tails), unaligned starts, and a frame-sized buffer.
+  for (size_t start = 0; start < 9; ++start) {
+    for (size_t len = 0; len <= 40; ++len) {
+      const auto part = std::span<const uint8_t>(data).subspan(start, len);
+      ASSERT_EQ(crc32c(part, 7), crc32c_portable(part, 7)) << start << "+" << len;
+    }
+  }
+  EXPECT_EQ(crc32c(data), crc32c_portable(data));
+}
+
 TEST(RecordBatch, ParsesHeaderAndChecksCrc) {
   auto b = testing::make_batch(5, 1000);
   auto h = parse_batch_header(b);
