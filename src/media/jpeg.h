@@ -11,7 +11,7 @@
 
 namespace kv::media {
 
-// Encodes a BGR image; quality is 1..100.
+// Encodes an 8-bit BGR (or grey, or BGRA) image; quality is 1..100.
 Result<std::vector<uint8_t>> encode_jpeg(const cv::Mat& bgr, int quality);
 
 // Decodes JPEG bytes to a BGR image. Anything that is not a complete JPEG (wrong magic,

@@ -93,6 +93,40 @@ TEST(Jpeg, RejectsBadQualityAndEmptyImage) {
   EXPECT_FALSE(encode_jpeg(cv::Mat(), 80).ok());
 }
 
+TEST(Jpeg, EncodesGreyAndBgraAndRefusesOtherTypes) {
+  const cv::Mat bgr = gradient(64, 48);
+  cv::Mat grey;
+  cv::Mat bgra;
+  cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(bgr, bgra, cv::COLOR_BGR2BGRA);
+  for (const cv::Mat* m : {&grey, &bgra}) {
+    auto bytes = encode_jpeg(*m, 90);
+    ASSERT_TRUE(bytes.ok()) << bytes.error().message;
+    auto back = decode_jpeg(*bytes);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back->size(), cv::Size(64, 48));
+    cv::Mat expected;
+    if (m == &grey) {
+      cv::cvtColor(grey, expected, cv::COLOR_GRAY2BGR);
+    } else {
+      expected = bgr;
+    }
+    cv::Mat diff;
+    cv::absdiff(expected, *back, diff);
+    EXPECT_LT(cv::mean(diff)[0], 4.0);
+  }
+  auto wide = encode_jpeg(cv::Mat(8, 8, CV_16UC3, cv::Scalar::all(1000)), 80);
+  ASSERT_FALSE(wide.ok());
+  EXPECT_NE(wide.error().message.find("8-bit"), std::string::npos) << wide.error().message;
+  // A region of a larger image (rows not contiguous) encodes as itself.
+  const cv::Mat big = gradient(200, 100);
+  auto roi = encode_jpeg(big(cv::Rect(50, 20, 64, 48)), 95);
+  ASSERT_TRUE(roi.ok());
+  cv::Mat diff;
+  cv::absdiff(big(cv::Rect(50, 20, 64, 48)), *decode_jpeg(*roi), diff);
+  EXPECT_LT(cv::mean(diff)[0], 3.0);
+}
+
 TEST(Jpeg, GreyscaleDecodesToBgr) {
   cv::Mat grey(48, 64, CV_8UC1);
   for (int y = 0; y < grey.rows; ++y)
