@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <shared_mutex>
@@ -17,9 +18,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "kafka/consumer.h"
-#include "kafka/partition_reader.h"
 #include "kafka/producer.h"
-#include "kafka/topics.h"
 #include "media/jpeg.h"
 #include "metrics/stage_metrics.h"
 #include "pipeline/camera_trackers.h"
@@ -28,6 +27,7 @@
 #include "pipeline/offset_tracker.h"
 #include "pipeline/ordered_release.h"
 #include "pipeline/sequence_monitor.h"
+#include "pipeline/track_state_log.h"
 #include "wire/detection_record.h"
 #include "wire/topics.h"
 
@@ -82,7 +82,11 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
       : params_(std::move(params)),
         detectors_(std::move(detectors)),
         queue_(2 * detectors_.size()) {
-    if (params_.track) trackers_ = std::make_unique<CameraTrackers>(params_.tracker);
+    if (params_.track) {
+      trackers_ = std::make_unique<CameraTrackers>(params_.tracker);
+      state_log_.emplace(params_.kafka, params_.state_topic, params_.topics,
+                         params_.track_state_window_ms);
+    }
   }
 
   Status run(std::stop_token stop);
@@ -120,7 +124,6 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   // thread, before their frames), or drops it when they go.
   void restore_tracks(const std::vector<kafka::TopicPartition>& parts);
   void forget_tracks(const std::vector<kafka::TopicPartition>& parts);
-  Status prepare_state_topic();
   void process(detect::Detector& detector, const std::shared_ptr<WorkItem>& work);
   // Hands back records taken but not started, of `parts` (all if empty).
   void abandon_held(const std::vector<kafka::TopicPartition>& parts);
@@ -172,7 +175,7 @@ class DetectStage::Impl final : public kafka::RebalanceListener {
   // releases, which run one at a time in order.
   std::map<std::string, int64_t> unpublished_;
   std::unique_ptr<CameraTrackers> trackers_;  // null with tracking off
-  int state_partitions_ = 1;                  // of the state topic
+  std::optional<TrackStateLog> state_log_;    // with tracking on
   // Declared before the producer so it outlives it: delivery reports that arrive while the
   // producer is destroyed still store their offsets through the consumer.
   std::unique_ptr<kafka::Consumer> consumer_;
@@ -216,7 +219,7 @@ Status DetectStage::Impl::run(std::stop_token stop) {
     if (Status s = producer_->connect(topic, 30000); !s) return s;
   }
   if (trackers_) {
-    if (Status s = prepare_state_topic(); !s) return s;
+    if (Status s = state_log_->prepare(*producer_); !s) return s;
   }
   if (eos) {
     // Fences an older instance with this id and aborts its open transaction.
@@ -513,61 +516,8 @@ void DetectStage::Impl::abort_and_rewind(const std::vector<kafka::TopicPartition
   }
 }
 
-Status DetectStage::Impl::prepare_state_topic() {
-  const std::string& topic = params_.state_topic;
-  // Only the newest state per camera matters, and none older than the restore window: the
-  // topic is compacted by camera, and nothing older than an hour is kept (docs/tracking.md).
-  if (Status s = kafka::ensure_topics(params_.kafka, {topic}, params_.topics, 30000,
-                                      {{"cleanup.policy", "compact,delete"},
-                                       {"retention.ms", "3600000"},
-                                       {"segment.bytes", "16777216"}});
-      !s)
-    return s;
-  auto partitions = producer_->topic_partitions(topic, 30000);
-  if (!partitions) return partitions.error();
-  state_partitions_ = *partitions;
-  return ok_status();
-}
-
 void DetectStage::Impl::restore_tracks(const std::vector<kafka::TopicPartition>& parts) {
-  if (!trackers_ || parts.empty()) return;
-  std::set<int32_t> inputs;
-  for (const kafka::TopicPartition& tp : parts) inputs.insert(tp.partition);
-  std::vector<int32_t> wanted;
-  for (int32_t p : inputs) wanted.push_back(p % state_partitions_);
-  const int64_t since_ms = wall_now_us() / 1000 - params_.track_state_window_ms;
-  std::map<std::string, std::vector<uint8_t>> newest;  // by camera
-  int64_t records = 0;
-  const Stopwatch clock;
-  const Status s = kafka::read_to_end(
-      params_.kafka, params_.state_topic, wanted, {.committed = true, .may_be_missing = true},
-      [since_ms](kafka::PartitionReader& reader, const std::vector<kafka::TopicPartition>& ps) {
-        return reader.starts_at_time(ps, since_ms, 10000);
-      },
-      [&](const kafka::Message& m) {
-        ++records;
-        auto state = decode_track_state(m.value());
-        if (!state) {
-          log_warn("detect: {}: {}", m.where(), state.error().message);
-          return;
-        }
-        if (inputs.count(state->partition) == 0) return;  // another partition's camera
-        newest[state->camera].assign(m.value().begin(), m.value().end());
-      });
-  if (!s) {
-    log_error(
-        "detect: cannot read tracker state from {}: {}; the cameras of partition(s) {} "
-        "start new track IDs",
-        params_.state_topic, s.error().message, fmt::join(inputs, ","));
-    return;
-  }
-  for (const auto& [camera, value] : newest) {
-    if (trackers_->restore(value).ok()) stats.tracks_restored.fetch_add(1);
-  }
-  if (!newest.empty() || records > 0) {
-    log_info("detect: tracker state of {} camera(s) restored from {} record(s) in {:.0f} ms",
-             newest.size(), records, clock.elapsed_ms());
-  }
+  if (trackers_) stats.tracks_restored.fetch_add(state_log_->restore(parts, *trackers_));
 }
 
 void DetectStage::Impl::forget_tracks(const std::vector<kafka::TopicPartition>& parts) {
@@ -756,10 +706,7 @@ void DetectStage::Impl::process(detect::Detector& detector, const std::shared_pt
         detections.value = {reinterpret_cast<const uint8_t*>(json.data()), json.size()};
         detections.timestamp_ms = processed.timestamp_ms;
         kafka::OutRecord state_record;
-        state_record.topic = params_.state_topic;
-        state_record.key = rec->frame.camera;
-        state_record.value = {reinterpret_cast<const uint8_t*>(state.data()), state.size()};
-        state_record.partition = msg.partition() % state_partitions_;
+        if (trackers_) state_record = state_log_->record(rec->frame.camera, msg.partition(), state);
         Stopwatch produce_time;
         for (const kafka::OutRecord* out : {&processed, &detections, &state_record}) {
           if (out == &state_record && !trackers_) break;
