@@ -12,7 +12,7 @@
 namespace kv::media {
 
 // Encodes an 8-bit BGR (or grey, or BGRA) image; quality is 1..100.
-Result<std::vector<uint8_t>> encode_jpeg(const cv::Mat& bgr, int quality);
+Result<std::vector<uint8_t>> encode_jpeg(const cv::Mat& image, int quality);
 
 // Decodes JPEG bytes to a BGR image. Anything that is not a complete JPEG (wrong magic,
 // truncated, corrupt) is a kDecode error; other image formats are rejected, not guessed.
@@ -21,8 +21,8 @@ Result<cv::Mat> decode_jpeg(std::span<const uint8_t> bytes);
 // Decodes at the smallest of libjpeg's fast scales (1/8, 2/8, 4/8, 8/8, applied inside the
 // IDCT, so the work shrinks with it) whose image still covers `at_least` in both dimensions,
 // e.g. a model's input: a 1920x1080 frame for a 416x416 model decodes at 4/8 (960x540), a
-// 768x576 one whole (4/8 would be 384 wide). `original` receives
-// the full size, for mapping coordinates back. Same checks and errors as decode_jpeg().
+// 768x576 one whole (4/8 would be 384 wide). `original` receives the full size, for mapping
+// coordinates back. Same checks and errors as decode_jpeg().
 Result<cv::Mat> decode_jpeg_at_least(std::span<const uint8_t> bytes, cv::Size at_least,
                                      cv::Size* original);
 
